@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install the Debian packages the daemon-backed tests need, only if missing:
+#   docker.io      -> dockerd (20.10 on Debian 12) + containerd + runc
+#   busybox-static -> /bin/busybox, the only binary in the test images' rootfs
+#   tmux           -> driving the TUI in tests
+# Runs `apt-get update` at most once, and only when something is missing.
+set -euo pipefail
+
+log() { printf '[ensure-deps] %s\n' "$*"; }
+
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+# busybox-static specifically: the Debian `busybox` package is dynamically
+# linked and would not run inside a rootfs that has no libc.
+if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=(busybox-static)
+fi
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+
+if ((${#missing[@]} == 0)); then
+    log "all present: dockerd, busybox-static, tmux"
+    exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+    log "missing packages: ${missing[*]} (need root to install them)" >&2
+    exit 1
+fi
+
+log "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+for attempt in 1 2 3; do
+    if apt-get update -qq; then break; fi
+    if ((attempt == 3)); then log "apt-get update failed 3 times" >&2; exit 1; fi
+    sleep 5
+done
+apt-get install -y -qq "${missing[@]}" >/dev/null
+log "installed: ${missing[*]}"

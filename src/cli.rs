@@ -1,0 +1,125 @@
+//! Command-line interface: parses arguments and dispatches to the engine, reports or the UI.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::analysis::efficiency::Efficiency;
+use crate::report::Report;
+use crate::source::resolve::Platform;
+use crate::source::{Input, LoadOptions, Progress};
+use crate::{Error, Result};
+
+/// strata: what is really inside a container image, layer by layer.
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, about)]
+pub struct Cli {
+    /// Image to open: daemon reference, archive path, or oci:DIR / docker-archive:PATH / oci-archive:PATH.
+    pub image: Option<String>,
+    /// Open the built-in demo image.
+    #[arg(long)]
+    pub demo: bool,
+    /// Platform to pick from a multi-platform image (os/arch[/variant]).
+    #[arg(long, global = true)]
+    pub platform: Option<String>,
+    /// Skip sha256 verification of layers (faster on huge images).
+    #[arg(long, global = true)]
+    pub no_verify: bool,
+    /// Subcommand.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the analysis of an image.
+    Report {
+        /// Image reference or archive.
+        image: String,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Readable text.
+    Text,
+    /// The `strata.report/v1` JSON contract.
+    Json,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let msg = crate::model::sanitize(&e.to_string());
+            let _ = writeln!(std::io::stderr(), "strata: {}", msg.replace("\\n", " "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_options(cli_platform: Option<&str>, no_verify: bool) -> Result<LoadOptions> {
+    let mut opts = LoadOptions::default();
+    if let Some(p) = cli_platform {
+        opts.platform = Some(Platform::parse(p)?);
+    }
+    opts.scan.skip_digests = no_verify;
+    Ok(opts)
+}
+
+/// Loads any input the engine reads.
+pub fn load(input: &str, opts: &LoadOptions, progress: &Progress) -> Result<crate::model::Image> {
+    match Input::parse(input) {
+        Input::Daemon(r) => crate::source::daemon::load(&r, opts, progress),
+        other => crate::source::load_path(&other, opts, progress),
+    }
+}
+
+fn write_out(output: Option<&PathBuf>, text: &str) -> Result<()> {
+    match output {
+        Some(p) => std::fs::write(p, text).map_err(|e| Error::io(p, e)),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("stdout", e)),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let opts = load_options(cli.platform.as_deref(), cli.no_verify)?;
+    match cli.command {
+        Some(Command::Report {
+            image,
+            format,
+            output,
+        }) => {
+            let img = load(&image, &opts, &Progress::default())?;
+            let eff = Efficiency::of(&img);
+            let report = Report::build(&img, &eff);
+            let text = match format {
+                Format::Json => report.to_json() + "\n",
+                Format::Text => crate::report::text::render(&report),
+            };
+            write_out(output.as_ref(), &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Err(Error::Other(
+            "the interactive explorer is not built yet; use `strata report IMAGE`".into(),
+        )),
+    }
+}

@@ -1,0 +1,267 @@
+//! The report: one document built from the model and the analyses, rendered as JSON (the
+//! `strata.report/v1` contract documented in `docs/report-schema.md`) or readable text.
+
+pub mod text;
+
+use serde::Serialize;
+
+use crate::analysis::efficiency::Efficiency;
+use crate::model::{path, sanitize, Image};
+
+/// Schema identifier of the JSON report.
+pub const SCHEMA: &str = "strata.report/v1";
+/// How many reclaimable paths the report lists.
+pub const TOP_RECLAIMABLE: usize = 20;
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// The image and its configuration.
+    pub image: ImageSection,
+    /// Every history step, oldest first.
+    pub history: Vec<HistorySection>,
+    /// Every layer, bottom first.
+    pub layers: Vec<LayerSection>,
+    /// Size accounting.
+    pub efficiency: EfficiencySection,
+    /// Non-fatal problems met while reading.
+    pub warnings: Vec<String>,
+}
+
+/// `image` in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageSection {
+    /// What was analysed.
+    pub reference: String,
+    /// `sha256:` digest of the config.
+    pub id: String,
+    /// Tags.
+    pub repo_tags: Vec<String>,
+    /// Registry digests.
+    pub repo_digests: Vec<String>,
+    /// Digest of the manifest, when known.
+    pub manifest_digest: Option<String>,
+    /// OS.
+    pub os: String,
+    /// Architecture.
+    pub architecture: String,
+    /// Variant.
+    pub variant: Option<String>,
+    /// Creation time.
+    pub created: Option<String>,
+    /// Sum of layer sizes.
+    pub size_bytes: u64,
+    /// Runtime configuration.
+    pub config: ConfigSection,
+}
+
+/// `image.config` in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigSection {
+    /// `User` (null when unset, meaning root).
+    pub user: Option<String>,
+    /// `Env`, values of secret-looking names masked.
+    pub env: Vec<String>,
+    /// `Cmd`.
+    pub cmd: Option<Vec<String>>,
+    /// `Entrypoint`.
+    pub entrypoint: Option<Vec<String>>,
+    /// `ExposedPorts`.
+    pub exposed_ports: Vec<String>,
+    /// `Labels`.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `Healthcheck.Test`.
+    pub healthcheck: Option<Vec<String>>,
+    /// `WorkingDir`.
+    pub workdir: Option<String>,
+    /// `Volumes`.
+    pub volumes: Vec<String>,
+}
+
+/// One entry of `history`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistorySection {
+    /// The build step.
+    pub created_by: String,
+    /// When.
+    pub created: Option<String>,
+    /// Comment.
+    pub comment: Option<String>,
+    /// No layer produced.
+    pub empty_layer: bool,
+    /// Index of the produced layer.
+    pub layer: Option<usize>,
+}
+
+/// One entry of `layers`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerSection {
+    /// Position from the bottom.
+    pub index: usize,
+    /// Digest of the uncompressed tar.
+    pub diff_id: String,
+    /// Digest of the stored blob.
+    pub blob_digest: String,
+    /// `none`, `gzip` or `zstd`.
+    pub compression: crate::model::Compression,
+    /// Bytes of regular files.
+    pub size_bytes: u64,
+    /// Bytes of the uncompressed tar.
+    pub tar_bytes: u64,
+    /// Bytes of the stored blob.
+    pub blob_bytes: u64,
+    /// Tar entries.
+    pub entries: usize,
+    /// New non-directory paths.
+    pub files_added: usize,
+    /// Changed non-directory paths (content or metadata).
+    pub files_modified: usize,
+    /// Identically rewritten non-directory paths.
+    pub files_unchanged: usize,
+    /// Removed non-directory paths.
+    pub files_removed: usize,
+    /// Bytes of lower files removed or superseded by this layer.
+    pub bytes_superseded: u64,
+    /// History step that made the layer.
+    pub created_by: String,
+}
+
+/// `efficiency` in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct EfficiencySection {
+    /// Bytes of regular files over all layers.
+    pub total_bytes: u64,
+    /// Bytes visible in the final filesystem.
+    pub visible_bytes: u64,
+    /// `total_bytes - visible_bytes`.
+    pub reclaimable_bytes: u64,
+    /// `visible_bytes / total_bytes`.
+    pub score: f64,
+    /// The largest reclaimable paths.
+    pub top_reclaimable: Vec<ReclaimableSection>,
+}
+
+/// One entry of `efficiency.top_reclaimable`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReclaimableSection {
+    /// Absolute path in the image.
+    pub path: String,
+    /// Reclaimable bytes at that path.
+    pub bytes: u64,
+    /// Layers holding the invisible versions.
+    pub layers: Vec<usize>,
+    /// Layers that removed or superseded each of them.
+    pub removed_in: Vec<usize>,
+}
+
+/// Masks the value of an `ENV` entry whose name looks like a secret (first 4 characters kept).
+pub fn mask_env(entry: &str) -> String {
+    let Some((k, v)) = entry.split_once('=') else {
+        return sanitize(entry);
+    };
+    if crate::analysis::looks_secret_name(k) && !v.is_empty() {
+        format!("{}={}", sanitize(k), mask_value(v))
+    } else {
+        sanitize(entry)
+    }
+}
+
+/// Redacts a secret value: its first 4 characters (fewer for short values) then `…`.
+pub fn mask_value(v: &str) -> String {
+    let keep = if v.chars().count() >= 12 {
+        4
+    } else {
+        v.chars().count() / 4
+    };
+    let prefix: String = v.chars().take(keep).collect();
+    format!("{}…(redacted)", sanitize(&prefix))
+}
+
+impl Report {
+    /// Builds the report of an analysed image.
+    pub fn build(image: &Image, eff: &Efficiency) -> Self {
+        let c = &image.config;
+        Self {
+            schema: SCHEMA,
+            image: ImageSection {
+                reference: image.reference.clone(),
+                id: image.id.clone(),
+                repo_tags: image.repo_tags.clone(),
+                repo_digests: image.repo_digests.clone(),
+                manifest_digest: image.manifest_digest.clone(),
+                os: image.os.clone(),
+                architecture: image.architecture.clone(),
+                variant: image.variant.clone(),
+                created: image.created.clone(),
+                size_bytes: image.total_bytes(),
+                config: ConfigSection {
+                    user: c.user.clone(),
+                    env: c.env.iter().map(|e| mask_env(e)).collect(),
+                    cmd: c.cmd.clone(),
+                    entrypoint: c.entrypoint.clone(),
+                    exposed_ports: c.exposed_ports.clone(),
+                    labels: c.labels.clone(),
+                    healthcheck: c.healthcheck.clone(),
+                    workdir: c.workdir.clone(),
+                    volumes: c.volumes.clone(),
+                },
+            },
+            history: image
+                .history
+                .iter()
+                .map(|h| HistorySection {
+                    created_by: h.created_by.clone(),
+                    created: h.created.clone(),
+                    comment: h.comment.clone(),
+                    empty_layer: h.empty_layer,
+                    layer: h.layer,
+                })
+                .collect(),
+            layers: image
+                .layers
+                .iter()
+                .map(|l| LayerSection {
+                    index: l.index,
+                    diff_id: l.diff_id.clone(),
+                    blob_digest: l.blob_digest.clone(),
+                    compression: l.compression,
+                    size_bytes: l.size_bytes,
+                    tar_bytes: l.tar_bytes,
+                    blob_bytes: l.blob_bytes,
+                    entries: l.entries,
+                    files_added: l.files_added,
+                    files_modified: l.files_modified,
+                    files_unchanged: l.files_unchanged,
+                    files_removed: l.files_removed,
+                    bytes_superseded: l.bytes_superseded,
+                    created_by: l.created_by.clone(),
+                })
+                .collect(),
+            efficiency: EfficiencySection {
+                total_bytes: eff.total_bytes,
+                visible_bytes: eff.visible_bytes,
+                reclaimable_bytes: eff.reclaimable_bytes,
+                score: eff.score,
+                top_reclaimable: eff
+                    .reclaimable
+                    .iter()
+                    .take(TOP_RECLAIMABLE)
+                    .map(|r| ReclaimableSection {
+                        path: path::display(image.fs.path(r.path)),
+                        bytes: r.bytes,
+                        layers: r.layers.clone(),
+                        removed_in: r.removed_in.clone(),
+                    })
+                    .collect(),
+            },
+            warnings: image.warnings.iter().map(|w| sanitize(w)).collect(),
+        }
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}

@@ -1,0 +1,130 @@
+//! The readable text rendering of a [`Report`].
+
+use std::fmt::Write;
+
+use humansize::{format_size, BINARY};
+
+use super::Report;
+use crate::model::sanitize;
+
+/// Formats bytes for people (`1.5 MiB`), exact bytes alongside where it matters.
+pub fn bytes(n: u64) -> String {
+    format_size(n, BINARY)
+}
+
+/// Renders the report as text.
+pub fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let i = &r.image;
+    let _ = writeln!(s, "Image      {}", sanitize(&i.reference));
+    let _ = writeln!(s, "ID         {}", i.id);
+    if !i.repo_tags.is_empty() {
+        let _ = writeln!(s, "Tags       {}", sanitize(&i.repo_tags.join(", ")));
+    }
+    let _ = writeln!(
+        s,
+        "Platform   {}/{}{}",
+        i.os,
+        i.architecture,
+        i.variant
+            .as_ref()
+            .map(|v| format!("/{v}"))
+            .unwrap_or_default()
+    );
+    if let Some(c) = &i.created {
+        let _ = writeln!(s, "Created    {c}");
+    }
+    let _ = writeln!(
+        s,
+        "Size       {} ({} bytes) in {} layers",
+        bytes(i.size_bytes),
+        i.size_bytes,
+        r.layers.len()
+    );
+    let c = &i.config;
+    let _ = writeln!(
+        s,
+        "User       {}",
+        c.user
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .map_or_else(|| "root (unset)".to_owned(), sanitize)
+    );
+    if let Some(e) = &c.entrypoint {
+        let _ = writeln!(s, "Entrypoint {}", sanitize(&e.join(" ")));
+    }
+    if let Some(cmd) = &c.cmd {
+        let _ = writeln!(s, "Cmd        {}", sanitize(&cmd.join(" ")));
+    }
+    for e in &c.env {
+        let _ = writeln!(s, "Env        {e}");
+    }
+    if !c.exposed_ports.is_empty() {
+        let _ = writeln!(s, "Ports      {}", c.exposed_ports.join(", "));
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "Layers");
+    let _ = writeln!(
+        s,
+        "  {:>3}  {:>10}  {:>6} {:>6} {:>6}  Command",
+        "#", "Size", "+add", "~mod", "-del"
+    );
+    for l in &r.layers {
+        let _ = writeln!(
+            s,
+            "  {:>3}  {:>10}  {:>6} {:>6} {:>6}  {}",
+            l.index,
+            bytes(l.size_bytes),
+            l.files_added,
+            l.files_modified,
+            l.files_removed,
+            one_line(&l.created_by, 90)
+        );
+    }
+    let e = &r.efficiency;
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Efficiency {:.2}%  (visible {} of {} shipped)",
+        e.score * 100.0,
+        bytes(e.visible_bytes),
+        bytes(e.total_bytes)
+    );
+    let _ = writeln!(
+        s,
+        "Reclaimable {} ({} bytes)",
+        bytes(e.reclaimable_bytes),
+        e.reclaimable_bytes
+    );
+    if !e.top_reclaimable.is_empty() {
+        let _ = writeln!(s, "  {:>10}  Layers  Path", "Bytes");
+        for t in &e.top_reclaimable {
+            let layers: Vec<String> = t.layers.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                s,
+                "  {:>10}  {:<6}  {}",
+                bytes(t.bytes),
+                layers.join(","),
+                t.path
+            );
+        }
+    }
+    for w in &r.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    s
+}
+
+/// First line of a command, sanitised and cut to `max` characters.
+pub fn one_line(cmd: &str, max: usize) -> String {
+    let cmd = cmd.trim();
+    let cmd = cmd.strip_prefix("/bin/sh -c ").unwrap_or(cmd);
+    let cmd = cmd.strip_prefix("#(nop) ").unwrap_or(cmd).trim();
+    let flat = sanitize(&cmd.replace('\n', " ↵ "));
+    if flat.chars().count() > max {
+        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        flat
+    }
+}

@@ -1,0 +1,124 @@
+//! Reading a file's bytes back out of a layer (file viewer, extract, secret reveal).
+
+use std::fs::File;
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
+
+use crate::model::fs::{EntryKind, VersionId};
+use crate::model::{Compression, Image, Origin};
+use crate::{Error, Result};
+
+/// Opens the uncompressed tar stream of `layer`.
+pub fn open_layer(image: &Image, layer: usize) -> Result<Box<dyn Read + Send>> {
+    let l = image
+        .layers
+        .get(layer)
+        .ok_or_else(|| Error::Other(format!("no layer {layer}")))?;
+    let member = l.location.member.clone();
+    let raw: Box<dyn Read + Send> = match &image.origin {
+        Origin::Archive(path) => match l.location.offset {
+            Some(off) => {
+                let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+                f.seek(SeekFrom::Start(off))
+                    .map_err(|e| Error::io(path, e))?;
+                Box::new(f.take(l.location.blob_bytes))
+            }
+            None => {
+                let f = File::open(path).map_err(|e| Error::io(path, e))?;
+                let outer =
+                    decompress(Box::new(io::BufReader::new(f)), &path.display().to_string())?;
+                member_stream(outer, &member, &path.display().to_string())?
+            }
+        },
+        Origin::Directory(root) => {
+            let p = root.join(&member);
+            Box::new(File::open(&p).map_err(|e| Error::io(&p, e))?)
+        }
+        Origin::Memory(bytes) => member_stream(
+            Box::new(Cursor::new(bytes.clone().to_vec())),
+            &member,
+            "demo",
+        )?,
+        Origin::Daemon(reference) => {
+            let export = super::daemon::export_blocking(reference)?;
+            member_stream(export, &member, reference)?
+        }
+    };
+    match l.compression {
+        Compression::None => Ok(raw),
+        Compression::Gzip => Ok(Box::new(flate2::read::MultiGzDecoder::new(
+            io::BufReader::new(raw),
+        ))),
+        Compression::Zstd => Ok(Box::new(
+            zstd::stream::read::Decoder::new(raw)
+                .map_err(|e| Error::Other(format!("zstd: {e}")))?,
+        )),
+    }
+}
+
+fn decompress(mut r: Box<dyn io::BufRead + Send>, label: &str) -> Result<Box<dyn Read + Send>> {
+    let head = r.fill_buf().map_err(|e| Error::io(label, e))?.to_vec();
+    Ok(match super::layer::sniff(&head) {
+        Some(Compression::Gzip) => Box::new(flate2::read::MultiGzDecoder::new(r)),
+        Some(Compression::Zstd) => Box::new(
+            zstd::stream::read::Decoder::with_buffer(r)
+                .map_err(|e| Error::Other(format!("zstd: {e}")))?,
+        ),
+        _ => Box::new(r),
+    })
+}
+
+/// Walks an image tar stream to `member` and returns a reader over its bytes.
+fn member_stream(
+    outer: Box<dyn Read + Send>,
+    member: &str,
+    label: &str,
+) -> Result<Box<dyn Read + Send>> {
+    let mut archive = tar::Archive::new(outer);
+    let entries = archive.entries().map_err(|e| Error::io(label, e))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| Error::io(label, e))?;
+        let name = String::from_utf8_lossy(&crate::model::path::normalize(&entry.path_bytes()))
+            .into_owned();
+        if name == member && entry.header().entry_type().is_file() {
+            let mut buf = Vec::with_capacity(entry.size() as usize);
+            entry
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::io(label, e))?;
+            return Ok(Box::new(Cursor::new(buf)));
+        }
+    }
+    Err(Error::invalid(
+        label,
+        format!("member {member} not found on re-read"),
+    ))
+}
+
+/// Reads `len` bytes starting at `start` of the content of `version` (hard links read their
+/// target). Returns fewer bytes at the end of the file.
+pub fn read_range(image: &Image, version: VersionId, start: u64, len: u64) -> Result<Vec<u8>> {
+    let mut v = &image.fs.versions[version as usize];
+    if v.kind == EntryKind::HardLink {
+        if let Some(t) = v.link_version {
+            v = &image.fs.versions[t as usize];
+        }
+    }
+    if v.kind != EntryKind::File {
+        return Ok(Vec::new());
+    }
+    let start = start.min(v.size);
+    let len = len.min(v.size - start);
+    let mut stream = open_layer(image, v.layer as usize)?;
+    io::copy(&mut (&mut stream).take(v.offset + start), &mut io::sink())
+        .map_err(|e| Error::Other(format!("reading layer {}: {e}", v.layer)))?;
+    let mut out = Vec::with_capacity(len as usize);
+    stream
+        .take(len)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::Other(format!("reading layer {}: {e}", v.layer)))?;
+    Ok(out)
+}
+
+/// Reads the whole content of `version`, at most `max` bytes.
+pub fn read_content(image: &Image, version: VersionId, max: u64) -> Result<Vec<u8>> {
+    read_range(image, version, 0, max)
+}

@@ -1,0 +1,456 @@
+//! Reading one layer blob as a stream: sniff the compression, walk the tar once, hash every
+//! regular file, and hand selected contents to an inspector (secret rules, package databases).
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+
+use crate::model::fs::{Entry, EntryKind, LayerEntries, Marker};
+use crate::model::path::{join, normalize, split_parent};
+use crate::model::{Compression, ContentMatch};
+use crate::{Error, Result};
+
+/// A layer decompressing to more than this many bytes at a ratio above [`BOMB_RATIO`] is
+/// rejected as a decompression bomb.
+pub const BOMB_MIN_BYTES: u64 = 1 << 30;
+/// See [`BOMB_MIN_BYTES`].
+pub const BOMB_RATIO: u64 = 1000;
+/// Contents larger than this are never buffered for inspection.
+pub const MAX_INSPECT_BYTES: u64 = 16 << 20;
+
+/// What an inspector wants done with one file.
+#[derive(Debug, Default)]
+pub struct Inspection {
+    /// Findings in the content.
+    pub matches: Vec<ContentMatch>,
+    /// Keep the whole content in the model (package databases, small metadata files).
+    pub keep: bool,
+}
+
+/// Looks at file contents while a layer is read, so nothing is read twice.
+pub trait ContentInspector: Send + Sync {
+    /// True when the content of `path` (of `size` bytes) should be buffered and passed to
+    /// [`ContentInspector::inspect`].
+    fn wants(&self, path: &[u8], size: u64) -> bool;
+    /// Inspects the content of one regular file.
+    fn inspect(&self, path: &[u8], content: &[u8]) -> Inspection;
+}
+
+/// Options for reading layers.
+#[derive(Clone, Default)]
+pub struct ScanOptions {
+    /// Content inspector run on the files it wants.
+    pub inspector: Option<Arc<dyn ContentInspector>>,
+    /// Skip sha256 verification of blobs and diff IDs (faster, less safe).
+    pub skip_digests: bool,
+}
+
+impl std::fmt::Debug for ScanOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanOptions")
+            .field("inspector", &self.inspector.is_some())
+            .field("skip_digests", &self.skip_digests)
+            .finish()
+    }
+}
+
+/// The result of reading one layer blob.
+#[derive(Debug, Clone, Default)]
+pub struct LayerScan {
+    /// Entries and whiteout markers.
+    pub entries: LayerEntries,
+    /// Compression sniffed from the blob.
+    pub compression: Compression,
+    /// Bytes of the stored blob.
+    pub blob_bytes: u64,
+    /// Bytes of the uncompressed tar.
+    pub tar_bytes: u64,
+    /// `sha256:` of the blob (empty when digests are skipped).
+    pub blob_digest: String,
+    /// `sha256:` of the uncompressed tar, the diff ID (empty when digests are skipped).
+    pub diff_id: String,
+    /// Inspector findings by entry index.
+    pub matches: Vec<(u32, ContentMatch)>,
+    /// Kept contents by entry index.
+    pub captured: Vec<(u32, Arc<[u8]>)>,
+    /// Non-fatal oddities.
+    pub warnings: Vec<String>,
+}
+
+/// Compression detected from the first bytes of a stream.
+pub fn sniff(head: &[u8]) -> Option<Compression> {
+    if head.starts_with(&[0x1f, 0x8b, 0x08]) {
+        return Some(Compression::Gzip);
+    }
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Some(Compression::Zstd);
+    }
+    if head.len() >= 4 {
+        let magic = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
+            return Some(Compression::Zstd);
+        }
+    }
+    if looks_like_tar(head) {
+        return Some(Compression::None);
+    }
+    None
+}
+
+/// True when `head` starts with a tar header block (ustar magic, a valid v7 checksum, or an
+/// all-zero block as in an empty layer).
+pub fn looks_like_tar(head: &[u8]) -> bool {
+    if head.len() < 512 {
+        return !head.is_empty() && head.len() % 512 == 0 && head.iter().all(|&b| b == 0);
+    }
+    let block = &head[..512];
+    if &block[257..262] == b"ustar" {
+        return true;
+    }
+    if block.iter().all(|&b| b == 0) {
+        return true;
+    }
+    // v7 tar: verify the checksum field.
+    let field = &block[148..156];
+    let text: String = field
+        .iter()
+        .take_while(|&&b| b != 0 && b != b' ')
+        .map(|&b| b as char)
+        .collect();
+    let Ok(expected) = u32::from_str_radix(text.trim(), 8) else {
+        return false;
+    };
+    let sum: u32 = block
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(b)
+            }
+        })
+        .sum();
+    sum == expected
+}
+
+/// Reads and hashes a stream, counting bytes.
+struct Hashing<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+    count: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Counts decompressed bytes and stops a decompression bomb.
+struct BombGuard<R> {
+    inner: R,
+    compressed: std::rc::Rc<std::cell::Cell<u64>>,
+    count: u64,
+}
+
+impl<R: Read> Read for BombGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        if self.count > BOMB_MIN_BYTES
+            && self.count > self.compressed.get().max(1).saturating_mul(BOMB_RATIO)
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "decompression bomb: {} bytes inflated from {} (ratio above {BOMB_RATIO}:1)",
+                    self.count,
+                    self.compressed.get()
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// Shares the compressed byte count with the bomb guard.
+struct SharedCount<R> {
+    inner: Hashing<R>,
+    shared: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for SharedCount<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.shared.set(self.inner.count);
+        Ok(n)
+    }
+}
+
+fn hex_digest(h: Sha256) -> String {
+    let out = h.finalize();
+    let mut s = String::with_capacity(71);
+    s.push_str("sha256:");
+    for b in out {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Reads one layer blob from `reader`. `name` labels errors (archive member or blob path).
+pub fn scan_layer<R: Read>(reader: R, name: &str, opts: &ScanOptions) -> Result<LayerScan> {
+    let mut buffered = BufReader::with_capacity(256 << 10, reader);
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| Error::invalid(name, format!("cannot read layer: {e}")))?;
+    if head.is_empty() {
+        return Err(Error::invalid(name, "layer blob is empty"));
+    }
+    let compression = sniff(head)
+        .ok_or_else(|| Error::invalid(name, "layer is neither a tar, a gzip nor a zstd stream"))?;
+    let digests = !opts.skip_digests;
+    let compressed_count = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let outer = Hashing {
+        inner: buffered,
+        hasher: (digests && compression != Compression::None).then(Sha256::new),
+        count: 0,
+    };
+    let outer = SharedCount {
+        inner: outer,
+        shared: compressed_count.clone(),
+    };
+    let decoded: Box<dyn Read + '_> = match compression {
+        Compression::None => Box::new(outer),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
+            128 << 10,
+            outer,
+        ))),
+        Compression::Zstd => Box::new(
+            zstd::stream::read::Decoder::new(outer)
+                .map_err(|e| Error::invalid(name, format!("zstd: {e}")))?,
+        ),
+    };
+    let guarded = BombGuard {
+        inner: decoded,
+        compressed: compressed_count.clone(),
+        count: 0,
+    };
+    let inner = Hashing {
+        inner: guarded,
+        hasher: digests.then(Sha256::new),
+        count: 0,
+    };
+    let mut scan = LayerScan {
+        compression,
+        ..LayerScan::default()
+    };
+    let mut archive = tar::Archive::new(inner);
+    walk_entries(&mut archive, name, opts, &mut scan).map_err(|e| match e {
+        Error::Io { source, .. } => layer_io_error(name, compression, &source),
+        other => other,
+    })?;
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| layer_io_error(name, compression, &e))?;
+    scan.tar_bytes = rest.count;
+    if let Some(h) = rest.hasher.take() {
+        scan.diff_id = hex_digest(h);
+    }
+    // Finish reading the compressed stream so its digest covers every byte.
+    let mut guard = rest.inner;
+    let decoded = &mut guard.inner;
+    io::copy(decoded, &mut io::sink()).map_err(|e| layer_io_error(name, compression, &e))?;
+    drop(guard);
+    scan.blob_bytes = compressed_count.get();
+    Ok(scan)
+}
+
+fn layer_io_error(name: &str, compression: Compression, e: &io::Error) -> Error {
+    let what = match compression {
+        Compression::None => "tar",
+        Compression::Gzip => "gzip",
+        Compression::Zstd => "zstd",
+    };
+    let problem = match e.kind() {
+        io::ErrorKind::UnexpectedEof => format!("truncated {what} layer stream ({e})"),
+        _ => format!("corrupt {what} layer stream: {e}"),
+    };
+    Error::invalid(name, problem)
+}
+
+fn walk_entries<R: Read>(
+    archive: &mut tar::Archive<R>,
+    name: &str,
+    opts: &ScanOptions,
+    scan: &mut LayerScan,
+) -> Result<()> {
+    let io_err = |e: io::Error| Error::io(name, e);
+    let mut buf = vec![0u8; 64 << 10];
+    for entry in archive.entries().map_err(io_err)? {
+        let mut entry = entry.map_err(io_err)?;
+        let raw_path = entry.path_bytes().into_owned();
+        let path = normalize(&raw_path);
+        let header = entry.header();
+        let etype = header.entry_type();
+        let kind = match etype {
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                EntryKind::File
+            }
+            tar::EntryType::Directory => EntryKind::Dir,
+            tar::EntryType::Symlink => EntryKind::Symlink,
+            tar::EntryType::Link => EntryKind::HardLink,
+            tar::EntryType::Char => EntryKind::CharDevice,
+            tar::EntryType::Block => EntryKind::BlockDevice,
+            tar::EntryType::Fifo => EntryKind::Fifo,
+            tar::EntryType::XGlobalHeader => continue,
+            other => {
+                scan.warnings.push(format!(
+                    "{name}: skipped entry {} of unsupported tar type {:?}",
+                    crate::model::path::display(&path),
+                    other
+                ));
+                continue;
+            }
+        };
+        let (parent, base) = split_parent(&path);
+        if let Some(rest) = base.strip_prefix(b".wh.") {
+            if rest == b".wh..opq" {
+                scan.entries
+                    .markers
+                    .push(Marker::Opaque(parent.to_vec().into_boxed_slice()));
+            } else if !rest.starts_with(b".wh.") {
+                scan.entries
+                    .markers
+                    .push(Marker::Whiteout(join(parent, rest).into_boxed_slice()));
+            }
+            continue;
+        }
+        if path.is_empty() {
+            continue;
+        }
+        if scan.compression == Compression::Gzip
+            && matches!(
+                &path[..],
+                b"stargz.index.json" | b".prefetch.landmark" | b".no.prefetch.landmark"
+            )
+        {
+            continue;
+        }
+        let mode = header.mode().unwrap_or(0) & 0o7777;
+        let uid = header.uid().unwrap_or(0);
+        let gid = header.gid().unwrap_or(0);
+        let mut mtime = header.mtime().map_or(0, |m| m as i64);
+        let device = if matches!(kind, EntryKind::CharDevice | EntryKind::BlockDevice) {
+            match (header.device_major(), header.device_minor()) {
+                (Ok(Some(a)), Ok(Some(b))) => Some((a, b)),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let link = match kind {
+            EntryKind::Symlink => entry.link_name_bytes().map(|l| l.into_owned().into()),
+            EntryKind::HardLink => entry
+                .link_name_bytes()
+                .map(|l| normalize(&l).into_boxed_slice()),
+            _ => None,
+        };
+        let mut caps = None;
+        if let Ok(Some(pax)) = entry.pax_extensions() {
+            for ext in pax.flatten() {
+                match ext.key_bytes() {
+                    b"SCHILY.xattr.security.capability" => {
+                        caps = Some(ext.value_bytes().to_vec().into_boxed_slice());
+                    }
+                    b"mtime" => {
+                        if let Some(t) = ext
+                            .value()
+                            .ok()
+                            .and_then(|v| v.split('.').next())
+                            .and_then(|v| v.parse::<i64>().ok())
+                        {
+                            mtime = t;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let offset = entry.raw_file_position();
+        let size = if kind == EntryKind::File {
+            entry.size()
+        } else {
+            0
+        };
+        let index = scan.entries.entries.len() as u32;
+        let mut hash = 0;
+        if kind == EntryKind::File {
+            let inspector = opts
+                .inspector
+                .as_ref()
+                .filter(|i| size <= MAX_INSPECT_BYTES && i.wants(&path, size));
+            if let Some(inspector) = inspector {
+                let mut content = Vec::with_capacity(size as usize);
+                entry.read_to_end(&mut content).map_err(io_err)?;
+                if content.len() as u64 != size {
+                    return Err(Error::invalid(name, "truncated file content in layer"));
+                }
+                hash = xxh3_64(&content);
+                let found = inspector.inspect(&path, &content);
+                for m in found.matches {
+                    scan.matches.push((index, m));
+                }
+                if found.keep {
+                    scan.captured.push((index, Arc::from(content)));
+                }
+            } else {
+                hash = hash_content(&mut entry, &mut buf, size).map_err(io_err)?;
+            }
+        }
+        scan.entries.entries.push(Entry {
+            path: path.into_boxed_slice(),
+            kind,
+            link,
+            size,
+            mode,
+            uid,
+            gid,
+            mtime,
+            hash,
+            offset,
+            device,
+            caps,
+        });
+    }
+    Ok(())
+}
+
+fn hash_content<R: Read>(entry: &mut R, buf: &mut [u8], size: u64) -> io::Result<u64> {
+    if size <= buf.len() as u64 {
+        let n = size as usize;
+        entry.read_exact(&mut buf[..n])?;
+        return Ok(xxh3_64(&buf[..n]));
+    }
+    let mut hasher = Xxh3::new();
+    let mut left = size;
+    while left > 0 {
+        let want = (buf.len() as u64).min(left) as usize;
+        let n = entry.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file content ends early",
+            ));
+        }
+        hasher.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(hasher.digest())
+}

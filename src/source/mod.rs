@@ -1,0 +1,552 @@
+//! Where images come from: archives and OCI layouts on disk, the Docker daemon, and the
+//! built-in demo. Every source ends in [`assemble`], which builds the [`Image`] model.
+
+pub mod archive;
+pub mod content;
+pub mod daemon;
+pub mod layer;
+pub mod resolve;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::model::fs::{FileSystem, LayerEntries};
+use crate::model::{HistoryEntry, Image, ImageConfig, Layer, LayerLocation, Origin};
+use crate::{Error, Result};
+use archive::{scan_stream, ArchiveIndex, LayoutDir};
+use layer::{LayerScan, ScanOptions};
+use resolve::{resolve, Platform, Resolved};
+
+/// What the user asked to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A tar archive (any supported layout, optionally gzip/zstd compressed).
+    Archive(PathBuf),
+    /// An OCI image layout directory.
+    Directory(PathBuf),
+    /// A reference on the Docker daemon (name:tag, name@digest, id).
+    Daemon(String),
+}
+
+impl Input {
+    /// Parses skopeo-style transports (`docker-archive:`, `oci-archive:`, `oci:`,
+    /// `docker-daemon:`, `docker://`) or a bare path or reference.
+    pub fn parse(s: &str) -> Self {
+        for prefix in ["docker-archive:", "oci-archive:", "oci:"] {
+            if let Some(rest) = s.strip_prefix(prefix) {
+                let path = strip_ref_suffix(rest);
+                return if Path::new(&path).is_dir() {
+                    Self::Directory(path)
+                } else {
+                    Self::Archive(path)
+                };
+            }
+        }
+        for prefix in ["docker-daemon:", "docker://", "daemon:"] {
+            if let Some(rest) = s.strip_prefix(prefix) {
+                return Self::Daemon(rest.to_owned());
+            }
+        }
+        let p = Path::new(s);
+        if p.is_dir() {
+            Self::Directory(p.to_owned())
+        } else if p.exists()
+            || s.ends_with(".tar")
+            || s.ends_with(".tar.gz")
+            || s.contains('/') && s.starts_with('.')
+        {
+            Self::Archive(p.to_owned())
+        } else {
+            Self::Daemon(s.to_owned())
+        }
+    }
+}
+
+/// skopeo allows `PATH:REF`; keep the whole string when it names an existing path.
+fn strip_ref_suffix(rest: &str) -> PathBuf {
+    if Path::new(rest).exists() {
+        return PathBuf::from(rest);
+    }
+    match rest.split_once(':') {
+        Some((p, _)) if Path::new(p).exists() => PathBuf::from(p),
+        _ => PathBuf::from(rest),
+    }
+}
+
+/// Options for loading an image.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Platform to pick from a multi-platform index (default: the host's).
+    pub platform: Option<Platform>,
+    /// Image to pick by tag in a multi-image archive.
+    pub tag: Option<String>,
+    /// Layer reading options (inspector, digests).
+    pub scan: ScanOptions,
+}
+
+/// Progress of a load, reported from worker threads.
+#[derive(Debug, Clone)]
+pub enum ProgressEvent {
+    /// Config, history and layer list are known; the filesystem is not yet.
+    Metadata(Box<Image>),
+    /// A status line (e.g. "waiting for the daemon to start the export").
+    Phase(String),
+    /// Bytes received from the source so far.
+    Bytes(u64),
+    /// A layer started (streaming sources, where the total is unknown).
+    LayerStarted(usize),
+    /// `done` of `total` layers read.
+    LayerDone {
+        /// Layers finished.
+        done: usize,
+        /// Layers to read.
+        total: usize,
+    },
+}
+
+/// Receiver of [`ProgressEvent`]s; cheap to clone, a no-op by default.
+#[derive(Clone, Default)]
+pub struct Progress {
+    sink: Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>,
+    bytes: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+impl Progress {
+    /// A progress reporter calling `f` for each event.
+    pub fn new(f: impl Fn(ProgressEvent) + Send + Sync + 'static) -> Self {
+        Self {
+            sink: Some(Arc::new(f)),
+            bytes: Arc::default(),
+        }
+    }
+
+    /// Sends an event.
+    pub fn emit(&self, e: ProgressEvent) {
+        if let Some(s) = &self.sink {
+            s(e);
+        }
+    }
+
+    pub(crate) fn bytes(&self, n: u64) {
+        let total = self
+            .bytes
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed)
+            + n;
+        if self.sink.is_some() {
+            self.emit(ProgressEvent::Bytes(total));
+        }
+    }
+
+    pub(crate) fn layer_started(&self, n: usize) {
+        self.emit(ProgressEvent::LayerStarted(n));
+    }
+
+    pub(crate) fn layer_done(&self, done: usize, total: usize) {
+        self.emit(ProgressEvent::LayerDone { done, total });
+    }
+}
+
+/// Loads an image from an archive or layout directory.
+pub fn load_path(input: &Input, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+    match input {
+        Input::Archive(path) => load_archive(path, opts, progress),
+        Input::Directory(path) => {
+            let dir = LayoutDir::open(path)?;
+            let resolved = resolve(&dir, opts.platform.as_ref(), opts.tag.as_deref())?;
+            let reference = path.display().to_string();
+            let origin = Origin::Directory(path.clone());
+            progress.emit(ProgressEvent::Metadata(Box::new(preview(
+                &reference, &resolved, &origin,
+            )?)));
+            let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
+            let scans = dir.scan_layers(&members, &opts.scan, progress)?;
+            assemble(&reference, &resolved, scans, origin, |_| None, opts)
+        }
+        Input::Daemon(r) => Err(Error::Other(format!(
+            "{r}: not a file or directory (daemon references are loaded with the daemon source)"
+        ))),
+    }
+}
+
+fn load_archive(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+    let label = path.display().to_string();
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = BufReader::with_capacity(256 << 10, file);
+    let head = reader.fill_buf().map_err(|e| Error::io(path, e))?.to_vec();
+    if head.is_empty() {
+        return Err(Error::invalid(&label, "file is empty"));
+    }
+    let reference = label.clone();
+    let origin = Origin::Archive(path.to_owned());
+    match layer::sniff(&head) {
+        Some(crate::model::Compression::None) => {
+            let index = ArchiveIndex::open(path)?;
+            let resolved = resolve(&index, opts.platform.as_ref(), opts.tag.as_deref())?;
+            progress.emit(ProgressEvent::Metadata(Box::new(preview(
+                &reference, &resolved, &origin,
+            )?)));
+            let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
+            let scans = index.scan_layers(&members, &opts.scan, progress)?;
+            assemble(
+                &reference,
+                &resolved,
+                scans,
+                origin,
+                |m| index.locate(m).map(|l| l.0),
+                opts,
+            )
+        }
+        Some(crate::model::Compression::Gzip) => {
+            let dec = flate2::read::MultiGzDecoder::new(reader);
+            load_stream(dec, &label, origin, opts, progress)
+        }
+        Some(crate::model::Compression::Zstd) => {
+            let dec = zstd::stream::read::Decoder::with_buffer(reader)
+                .map_err(|e| Error::invalid(&label, format!("zstd: {e}")))?;
+            load_stream(dec, &label, origin, opts, progress)
+        }
+        None if head.starts_with(b"BZh") => Err(Error::invalid(
+            &label,
+            "bzip2-compressed archive: decompress it first (bunzip2)",
+        )),
+        None if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) => Err(Error::invalid(
+            &label,
+            "xz-compressed archive: decompress it first (xz -d)",
+        )),
+        None => Err(Error::invalid(
+            &label,
+            "not an image archive: neither a tar nor a gzip/zstd-compressed tar",
+        )),
+    }
+}
+
+/// Loads an image from a non-seekable image tar stream (daemon export, compressed archive).
+pub fn load_stream<R: Read>(
+    reader: R,
+    label: &str,
+    origin: Origin,
+    opts: &LoadOptions,
+    progress: &Progress,
+) -> Result<Image> {
+    let mut contents = scan_stream(reader, label, &opts.scan, progress)?;
+    let resolved = resolve(&contents, opts.platform.as_ref(), opts.tag.as_deref())?;
+    let scans = std::mem::take(&mut contents.scans);
+    assemble(label, &resolved, scans, origin, |_| None, opts)
+}
+
+/// Parsed image config JSON.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedConfig {
+    /// `os`.
+    pub os: String,
+    /// `architecture`.
+    pub architecture: String,
+    /// `variant`.
+    pub variant: Option<String>,
+    /// `created`.
+    pub created: Option<String>,
+    /// `config`.
+    pub config: ImageConfig,
+    /// `history`, mapped to layer indexes.
+    pub history: Vec<HistoryEntry>,
+    /// `rootfs.diff_ids`.
+    pub diff_ids: Vec<String>,
+}
+
+fn strings(v: Option<&Value>) -> Option<Vec<String>> {
+    v.and_then(Value::as_array).map(|a| {
+        a.iter()
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+            .collect()
+    })
+}
+
+fn keys(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_object)
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Parses an image config JSON and maps its history onto `layer_count` layers.
+pub fn parse_config(bytes: &[u8], label: &str, layer_count: usize) -> Result<ParsedConfig> {
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::invalid(label, format!("config is not valid JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(Error::invalid(label, "config is not a JSON object"));
+    }
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let c = v.get("config").or_else(|| v.get("Config"));
+    let cs = |k: &str| {
+        c.and_then(|c| c.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let config = ImageConfig {
+        user: cs("User"),
+        env: strings(c.and_then(|c| c.get("Env"))).unwrap_or_default(),
+        cmd: strings(c.and_then(|c| c.get("Cmd"))),
+        entrypoint: strings(c.and_then(|c| c.get("Entrypoint"))),
+        exposed_ports: keys(c.and_then(|c| c.get("ExposedPorts"))),
+        labels: c
+            .and_then(|c| c.get("Labels"))
+            .and_then(Value::as_object)
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        healthcheck: strings(c.and_then(|c| c.pointer("/Healthcheck/Test"))),
+        workdir: cs("WorkingDir").filter(|w| !w.is_empty()),
+        volumes: keys(c.and_then(|c| c.get("Volumes"))),
+        stop_signal: cs("StopSignal"),
+    };
+    let diff_ids = strings(v.pointer("/rootfs/diff_ids")).unwrap_or_default();
+    let mut history: Vec<HistoryEntry> = v
+        .get("history")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|h| {
+                    let g = |k: &str| h.get(k).and_then(Value::as_str).map(str::to_owned);
+                    HistoryEntry {
+                        created_by: g("created_by").unwrap_or_default(),
+                        created: g("created"),
+                        comment: g("comment"),
+                        author: g("author"),
+                        empty_layer: h
+                            .get("empty_layer")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                        layer: None,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut li = 0;
+    for h in &mut history {
+        if h.empty_layer {
+            continue;
+        }
+        if li < layer_count {
+            h.layer = Some(li);
+            li += 1;
+        } else {
+            // More non-empty steps than layers: treat the surplus as empty, as BuildKit does.
+            h.empty_layer = true;
+        }
+    }
+    Ok(ParsedConfig {
+        os: s("os").unwrap_or_default(),
+        architecture: s("architecture").unwrap_or_default(),
+        variant: s("variant"),
+        created: s("created"),
+        config,
+        history,
+        diff_ids,
+    })
+}
+
+/// The image as known before its layers are read (no filesystem yet).
+fn preview(reference: &str, resolved: &Resolved, origin: &Origin) -> Result<Image> {
+    let parsed = parse_config(&resolved.config, reference, resolved.layers.len())?;
+    let layers = resolved
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Layer {
+            index: i,
+            diff_id: parsed.diff_ids.get(i).cloned().unwrap_or_default(),
+            blob_digest: l.blob_digest.clone().unwrap_or_default(),
+            location: LayerLocation {
+                member: l.member.clone(),
+                ..LayerLocation::default()
+            },
+            ..Layer::default()
+        })
+        .collect();
+    let mut image = base_image(reference, resolved, parsed, origin.clone());
+    image.layers = layers;
+    attach_history(&mut image);
+    Ok(image)
+}
+
+fn base_image(reference: &str, resolved: &Resolved, parsed: ParsedConfig, origin: Origin) -> Image {
+    Image {
+        reference: reference.to_owned(),
+        id: resolved.config_digest.clone(),
+        repo_tags: resolved.repo_tags.clone(),
+        repo_digests: Vec::new(),
+        manifest_digest: resolved.manifest_digest.clone(),
+        os: parsed.os,
+        architecture: parsed.architecture,
+        variant: parsed.variant,
+        created: parsed.created,
+        config: parsed.config,
+        history: parsed.history,
+        layers: Vec::new(),
+        fs: FileSystem::default(),
+        warnings: resolved.warnings.clone(),
+        origin,
+        content_matches: Vec::new(),
+        captured: HashMap::new(),
+    }
+}
+
+fn attach_history(image: &mut Image) {
+    for (hi, h) in image.history.iter().enumerate() {
+        if let Some(li) = h.layer {
+            if let Some(l) = image.layers.get_mut(li) {
+                l.created_by.clone_from(&h.created_by);
+                l.history_index = Some(hi);
+            }
+        }
+    }
+}
+
+/// Builds the image model from the resolved manifest and the layer scans.
+/// `offset_of` gives a member's data offset in a seekable archive.
+pub fn assemble(
+    reference: &str,
+    resolved: &Resolved,
+    mut scans: HashMap<String, LayerScan>,
+    origin: Origin,
+    offset_of: impl Fn(&str) -> Option<u64>,
+    opts: &LoadOptions,
+) -> Result<Image> {
+    let parsed = parse_config(&resolved.config, reference, resolved.layers.len())?;
+    if parsed.diff_ids.len() != resolved.layers.len() {
+        return Err(Error::invalid(
+            reference,
+            format!(
+                "config lists {} diff_ids but the manifest lists {} layers",
+                parsed.diff_ids.len(),
+                resolved.layers.len()
+            ),
+        ));
+    }
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for l in &resolved.layers {
+        *uses.entry(l.member.as_str()).or_default() += 1;
+    }
+    let mut layer_inputs = Vec::with_capacity(resolved.layers.len());
+    let mut layers = Vec::with_capacity(resolved.layers.len());
+    let mut matches = Vec::new();
+    let mut captured = Vec::new();
+    let mut warnings = resolved.warnings.clone();
+    for (i, lref) in resolved.layers.iter().enumerate() {
+        let left = uses.get_mut(lref.member.as_str()).map_or(0, |n| {
+            *n -= 1;
+            *n
+        });
+        let scan = if left == 0 {
+            scans.remove(&lref.member)
+        } else {
+            scans.get(&lref.member).cloned()
+        }
+        .ok_or_else(|| {
+            Error::invalid(
+                reference,
+                format!("layer {} was not read from the archive", lref.member),
+            )
+        })?;
+        let expected = &parsed.diff_ids[i];
+        if !opts.scan.skip_digests {
+            if &scan.diff_id != expected {
+                return Err(Error::DigestMismatch {
+                    path: format!("{reference}: {}", lref.member),
+                    what: format!("layer {i} diff_id"),
+                    expected: expected.clone(),
+                    actual: scan.diff_id.clone(),
+                });
+            }
+            let blob_digest = if scan.compression == crate::model::Compression::None {
+                &scan.diff_id
+            } else {
+                &scan.blob_digest
+            };
+            if let Some(want) = &lref.blob_digest {
+                if want != blob_digest {
+                    return Err(Error::DigestMismatch {
+                        path: format!("{reference}: {}", lref.member),
+                        what: format!("layer {i} blob"),
+                        expected: want.clone(),
+                        actual: blob_digest.clone(),
+                    });
+                }
+            }
+        }
+        for (e, m) in &scan.matches {
+            matches.push((i, *e, m.clone()));
+        }
+        for (e, c) in &scan.captured {
+            captured.push((i, *e, c.clone()));
+        }
+        warnings.extend(scan.warnings.iter().cloned());
+        let blob_digest = match (&lref.blob_digest, scan.compression) {
+            (Some(d), _) => d.clone(),
+            (None, crate::model::Compression::None) => expected.clone(),
+            (None, _) => scan.blob_digest.clone(),
+        };
+        layers.push(Layer {
+            index: i,
+            diff_id: expected.clone(),
+            blob_digest,
+            compression: scan.compression,
+            tar_bytes: scan.tar_bytes,
+            blob_bytes: scan.blob_bytes,
+            entries: scan.entries.entries.len() + scan.entries.markers.len(),
+            location: LayerLocation {
+                member: lref.member.clone(),
+                offset: offset_of(&lref.member),
+                blob_bytes: scan.blob_bytes,
+            },
+            ..Layer::default()
+        });
+        layer_inputs.push(scan.entries);
+    }
+    let fs = build_fs(layer_inputs);
+    for (layer, stats) in layers.iter_mut().zip(&fs.stats) {
+        layer.size_bytes = stats.size_bytes;
+        layer.files_added = stats.added;
+        layer.files_modified = stats.modified + stats.metadata_changed;
+        layer.files_unchanged = stats.unchanged;
+        layer.files_removed = stats.removed;
+        layer.bytes_superseded = stats.bytes_superseded;
+    }
+    let mut image = base_image(reference, resolved, parsed, origin);
+    image.layers = layers;
+    image.warnings = warnings;
+    attach_history(&mut image);
+    image.fs = fs;
+    image.content_matches = matches
+        .into_iter()
+        .filter_map(|(l, e, m)| image.fs.version_for_entry(l, e).map(|v| (v, m)))
+        .collect();
+    image.captured = captured
+        .into_iter()
+        .filter_map(|(l, e, c)| image.fs.version_for_entry(l, e).map(|v| (v, c)))
+        .collect();
+    Ok(image)
+}
+
+fn build_fs(layers: Vec<LayerEntries>) -> FileSystem {
+    FileSystem::build(layers)
+}

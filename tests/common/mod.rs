@@ -1,0 +1,6 @@
+//! Helpers shared by the integration tests.
+//!
+//! Each test crate uses a different subset of these helpers, so unused items are expected.
+#![allow(dead_code)]
+
+pub mod fixture;
