@@ -52,8 +52,16 @@ log() { printf '[test-images] %s\n' "$*"; }
 die() { printf '[test-images] ERROR: %s\n' "$*" >&2; exit 1; }
 
 docker info >/dev/null 2>&1 || die "no Docker daemon answers (run scripts/dockerd-up.sh)"
-[[ -x /bin/busybox ]] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' \
-    || die "/bin/busybox is missing or not static (apt-get install busybox-static)"
+# The rootfs has no libc: only a statically linked busybox runs in it.
+static_busybox() {
+    [[ -x /bin/busybox ]] || return 1
+    if command -v file >/dev/null 2>&1; then
+        file -L /bin/busybox | grep -q 'statically linked'
+    else
+        dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed'
+    fi
+}
+static_busybox || die "/bin/busybox is missing or not static (apt-get install busybox-static)"
 mkdir -p "$OUT"
 
 if docker info -f '{{json .DriverStatus}}' 2>/dev/null | grep -q '"Native Overlay Diff","false"'; then

@@ -1,6 +1,7 @@
 //! Analyses over the image model: size accounting now, findings in later modules.
 
 pub mod efficiency;
+pub mod finding;
 
 /// True when an environment variable or build-arg name looks like it holds a secret.
 pub fn looks_secret_name(name: &str) -> bool {
