@@ -27,6 +27,9 @@ pub struct Cli {
     /// Skip sha256 verification of layers (faster on huge images).
     #[arg(long, global = true)]
     pub no_verify: bool,
+    /// Docker daemon address (unix:///path or tcp://host:port); overrides DOCKER_HOST.
+    #[arg(long, global = true, value_name = "URL")]
+    pub host: Option<String>,
     /// Subcommand.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -35,17 +38,34 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// List the images on the Docker daemon (like `docker images`).
+    Images {
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
     /// Print the analysis of an image.
     Report {
         /// Image reference or archive.
         image: String,
         /// Output format.
-        #[arg(long, short, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, short, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Gate an image in a pipeline: exit 0 pass, 1 a rule failed, 2 could not analyse.
+    Ci(crate::ci::CiArgs),
+}
+
+/// Formats of `strata images`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table like `docker images`.
+    Text,
+    /// A JSON array (documented in docs/report-schema.md).
+    Json,
 }
 
 /// Report formats.
@@ -55,6 +75,19 @@ pub enum Format {
     Text,
     /// The `strata.report/v1` JSON contract.
     Json,
+}
+
+/// Formats of `strata report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Readable text.
+    Text,
+    /// The `strata.report/v1` JSON contract.
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// A Markdown summary for a pull-request comment.
+    Markdown,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -102,7 +135,20 @@ fn write_out(output: Option<&PathBuf>, text: &str) -> Result<()> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let opts = load_options(cli.platform.as_deref(), cli.no_verify)?;
+    if let Some(h) = &cli.host {
+        crate::source::daemon::set_host(h);
+    }
     match cli.command {
+        Some(Command::Images { format }) => {
+            use crate::source::daemon;
+            let images = daemon::list_images()?;
+            let text = match format {
+                ListFormat::Json => daemon::images_json(&images) + "\n",
+                ListFormat::Text => daemon::images_table(&images, jiff::Timestamp::now().as_second()),
+            };
+            write_out(None, &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Report {
             image,
             format,
@@ -112,12 +158,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let eff = Efficiency::of(&img);
             let report = Report::build(&img, &eff);
             let text = match format {
-                Format::Json => report.to_json() + "\n",
-                Format::Text => crate::report::text::render(&report),
+                ReportFormat::Json => report.to_json() + "\n",
+                ReportFormat::Text => crate::report::text::render(&report),
+                ReportFormat::Sarif => {
+                    crate::report::sarif::render(&img, &eff, &crate::ci::findings(&img, &eff)?)
+                }
+                ReportFormat::Markdown => crate::report::markdown::render(
+                    &img,
+                    &eff,
+                    &crate::ci::findings(&img, &eff)?,
+                    None,
+                ),
             };
             write_out(output.as_ref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Ci(args)) => crate::ci::run(&args, &opts),
         None => Err(Error::Other(
             "the interactive explorer is not built yet; use `strata report IMAGE`".into(),
         )),

@@ -4,10 +4,13 @@
 //! the `ui` module renders its state and sends intents.
 
 pub mod analysis;
+pub mod ci;
 pub mod cli;
+pub mod demo;
 pub mod error;
 pub mod model;
 pub mod report;
 pub mod source;
+pub mod ui;
 
 pub use error::{Error, Result};

@@ -175,7 +175,7 @@ fn run_parallel<F>(
 where
     F: Fn(&(String, u64, u64)) -> Result<LayerScan> + Sync,
 {
-    jobs.sort_by(|a, b| b.2.cmp(&a.2));
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.2));
     let total = jobs.len();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);

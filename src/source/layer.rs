@@ -181,16 +181,20 @@ impl<R: Read> Read for BombGuard<R> {
     }
 }
 
-/// Shares the compressed byte count with the bomb guard.
-struct SharedCount<R> {
-    inner: Hashing<R>,
-    shared: std::rc::Rc<std::cell::Cell<u64>>,
+/// Reads the stored blob, hashing it and sharing its byte count with the bomb guard.
+struct Outer<R> {
+    inner: R,
+    hasher: Option<std::rc::Rc<std::cell::RefCell<Sha256>>>,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
-impl<R: Read> Read for SharedCount<R> {
+impl<R: Read> Read for Outer<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.shared.set(self.inner.count);
+        if let Some(h) = &self.hasher {
+            h.borrow_mut().update(&buf[..n]);
+        }
+        self.count.set(self.count.get() + n as u64);
         Ok(n)
     }
 }
@@ -218,14 +222,12 @@ pub fn scan_layer<R: Read>(reader: R, name: &str, opts: &ScanOptions) -> Result<
         .ok_or_else(|| Error::invalid(name, "layer is neither a tar, a gzip nor a zstd stream"))?;
     let digests = !opts.skip_digests;
     let compressed_count = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    let outer = Hashing {
+    let outer_hasher = (digests && compression != Compression::None)
+        .then(|| std::rc::Rc::new(std::cell::RefCell::new(Sha256::new())));
+    let outer = Outer {
         inner: buffered,
-        hasher: (digests && compression != Compression::None).then(Sha256::new),
-        count: 0,
-    };
-    let outer = SharedCount {
-        inner: outer,
-        shared: compressed_count.clone(),
+        hasher: outer_hasher.clone(),
+        count: compressed_count.clone(),
     };
     let decoded: Box<dyn Read + '_> = match compression {
         Compression::None => Box::new(outer),
@@ -269,6 +271,9 @@ pub fn scan_layer<R: Read>(reader: R, name: &str, opts: &ScanOptions) -> Result<
     io::copy(decoded, &mut io::sink()).map_err(|e| layer_io_error(name, compression, &e))?;
     drop(guard);
     scan.blob_bytes = compressed_count.get();
+    if let Some(h) = outer_hasher {
+        scan.blob_digest = hex_digest(h.take());
+    }
     Ok(scan)
 }
 

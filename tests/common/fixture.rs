@@ -343,7 +343,7 @@ impl ImageSpec {
     /// History has 10 entries, 3 of them `empty_layer`.
     pub fn sample() -> Self {
         let long_dir = "usr/share/doc/a-package-with-a-rather-long-name-that-keeps-going/\
-                        and-a-subdirectory-as-well";
+                        and-a-subdirectory-as-well/and-another-one";
         let base = LayerSpec::new(
             "ADD rootfs.tar /",
             vec![
@@ -788,12 +788,39 @@ impl<'a> Meta<'a> {
 /// Largest id that fits the 8-byte octal USTAR field.
 const USTAR_MAX_ID: u64 = 0o7_777_777;
 
+/// A header plus the extension records that must precede it.
+struct Prepared<'a> {
+    header: Header,
+    pax: Vec<(String, Vec<u8>)>,
+    /// GNU `L`/`K` entries, in writing order.
+    longs: Vec<(EntryType, &'a [u8])>,
+}
+
 fn append_entry<W: Write, R: Read>(
     b: &mut tar::Builder<W>,
     style: LongNames,
     m: Meta<'_>,
     data: R,
 ) -> io::Result<()> {
+    let path = m.path;
+    let Prepared {
+        mut header,
+        pax,
+        longs,
+    } = prepare(style, m)?;
+    for (kind, bytes) in longs {
+        write_gnu_long(b, kind, bytes)?;
+    }
+    if !pax.is_empty() {
+        write_pax(b, path, pax)?;
+    }
+    header.set_cksum();
+    b.append(&header, data)
+}
+
+/// Builds the header for `m` the way Go's `archive/tar` (or GNU tar for [`LongNames::Gnu`])
+/// would, deciding which values need PAX records or GNU long-name entries.
+fn prepare(style: LongNames, m: Meta<'_>) -> io::Result<Prepared<'_>> {
     let gnu = style == LongNames::Gnu;
     let mut h = if gnu {
         Header::new_gnu()
@@ -809,7 +836,7 @@ fn append_entry<W: Write, R: Read>(
             field[..link.len()].copy_from_slice(link);
         } else if gnu {
             longs.push((EntryType::GNULongLink, link));
-            field.copy_from_slice(&link[..field.len()]);
+            field.copy_from_slice(&link[..100]);
         } else {
             pax.push(("linkpath".into(), link.to_vec()));
             put_ascii(field, link);
@@ -860,15 +887,11 @@ fn append_entry<W: Write, R: Read>(
         }
         None => {}
     }
-
-    for (kind, bytes) in longs {
-        write_gnu_long(b, kind, bytes)?;
-    }
-    if !pax.is_empty() {
-        write_pax(b, path, pax)?;
-    }
-    h.set_cksum();
-    b.append(&h, data)
+    Ok(Prepared {
+        header: h,
+        pax,
+        longs,
+    })
 }
 
 /// Copies the ASCII bytes of `src` into `field`, truncated (Go's `toASCII` + cut).
@@ -2047,7 +2070,7 @@ pub fn write_gzip_bomb(size: u64, dest: &Path) -> io::Result<PathBuf> {
         "RUN dd if=/dev/zero of=/zeros",
         Vec::new(),
     )]);
-    let gz = GzEncoder::new(Vec::new(), Compression::best());
+    let gz = GzEncoder::new(Vec::new(), Compression::default());
     let mut b = tar::Builder::new(HashWriter::new(gz));
     let mut m = Meta::new(b"zeros", EntryType::Regular, 0o100644);
     m.size = size;
@@ -2074,19 +2097,27 @@ pub fn write_many_entries(n: usize, dest: &Path) -> io::Result<PathBuf> {
     let tmp = tempfile::NamedTempFile::new_in(parent)?;
     let mut b = tar::Builder::new(HashWriter::new(BufWriter::new(tmp.reopen()?)));
     let none: &[u8] = &[];
+    // Same headers as `append_entry` would build; only name and checksum change per entry.
+    let template = |kind, mode| prepare(LongNames::Pax, Meta::new(b"", kind, mode));
+    let (dir, file) = (
+        template(EntryType::Directory, 0o40755)?.header,
+        template(EntryType::Regular, 0o100644)?.header,
+    );
+    let mut put = |template: &Header, name: &[u8]| {
+        let mut h = template.clone();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        h.set_cksum();
+        b.append(&h, none)
+    };
+    let mut name = *b"d0000/f0000";
     for i in 0..n {
-        if i % 1000 == 0 {
-            let dir = format!("d{:04}/", i / 1000);
-            append_entry(
-                &mut b,
-                LongNames::Pax,
-                Meta::new(dir.as_bytes(), EntryType::Directory, 0o40755),
-                none,
-            )?;
+        let (d, f) = (i / 1000, i % 1000);
+        name[1..5].copy_from_slice(&digits4(d));
+        name[7..].copy_from_slice(&digits4(f));
+        if f == 0 {
+            put(&dir, &name[..6])?;
         }
-        let name = format!("d{:04}/f{:04}", i / 1000, i % 1000);
-        let m = Meta::new(name.as_bytes(), EntryType::Regular, 0o100644);
-        append_entry(&mut b, LongNames::Pax, m, none)?;
+        put(&file, &name)?;
     }
     let (mut file, diff_id, len) = b.into_inner()?.finish();
     file.flush()?;
@@ -2102,6 +2133,12 @@ pub fn write_many_entries(n: usize, dest: &Path) -> io::Result<PathBuf> {
     );
     write_tar_file(&img.docker_legacy(false).members, dest)?;
     Ok(dest.to_path_buf())
+}
+
+/// `n % 10000` as four ASCII digits.
+fn digits4(n: usize) -> [u8; 4] {
+    let d = |k: usize| b'0' + (n / k % 10) as u8;
+    [d(1000), d(100), d(10), d(1)]
 }
 
 /// Offset and size of the data of the first member of tar `bytes` matching `pred`.

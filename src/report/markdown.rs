@@ -1,0 +1,219 @@
+//! A Markdown summary fit for a pull-request comment: the image, its size and efficiency, the
+//! CI rules (when run through `strata ci`), the top findings and the top reclaimable files.
+
+use std::fmt::Write as _;
+
+use crate::analysis::efficiency::Efficiency;
+use crate::analysis::finding::Finding;
+use crate::ci::{Outcome, Status, Verdict};
+use crate::model::{path, sanitize, Image};
+use crate::report::sarif::{history_command, redact_text};
+use crate::report::text::bytes as human;
+
+/// How many findings and reclaimable files the summary lists.
+pub const TOP: usize = 10;
+
+/// Escapes text for a table cell: sanitised, `|` and backticks escaped, HTML neutralised.
+pub fn cell(s: &str) -> String {
+    let mut out = String::new();
+    for c in sanitize(s).chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '`' => out.push_str("\\`"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '*' | '_' | '[' | ']' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Inline code that cannot be broken out of (backticks replaced).
+fn code(s: &str) -> String {
+    let s = sanitize(s).replace('`', "'").replace('|', "\\|");
+    format!("`{s}`")
+}
+
+fn status_icon(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "✅ PASS",
+        Status::Warn => "⚠️ WARN",
+        Status::Fail => "❌ FAIL",
+        Status::Skip => "➖ SKIP",
+    }
+}
+
+/// Renders the summary; `outcome` adds the verdict and the rule table.
+pub fn render(image: &Image, eff: &Efficiency, findings: &[Finding], outcome: Option<&Outcome>) -> String {
+    let mut s = String::new();
+    let verdict = outcome.map(|o| if o.passed() { " ✅ passed" } else { " ❌ failed" });
+    let _ = writeln!(
+        s,
+        "### strata: {}{}",
+        code(&image.reference),
+        verdict.unwrap_or_default()
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "| | |");
+    let _ = writeln!(s, "|---|---|");
+    let _ = writeln!(s, "| Image | {} |", code(&image.id));
+    if !image.repo_tags.is_empty() {
+        let tags: Vec<String> = image.repo_tags.iter().map(|t| code(t)).collect();
+        let _ = writeln!(s, "| Tags | {} |", tags.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "| Size | {} ({} bytes) in {} layers |",
+        human(eff.total_bytes),
+        eff.total_bytes,
+        image.layers.len()
+    );
+    let _ = writeln!(s, "| Efficiency | {} |", crate::ci::rules::pct(eff.score));
+    let _ = writeln!(
+        s,
+        "| Reclaimable | {} ({} bytes) |",
+        human(eff.reclaimable_bytes),
+        eff.reclaimable_bytes
+    );
+    if let Some(o) = outcome {
+        let m = &o.metrics;
+        let _ = writeln!(
+            s,
+            "| Reclaimable in layers 1-{} | {} of {} bytes ({}) |",
+            m.layers.saturating_sub(1),
+            m.user_reclaimable_bytes,
+            m.user_bytes,
+            crate::ci::rules::pct(m.user_reclaimable_percent)
+        );
+    }
+    let _ = writeln!(s, "| Findings | {} |", findings.len());
+
+    if let Some(o) = outcome {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "#### Rules");
+        let _ = writeln!(s);
+        let _ = writeln!(s, "| Rule | Result | Measured | Threshold |");
+        let _ = writeln!(s, "|---|---|---|---|");
+        for r in &o.rules {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                code(&r.rule),
+                status_icon(r.status),
+                cell(&r.measured),
+                cell(&r.threshold)
+            );
+        }
+    }
+
+    // Findings, worst first (the gate's order when there is one).
+    let listed: Vec<(Option<Verdict>, &Finding)> = match outcome {
+        Some(o) => o
+            .findings
+            .iter()
+            .filter(|j| j.verdict != Verdict::Allowed)
+            .map(|j| (Some(j.verdict), &j.finding))
+            .collect(),
+        None => {
+            let mut v: Vec<&Finding> = findings.iter().collect();
+            v.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.bytes.cmp(&a.bytes)));
+            v.into_iter().map(|f| (None, f)).collect()
+        }
+    };
+    if !listed.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "#### Top findings ({} of {})",
+            listed.len().min(TOP),
+            listed.len()
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(s, "| Severity | Rule | Where | Finding | Added by |");
+        let _ = writeln!(s, "|---|---|---|---|---|");
+        for (v, f) in listed.iter().take(TOP) {
+            let sev = match v {
+                Some(Verdict::Fail) => format!("❌ {}", f.severity.as_str()),
+                Some(Verdict::Warn) => format!("⚠️ {}", f.severity.as_str()),
+                _ => f.severity.as_str().to_owned(),
+            };
+            let mut place = f.path.as_deref().map(code).unwrap_or_else(|| "config".into());
+            if let Some(l) = f.layer {
+                let _ = write!(place, " layer {l}");
+                if let Some(r) = f.removed_in {
+                    let _ = write!(place, " (removed in {r})");
+                }
+            }
+            let mut what = cell(&redact_text(&f.title));
+            if let Some(e) = &f.evidence {
+                let _ = write!(what, " {}", code(&redact_text(e)));
+            }
+            let by = f
+                .layer
+                .and_then(|l| history_command(image, l))
+                .map(|c| code(&truncate(&c, 80)))
+                .unwrap_or_default();
+            let _ = writeln!(s, "| {sev} | {} | {place} | {what} | {by} |", code(&f.rule));
+        }
+    }
+
+    if !eff.reclaimable.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "#### Top reclaimable files");
+        let _ = writeln!(s);
+        let _ = writeln!(s, "| Bytes | Path | In layers | Removed in |");
+        let _ = writeln!(s, "|---:|---|---|---|");
+        for r in eff.reclaimable.iter().take(TOP) {
+            let join = |v: &[usize]| {
+                v.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                r.bytes,
+                code(&path::display(image.fs.path(r.path))),
+                join(&r.layers),
+                join(&r.removed_in)
+            );
+        }
+        if eff.reclaimable.len() > TOP {
+            let _ = writeln!(s, "\n…and {} more paths.", eff.reclaimable.len() - TOP);
+        }
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "<sub>strata {}: reclaimable bytes are those shipped in a layer but not visible in the final filesystem.</sub>",
+        env!("CARGO_PKG_VERSION")
+    );
+    s
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cannot_break_the_table() {
+        assert_eq!(cell("a|b<script>"), "a\\|b&lt;script&gt;");
+        assert_eq!(code("x`y|z"), "`x'y\\|z`");
+        assert_eq!(cell("line\nbreak"), "line\\\\nbreak");
+    }
+}

@@ -1,0 +1,336 @@
+//! SARIF 2.1.0 output for code scanning (GitHub and other SARIF consumers).
+//!
+//! One run; `tool.driver.rules` holds one entry per rule id that fired, with help text;
+//! every finding is a result whose location is the artifact `layer/<diff_id hex>/<path>` (or
+//! `image/<config digest hex>/config` for configuration findings), with a logical location
+//! naming the layer digest, and the history step that made the layer in the message.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::analysis::efficiency::Efficiency;
+use crate::analysis::finding::{Category, Finding, Severity};
+use crate::model::{sanitize, Image};
+use crate::report::mask_value;
+
+/// SARIF version written.
+pub const VERSION: &str = "2.1.0";
+/// `$schema` of the document.
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"([A-Za-z_][A-Za-z0-9_.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s"',;]+)"#)
+        .unwrap_or_else(|e| panic!("static regex: {e}"))
+});
+static AWS_KEY_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16})\b")
+        .unwrap_or_else(|e| panic!("static regex: {e}"))
+});
+
+/// Makes free text safe to publish: sanitised, the value of every secret-looking
+/// `NAME=value` / `name: value` masked, AWS access key ids masked.
+pub fn redact_text(s: &str) -> String {
+    let s = sanitize(s);
+    let s = ASSIGNMENT.replace_all(&s, |c: &regex::Captures<'_>| {
+        let (k, sep, v) = (&c[1], &c[2], &c[3]);
+        let inner = v.trim_matches(|ch| ch == '"' || ch == '\'');
+        if crate::analysis::looks_secret_name(k) && !inner.is_empty() && !inner.contains('…') {
+            format!("{k}{sep}{}", mask_value(inner))
+        } else {
+            c[0].to_owned()
+        }
+    });
+    AWS_KEY_ID
+        .replace_all(&s, |c: &regex::Captures<'_>| mask_value(&c[1]))
+        .into_owned()
+}
+
+/// The history step that made `layer`, on one line, sanitised and redacted.
+pub fn history_command(image: &Image, layer: usize) -> Option<String> {
+    let cmd = image
+        .history_for_layer(layer)
+        .map(|h| h.created_by.as_str())
+        .or_else(|| image.layers.get(layer).map(|l| l.created_by.as_str()))?;
+    let line = crate::report::text::one_line(cmd, 200);
+    (!line.is_empty()).then(|| redact_text(&line))
+}
+
+/// SARIF `level` of a severity.
+pub fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub's `security-severity` score (0–10) of a severity.
+pub fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+fn category_name(c: Category) -> &'static str {
+    match c {
+        Category::Secret => "secret",
+        Category::Waste => "waste",
+        Category::Bloat => "bloat",
+        Category::Config => "config",
+    }
+}
+
+/// Percent-encodes a path for a URI reference (unreserved characters and `/` kept).
+fn encode_path(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn hex(digest: &str) -> &str {
+    digest.split_once(':').map_or(digest, |(_, h)| h)
+}
+
+/// The artifact URI of a finding: `layer/<diff_id hex>/<path>`, `layer/<diff_id hex>` or
+/// `image/<config digest hex>/config`.
+pub fn artifact_uri(image: &Image, f: &Finding) -> String {
+    let layer = f.layer.and_then(|l| image.layers.get(l));
+    let path = f.path.as_deref().map(|p| encode_path(p.trim_start_matches('/')));
+    match (layer, path) {
+        (Some(l), Some(p)) => format!("layer/{}/{p}", encode_path(hex(&l.diff_id))),
+        (Some(l), None) => format!("layer/{}", encode_path(hex(&l.diff_id))),
+        (None, Some(p)) => format!("image/{}/rootfs/{p}", encode_path(hex(&image.id))),
+        (None, None) => format!("image/{}/config", encode_path(hex(&image.id))),
+    }
+}
+
+fn fingerprint(f: &Finding) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        f.rule.as_str(),
+        category_name(f.category),
+        f.path.as_deref().unwrap_or(""),
+        &f.layer.map(|l| l.to_string()).unwrap_or_default(),
+        if f.path.is_none() { f.title.as_str() } else { "" },
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn rule_name(id: &str) -> String {
+    id.split(['.', '-', '_', '/'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn rule_descriptor(id: &str, fs: &[&Finding]) -> Value {
+    let first = fs[0];
+    let worst = fs.iter().map(|f| f.severity).max().unwrap_or(first.severity);
+    let title = redact_text(&first.title);
+    let why = first.why.as_deref().map(redact_text);
+    let fix = first.fix.as_deref().map(redact_text);
+    let mut text = why.clone().unwrap_or_else(|| title.clone());
+    let mut md = format!("**{title}**");
+    if let Some(w) = &why {
+        md.push_str(&format!("\n\n{w}"));
+    }
+    if let Some(fx) = &fix {
+        text.push_str(&format!("\n\nFix: {fx}"));
+        md.push_str(&format!("\n\n**Fix:** {fx}"));
+    }
+    md.push_str(&format!("\n\nRule `{}` of strata.", sanitize(id)));
+    let mut tags = vec![category_name(first.category).to_owned(), "container-image".into()];
+    let mut props = serde_json::Map::new();
+    if matches!(first.category, Category::Secret | Category::Config) {
+        tags.push("security".into());
+    }
+    if first.category == Category::Secret {
+        props.insert("security-severity".into(), json!(security_severity(worst)));
+    }
+    props.insert("tags".into(), json!(tags));
+    props.insert("category".into(), json!(category_name(first.category)));
+    json!({
+        "id": sanitize(id),
+        "name": rule_name(&sanitize(id)),
+        "shortDescription": { "text": title },
+        "fullDescription": { "text": why.unwrap_or_else(|| title.clone()) },
+        "help": { "text": text, "markdown": md },
+        "defaultConfiguration": { "level": level(worst) },
+        "properties": props,
+    })
+}
+
+fn result(image: &Image, f: &Finding, rule_index: usize) -> Value {
+    let mut msg = redact_text(&f.message);
+    if msg.is_empty() {
+        msg = redact_text(&f.title);
+    }
+    if let Some(p) = &f.path {
+        if !msg.contains(p.as_str()) {
+            msg.push_str(&format!(" Path: {}.", sanitize(p)));
+        }
+    }
+    if let Some(l) = f.layer {
+        msg.push_str(&format!(" Layer {l}"));
+        if let Some(r) = f.removed_in {
+            msg.push_str(&format!(" (removed in layer {r}, still shipped)"));
+        }
+        match history_command(image, l) {
+            Some(cmd) => msg.push_str(&format!(", created by: {cmd}")),
+            None => msg.push('.'),
+        }
+    }
+    if let Some(e) = &f.evidence {
+        msg.push_str(&format!(" Evidence: {}", redact_text(e)));
+    }
+    let mut logical = Vec::new();
+    if let Some(layer) = f.layer.and_then(|l| image.layers.get(l)) {
+        logical.push(json!({
+            "name": sanitize(&layer.diff_id),
+            "fullyQualifiedName": format!("layer/{}", layer.index),
+            "kind": "module",
+        }));
+    } else {
+        logical.push(json!({
+            "name": sanitize(&image.id),
+            "fullyQualifiedName": "image/config",
+            "kind": "resource",
+        }));
+    }
+    let mut props = serde_json::Map::new();
+    props.insert("category".into(), json!(category_name(f.category)));
+    props.insert("severity".into(), json!(f.severity.as_str()));
+    if let Some(l) = f.layer {
+        props.insert("layer".into(), json!(l));
+    }
+    if let Some(r) = f.removed_in {
+        props.insert("removedIn".into(), json!(r));
+    }
+    if let Some(b) = f.bytes {
+        props.insert("bytes".into(), json!(b));
+    }
+    json!({
+        "ruleId": sanitize(&f.rule),
+        "ruleIndex": rule_index,
+        "level": level(f.severity),
+        "message": { "text": msg },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": artifact_uri(image, f) },
+                "region": { "startLine": 1 },
+            },
+            "logicalLocations": logical,
+        }],
+        "partialFingerprints": { "strataFinding/v1": fingerprint(f) },
+        "properties": props,
+    })
+}
+
+/// Builds the SARIF document.
+pub fn document(image: &Image, eff: &Efficiency, findings: &[Finding]) -> Value {
+    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        by_rule.entry(f.rule.as_str()).or_default().push(f);
+    }
+    let index: BTreeMap<&str, usize> = by_rule.keys().enumerate().map(|(i, k)| (*k, i)).collect();
+    let rules: Vec<Value> = by_rule.iter().map(|(id, fs)| rule_descriptor(id, fs)).collect();
+    let mut ordered: Vec<&Finding> = findings.iter().collect();
+    ordered.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.path.cmp(&b.path))
+            .then(a.layer.cmp(&b.layer))
+    });
+    let results: Vec<Value> = ordered
+        .iter()
+        .map(|f| result(image, f, index.get(f.rule.as_str()).copied().unwrap_or(0)))
+        .collect();
+    let mut driver = serde_json::Map::new();
+    driver.insert("name".into(), json!("strata"));
+    driver.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
+    driver.insert("semanticVersion".into(), json!(env!("CARGO_PKG_VERSION")));
+    let info = [env!("CARGO_PKG_HOMEPAGE"), env!("CARGO_PKG_REPOSITORY")]
+        .into_iter()
+        .find(|u| !u.is_empty());
+    if let Some(u) = info {
+        driver.insert("informationUri".into(), json!(u));
+    }
+    driver.insert("rules".into(), json!(rules));
+    let reference = sanitize(&image.reference);
+    json!({
+        "$schema": SCHEMA_URI,
+        "version": VERSION,
+        "runs": [{
+            "tool": { "driver": driver },
+            "automationDetails": { "id": format!("strata/{reference}/") },
+            "invocations": [{ "executionSuccessful": true }],
+            "results": results,
+            "properties": {
+                "image": reference,
+                "imageId": sanitize(&image.id),
+                "repoTags": image.repo_tags.iter().map(|t| sanitize(t)).collect::<Vec<_>>(),
+                "layers": image.layers.iter().map(|l| sanitize(&l.diff_id)).collect::<Vec<_>>(),
+                "totalBytes": eff.total_bytes,
+                "visibleBytes": eff.visible_bytes,
+                "reclaimableBytes": eff.reclaimable_bytes,
+                "efficiency": eff.score,
+            },
+        }],
+    })
+}
+
+/// Renders the SARIF document as pretty JSON.
+pub fn render(image: &Image, eff: &Efficiency, findings: &[Finding]) -> String {
+    serde_json::to_string_pretty(&document(image, eff, findings)).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction() {
+        assert_eq!(
+            redact_text("ENV DB_PASSWORD=strata-fake-db-password APP_MODE=production"),
+            "ENV DB_PASSWORD=stra…(redacted) APP_MODE=production"
+        );
+        assert_eq!(
+            redact_text("aws_access_key_id = AKIAABCDEFGHIJKLMNOP"),
+            "aws_access_key_id = AKIA…(redacted)"
+        );
+        assert_eq!(redact_text("key AKIAABCDEFGHIJKLMNOP."), "key AKIA…(redacted).");
+        assert_eq!(redact_text("TOKEN=\"abcdefghijklmnop\""), "TOKEN=abcd…(redacted)");
+        // Already redacted text stays as it is.
+        assert_eq!(redact_text("TOKEN=abcd…(redacted)"), "TOKEN=abcd…(redacted)");
+        assert_eq!(redact_text("a\nb"), "a\\nb");
+    }
+
+    #[test]
+    fn uris_and_names() {
+        assert_eq!(encode_path("app/a b/#x"), "app/a%20b/%23x");
+        assert_eq!(rule_name("secret.private-key"), "SecretPrivateKey");
+    }
+}

@@ -1,0 +1,8 @@
+//! The interactive explorer: a ratatui/crossterm UI on tokio.
+//!
+//! `app` owns the state and turns key presses and worker messages into state changes and
+//! [`app::Command`]s; `worker` runs those commands off the render loop (loading, file contents,
+//! highlighting, extraction); `panes` draw the state; `run` ties them to the terminal.
+
+pub mod filetree;
+pub mod text;
