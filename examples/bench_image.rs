@@ -4,7 +4,10 @@
 //! `cargo run --release --example bench_image -- OUT_DIR [SCALE]` writes
 //! `OUT_DIR/bench-plain.tar` (Docker <= 24 `docker save` layout, uncompressed layers) and
 //! `OUT_DIR/bench-gzip.tar` (Docker 25+/containerd layout: OCI blobs, gzip layers,
-//! manifest.json), both of the same image. SCALE (default 1.0) multiplies file counts.
+//! manifest.json), both of the same image, whose layer 3 deletes 150 directories and 2,000
+//! files through 2,150 whiteouts; and `bench-light-{plain,gzip}.tar`, the same image with 35
+//! whiteouts (dive's whiteout handling is quadratic, so the heavy image takes it minutes).
+//! SCALE (default 1.0) multiplies file counts.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -28,9 +31,30 @@ impl Rng {
 }
 
 const WORDS: [&str; 24] = [
-    "server", "listen", "include", "location", "proxy", "timeout", "worker", "error_log",
-    "return", "import", "def", "class", "value", "config", "enable", "true", "false", "path",
-    "user", "group", "0755", "/usr/lib", "module", "export",
+    "server",
+    "listen",
+    "include",
+    "location",
+    "proxy",
+    "timeout",
+    "worker",
+    "error_log",
+    "return",
+    "import",
+    "def",
+    "class",
+    "value",
+    "config",
+    "enable",
+    "true",
+    "false",
+    "path",
+    "user",
+    "group",
+    "0755",
+    "/usr/lib",
+    "module",
+    "export",
 ];
 
 /// Text-like content (config and source files) or binary content.
@@ -76,7 +100,8 @@ fn layer_tar(items: &[Item]) -> Vec<u8> {
                 h.set_entry_type(tar::EntryType::Directory);
                 h.set_mode(0o755);
                 h.set_size(0);
-                b.append_data(&mut h, format!("{p}/"), &[][..]).expect("dir");
+                b.append_data(&mut h, format!("{p}/"), &[][..])
+                    .expect("dir");
             }
             Item::File(p, data, mode) => {
                 h.set_entry_type(tar::EntryType::Regular);
@@ -115,7 +140,7 @@ fn hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn build_layers(scale: f64) -> (Vec<Vec<u8>>, Vec<&'static str>) {
+fn build_layers(scale: f64, heavy_whiteouts: bool) -> (Vec<Vec<u8>>, Vec<&'static str>) {
     let n = |x: usize| ((x as f64) * scale).max(1.0) as usize;
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let mut layers = Vec::new();
@@ -183,10 +208,11 @@ fn build_layers(scale: f64) -> (Vec<Vec<u8>>, Vec<&'static str>) {
 
     // Layer 3: delete 150 base directories (30k files) and 2000 single files.
     let mut items = Vec::new();
-    for d in 0..150 {
+    let (dirs, file_dirs) = if heavy_whiteouts { (150, 100) } else { (15, 1) };
+    for d in 0..dirs {
         items.push(Item::Whiteout(format!("usr/share/pkg{d:03}")));
     }
-    for d in 300..400 {
+    for d in 300..300 + file_dirs {
         for f in 0..n(20) {
             items.push(Item::Whiteout(format!(
                 "usr/share/pkg{d:03}/file{:04}.conf",
@@ -267,7 +293,10 @@ fn append(b: &mut tar::Builder<BufWriter<File>>, name: &str, data: &[u8]) {
 }
 
 fn write_plain(path: &Path, layers: &[Vec<u8>], cmds: &[&str]) {
-    let diff_ids: Vec<String> = layers.iter().map(|l| format!("sha256:{}", hex(l))).collect();
+    let diff_ids: Vec<String> = layers
+        .iter()
+        .map(|l| format!("sha256:{}", hex(l)))
+        .collect();
     let cfg = config(&diff_ids, cmds);
     let cfg_hex = hex(&cfg);
     let mut b = tar::Builder::new(BufWriter::new(File::create(path).expect("create")));
@@ -279,12 +308,19 @@ fn write_plain(path: &Path, layers: &[Vec<u8>], cmds: &[&str]) {
     }
     append(&mut b, &format!("{cfg_hex}.json"), &cfg);
     let manifest = serde_json::json!([{"Config": format!("{cfg_hex}.json"), "RepoTags": ["bench:plain"], "Layers": names}]);
-    append(&mut b, "manifest.json", &serde_json::to_vec(&manifest).expect("json"));
+    append(
+        &mut b,
+        "manifest.json",
+        &serde_json::to_vec(&manifest).expect("json"),
+    );
     b.into_inner().expect("finish").flush().expect("flush");
 }
 
 fn write_gzip(path: &Path, layers: &[Vec<u8>], cmds: &[&str]) {
-    let diff_ids: Vec<String> = layers.iter().map(|l| format!("sha256:{}", hex(l))).collect();
+    let diff_ids: Vec<String> = layers
+        .iter()
+        .map(|l| format!("sha256:{}", hex(l)))
+        .collect();
     let cfg = config(&diff_ids, cmds);
     let cfg_hex = hex(&cfg);
     let mut b = tar::Builder::new(BufWriter::new(File::create(path).expect("create")));
@@ -315,10 +351,18 @@ fn write_gzip(path: &Path, layers: &[Vec<u8>], cmds: &[&str]) {
     let mhex = hex(&manifest);
     append(&mut b, &format!("blobs/sha256/{mhex}"), &manifest);
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{mhex}"), "size": manifest.len()}]});
-    append(&mut b, "index.json", &serde_json::to_vec(&index).expect("json"));
+    append(
+        &mut b,
+        "index.json",
+        &serde_json::to_vec(&index).expect("json"),
+    );
     append(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
     let dm = serde_json::json!([{"Config": format!("blobs/sha256/{cfg_hex}"), "RepoTags": ["bench:gzip"], "Layers": names}]);
-    append(&mut b, "manifest.json", &serde_json::to_vec(&dm).expect("json"));
+    append(
+        &mut b,
+        "manifest.json",
+        &serde_json::to_vec(&dm).expect("json"),
+    );
     b.into_inner().expect("finish").flush().expect("flush");
 }
 
@@ -327,15 +371,19 @@ fn main() {
     let out = PathBuf::from(args.next().unwrap_or_else(|| "target/bench".into()));
     let scale: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
     std::fs::create_dir_all(&out).expect("mkdir");
-    let (layers, cmds) = build_layers(scale);
-    let total: usize = layers.iter().map(Vec::len).sum();
-    write_plain(&out.join("bench-plain.tar"), &layers, &cmds);
-    write_gzip(&out.join("bench-gzip.tar"), &layers, &cmds);
-    eprintln!(
-        "wrote {} and {} ({} layers, {} tar bytes)",
-        out.join("bench-plain.tar").display(),
-        out.join("bench-gzip.tar").display(),
-        layers.len(),
-        total
-    );
+    for (prefix, heavy) in [("bench", true), ("bench-light", false)] {
+        let (layers, cmds) = build_layers(scale, heavy);
+        let total: usize = layers.iter().map(Vec::len).sum();
+        let plain = out.join(format!("{prefix}-plain.tar"));
+        let gzip = out.join(format!("{prefix}-gzip.tar"));
+        write_plain(&plain, &layers, &cmds);
+        write_gzip(&gzip, &layers, &cmds);
+        eprintln!(
+            "wrote {} and {} ({} layers, {} tar bytes)",
+            plain.display(),
+            gzip.display(),
+            layers.len(),
+            total
+        );
+    }
 }

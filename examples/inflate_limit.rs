@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 fn main() -> io::Result<()> {
-    let path = std::env::args().nth(1).expect("usage: inflate_limit ARCHIVE");
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: inflate_limit ARCHIVE");
     let start = Instant::now();
     let mut archive = tar::Archive::new(std::fs::File::open(&path)?);
     let mut blobs = Vec::new();

@@ -8,6 +8,10 @@
 # the tail of the daemon's log.
 set -euo pipefail
 
+# dockerd, iptables and friends live in sbin: make sure it is searched (after
+# the caller's PATH, so the caller's choice of `docker` CLI still wins).
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
 LOG=${STRATA_DOCKERD_LOG:-/var/log/strata-dockerd.log}
 TIMEOUT=${STRATA_DOCKERD_TIMEOUT:-60}
 

@@ -6,6 +6,10 @@
 # Runs `apt-get update` at most once, and only when something is missing.
 set -euo pipefail
 
+# dockerd, iptables and friends live in sbin: make sure it is searched (after
+# the caller's PATH, so the caller's choice of `docker` CLI still wins).
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
 log() { printf '[ensure-deps] %s\n' "$*"; }
 
 missing=()
@@ -35,4 +39,6 @@ for attempt in 1 2 3; do
     sleep 5
 done
 apt-get install -y -qq "${missing[@]}" >/dev/null
+command -v dockerd >/dev/null 2>&1 || { log "dockerd still missing after install" >&2; exit 1; }
+[[ -x /bin/busybox ]] || { log "/bin/busybox still missing after install" >&2; exit 1; }
 log "installed: ${missing[*]}"

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::analysis::efficiency::Efficiency;
+use crate::analysis::findings::{analyze, FindingsConfig};
+use crate::analysis::inspector::Inspector;
 use crate::report::Report;
 use crate::source::resolve::Platform;
 use crate::source::{Input, LoadOptions, Progress};
@@ -54,9 +56,18 @@ pub enum Command {
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Skip the findings pass (secrets, waste, packages, checks): engine and size only.
+        #[arg(long)]
+        no_findings: bool,
     },
     /// Gate an image in a pipeline: exit 0 pass, 1 a rule failed, 2 could not analyse.
     Ci(crate::ci::CiArgs),
+    /// Write the built-in demo image as an archive `docker load -i` accepts.
+    Demo {
+        /// Archive file to write.
+        #[arg(long, value_name = "FILE")]
+        write: PathBuf,
+    },
 }
 
 /// Formats of `strata images`.
@@ -103,12 +114,20 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load_options(cli_platform: Option<&str>, no_verify: bool) -> Result<LoadOptions> {
+fn load_options(
+    cli_platform: Option<&str>,
+    no_verify: bool,
+    findings: Option<&FindingsConfig>,
+) -> Result<LoadOptions> {
     let mut opts = LoadOptions::default();
     if let Some(p) = cli_platform {
         opts.platform = Some(Platform::parse(p)?);
     }
     opts.scan.skip_digests = no_verify;
+    if let Some(cfg) = findings {
+        // Secret rules and package databases ride along the single pass over the layers.
+        opts.scan.inspector = Some(std::sync::Arc::new(Inspector::new(cfg)));
+    }
     Ok(opts)
 }
 
@@ -134,7 +153,8 @@ fn write_out(output: Option<&PathBuf>, text: &str) -> Result<()> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let opts = load_options(cli.platform.as_deref(), cli.no_verify)?;
+    let findings_cfg = FindingsConfig::discover()?;
+    let mut opts = load_options(cli.platform.as_deref(), cli.no_verify, Some(&findings_cfg))?;
     if let Some(h) = &cli.host {
         crate::source::daemon::set_host(h);
     }
@@ -144,7 +164,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let images = daemon::list_images()?;
             let text = match format {
                 ListFormat::Json => daemon::images_json(&images) + "\n",
-                ListFormat::Text => daemon::images_table(&images, jiff::Timestamp::now().as_second()),
+                ListFormat::Text => {
+                    daemon::images_table(&images, jiff::Timestamp::now().as_second())
+                }
             };
             write_out(None, &text)?;
             Ok(ExitCode::SUCCESS)
@@ -153,29 +175,50 @@ fn run(cli: Cli) -> Result<ExitCode> {
             image,
             format,
             output,
+            no_findings,
         }) => {
+            if no_findings {
+                opts.scan.inspector = None;
+            }
             let img = load(&image, &opts, &Progress::default())?;
             let eff = Efficiency::of(&img);
-            let report = Report::build(&img, &eff);
+            let (findings, packages) = if no_findings {
+                (Vec::new(), Vec::new())
+            } else {
+                analyze(&img, &eff, &findings_cfg)
+            };
+            let report = Report::build(&img, &eff, findings, packages);
             let text = match format {
                 ReportFormat::Json => report.to_json() + "\n",
                 ReportFormat::Text => crate::report::text::render(&report),
-                ReportFormat::Sarif => {
-                    crate::report::sarif::render(&img, &eff, &crate::ci::findings(&img, &eff)?)
+                ReportFormat::Sarif => crate::report::sarif::render(&img, &eff, &report.findings),
+                ReportFormat::Markdown => {
+                    crate::report::markdown::render(&img, &eff, &report.findings, None)
                 }
-                ReportFormat::Markdown => crate::report::markdown::render(
-                    &img,
-                    &eff,
-                    &crate::ci::findings(&img, &eff)?,
-                    None,
-                ),
             };
             write_out(output.as_ref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ci(args)) => crate::ci::run(&args, &opts),
-        None => Err(Error::Other(
-            "the interactive explorer is not built yet; use `strata report IMAGE`".into(),
-        )),
+        Some(Command::Demo { write }) => {
+            crate::demo::write(&write)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            use std::io::IsTerminal;
+            if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+                return Err(Error::Other(
+                    "the explorer needs a terminal; use `strata report IMAGE` for text output"
+                        .into(),
+                ));
+            }
+            let launch = match (cli.demo, cli.image) {
+                (true, _) => crate::ui::Launch::Demo,
+                (false, Some(image)) => crate::ui::Launch::Image(image),
+                (false, None) => crate::ui::Launch::List,
+            };
+            crate::ui::run(launch, opts)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

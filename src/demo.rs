@@ -78,8 +78,24 @@ fn fake_elf(seed: u64, len: usize, strings: &str) -> Vec<u8> {
 fn apt_packages(count: usize) -> Vec<u8> {
     let mut s = String::new();
     let names = [
-        "adduser", "apt", "base-files", "bash", "coreutils", "curl", "dash", "debconf", "gzip",
-        "libc6", "libssl3", "nginx", "openssl", "perl-base", "python3", "sed", "tar", "zlib1g",
+        "adduser",
+        "apt",
+        "base-files",
+        "bash",
+        "coreutils",
+        "curl",
+        "dash",
+        "debconf",
+        "gzip",
+        "libc6",
+        "libssl3",
+        "nginx",
+        "openssl",
+        "perl-base",
+        "python3",
+        "sed",
+        "tar",
+        "zlib1g",
     ];
     for i in 0..count {
         let name = names[i % names.len()];
@@ -439,11 +455,7 @@ fn steps() -> Vec<Step> {
         Item::Dir("var/www", 0o755),
         Item::Dir("var/www/html", 0o755),
         Item::Opaque("var/www/html"),
-        Item::File(
-            "var/www/html/index.html",
-            0o644,
-            text("<h1>demo</h1>\n"),
-        ),
+        Item::File("var/www/html/index.html", 0o644, text("<h1>demo</h1>\n")),
     ];
     vec![
         Step {
@@ -760,11 +772,17 @@ mod tests {
         let passwd = fs.final_version(id("usr/bin/passwd")).unwrap();
         assert_eq!(fs.versions[passwd as usize].mode & 0o4000, 0o4000);
         let sh = fs.final_version(id("bin/sh")).unwrap();
-        assert_eq!(fs.versions[sh as usize].link.as_deref(), Some(&b"busybox"[..]));
+        assert_eq!(
+            fs.versions[sh as usize].link.as_deref(),
+            Some(&b"busybox"[..])
+        );
         let py = fs.final_version(id("usr/bin/python3")).unwrap();
         assert!(fs.versions[py as usize].link_version.is_some());
         let settings = fs.final_version(id("app/settings.yaml")).unwrap();
-        assert_eq!(fs.versions[settings as usize].status, Status::MetadataChanged);
+        assert_eq!(
+            fs.versions[settings as usize].status,
+            Status::MetadataChanged
+        );
         assert!(img.fs.total_bytes() > img.fs.visible_bytes());
     }
 

@@ -10,7 +10,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// An I/O error on a named file.
-    #[error("{path}: {source}")]
+    #[error("{}: {}", path.display(), clean(source))]
     Io {
         /// The file being read.
         path: PathBuf,
@@ -18,7 +18,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The input is not an image in any layout strata reads, or is damaged.
-    #[error("{path}: {problem}")]
+    #[error("{path}: {}", clean(problem))]
     Invalid {
         /// The archive, directory or member at fault.
         path: String,
@@ -60,5 +60,17 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// Makes an error text safe and short: parser errors can quote raw header bytes, so control
+/// characters are escaped (one line, nothing reaches a terminal raw) and the text is capped.
+pub fn clean(e: &impl std::fmt::Display) -> String {
+    let s = crate::model::sanitize(&e.to_string());
+    if s.chars().count() > 300 {
+        let cut: String = s.chars().take(300).collect();
+        format!("{cut}…")
+    } else {
+        s
     }
 }

@@ -15,14 +15,20 @@ use strata::source::resolve::Platform;
 use strata::source::{load_path, Input, LoadOptions, Progress};
 
 fn load(path: &Path, opts: &LoadOptions) -> strata::Result<strata::model::Image> {
-    load_path(&Input::parse(&path.display().to_string()), opts, &Progress::default())
+    load_path(
+        &Input::parse(&path.display().to_string()),
+        opts,
+        &Progress::default(),
+    )
 }
 
 /// The layout-independent part of a report: everything but where the bytes were stored.
 fn comparable(path: &Path) -> serde_json::Value {
-    let image = load(path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let image =
+        load(path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let eff = Efficiency::of(&image);
-    let mut v = serde_json::to_value(Report::build(&image, &eff)).expect("json");
+    let mut v =
+        serde_json::to_value(Report::build(&image, &eff, Vec::new(), Vec::new())).expect("json");
     v["image"]["reference"] = serde_json::Value::Null;
     v["image"]["repo_tags"] = serde_json::Value::Null;
     v["image"]["manifest_digest"] = serde_json::Value::Null;
@@ -49,7 +55,10 @@ fn naive(spec: &ImageSpec) -> (u64, u64, Vec<String>) {
     let mut fs: BTreeMap<String, (bool, u64)> = BTreeMap::new();
     let mut total = 0;
     let under = |fs: &BTreeMap<String, (bool, u64)>, p: &str| -> Vec<String> {
-        fs.keys().filter(|k| k.starts_with(&format!("{p}/"))).cloned().collect()
+        fs.keys()
+            .filter(|k| k.starts_with(&format!("{p}/")))
+            .cloned()
+            .collect()
     };
     for layer in &spec.layers {
         for e in &layer.entries {
@@ -87,7 +96,11 @@ fn naive(spec: &ImageSpec) -> (u64, u64, Vec<String>) {
         }
     }
     let visible = fs.values().map(|v| v.1).sum();
-    let files = fs.iter().filter(|(_, v)| !v.0).map(|(k, _)| k.clone()).collect();
+    let files = fs
+        .iter()
+        .filter(|(_, v)| !v.0)
+        .map(|(k, _)| k.clone())
+        .collect();
     (total, visible, files)
 }
 
@@ -102,10 +115,9 @@ fn every_layout_gives_identical_numbers() {
         let report = comparable(&path);
         match &baseline {
             None => baseline = Some((layout, report)),
-            Some((base_layout, base)) => assert_eq!(
-                &report, base,
-                "{layout:?} differs from {base_layout:?}"
-            ),
+            Some((base_layout, base)) => {
+                assert_eq!(&report, base, "{layout:?} differs from {base_layout:?}")
+            }
         }
     }
 }
@@ -137,7 +149,18 @@ fn numbers_match_a_naive_overlay_of_the_description() {
     let mapped: Vec<Option<usize>> = image.history.iter().map(|h| h.layer).collect();
     assert_eq!(
         mapped,
-        vec![Some(0), None, Some(1), Some(2), None, Some(3), Some(4), Some(5), Some(6), None]
+        vec![
+            Some(0),
+            None,
+            Some(1),
+            Some(2),
+            None,
+            Some(3),
+            Some(4),
+            Some(5),
+            Some(6),
+            None
+        ]
     );
     assert_eq!(image.id, written.config_digest);
     let diff_ids: Vec<String> = image.layers.iter().map(|l| l.diff_id.clone()).collect();
@@ -146,7 +169,10 @@ fn numbers_match_a_naive_overlay_of_the_description() {
     assert_eq!(blobs, written.layer_digests);
     // Layer 2 removes id_rsa (whiteout) and app/caf\xe9.txt (opaque) and rewrites app/main.py.
     let l2 = &image.layers[2];
-    assert_eq!((l2.files_added, l2.files_modified, l2.files_removed), (0, 1, 2));
+    assert_eq!(
+        (l2.files_added, l2.files_modified, l2.files_removed),
+        (0, 1, 2)
+    );
     assert_eq!(image.layers[6].entries, 0, "the empty BuildKit layer");
     assert_eq!(image.layers[6].diff_id, EMPTY_LAYER_DIFF_ID);
 }
@@ -159,19 +185,34 @@ fn tar_semantics_survive_the_round_trip() {
     let image = load(&path, &LoadOptions::default()).expect("load");
     let fs = &image.fs;
     let final_of = |p: &[u8]| {
-        let id = fs.lookup(p).unwrap_or_else(|| panic!("{} missing", String::from_utf8_lossy(p)));
+        let id = fs
+            .lookup(p)
+            .unwrap_or_else(|| panic!("{} missing", String::from_utf8_lossy(p)));
         &fs.versions[fs.final_version(id).expect("visible") as usize]
     };
     assert_eq!(final_of(b"usr/bin/passwd").mode, 0o4755);
     assert_eq!(final_of(b"tmp").mode, 0o1777);
     assert_eq!(final_of(b"home/u/big-uid.txt").uid, 3_000_000);
     assert_eq!(final_of(b"dev/null").device, Some((1, 3)));
-    assert_eq!(final_of(b"usr/bin/sh").link.as_deref(), Some(&b"/bin/sh"[..]));
+    assert_eq!(
+        final_of(b"usr/bin/sh").link.as_deref(),
+        Some(&b"/bin/sh"[..])
+    );
     let hl = final_of(b"bin/sh-hardlink");
     assert_eq!(hl.kind, strata::model::EntryKind::HardLink);
-    assert_eq!(hl.hash, final_of(b"bin/sh").hash, "hard link resolves to its target's content");
-    assert_eq!(final_of(b"usr/bin/ping").caps.as_deref(), Some(&vfs_cap_v2(1 << 13)[..]));
-    assert!(fs.lookup(b"app/caf\xe9.txt").is_some(), "non-UTF-8 name kept as bytes");
+    assert_eq!(
+        hl.hash,
+        final_of(b"bin/sh").hash,
+        "hard link resolves to its target's content"
+    );
+    assert_eq!(
+        final_of(b"usr/bin/ping").caps.as_deref(),
+        Some(&vfs_cap_v2(1 << 13)[..])
+    );
+    assert!(
+        fs.lookup(b"app/caf\xe9.txt").is_some(),
+        "non-UTF-8 name kept as bytes"
+    );
     assert!(!fs.exists_in_final(fs.lookup(b"app/caf\xe9.txt").expect("path")));
     let long = b"usr/share/doc/a-package-with-a-rather-long-name-that-keeps-going/and-a-subdirectory-as-well/and-another-one/LICENSE";
     assert!(fs.exists_in_final(fs.lookup(long).expect("GNU long name")));
@@ -207,7 +248,9 @@ fn arm_spec() -> ImageSpec {
     let mut s = ImageSpec::minimal();
     s.architecture = "arm64".into();
     s.variant = Some("v8".into());
-    s.layers[0].entries.push(EntrySpec::file("srv/arm-only", "arm\n", 0o644));
+    s.layers[0]
+        .entries
+        .push(EntrySpec::file("srv/arm-only", "arm\n", 0o644));
     s
 }
 
@@ -215,8 +258,13 @@ fn arm_spec() -> ImageSpec {
 fn multi_platform_index_picks_host_or_requested_platform() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("multi.tar");
-    multi_platform(&[ImageSpec::minimal(), arm_spec()], &path, Comp::Gzip, Missing::Nothing)
-        .expect("write");
+    multi_platform(
+        &[ImageSpec::minimal(), arm_spec()],
+        &path,
+        Comp::Gzip,
+        Missing::Nothing,
+    )
+    .expect("write");
     let host = load(&path, &LoadOptions::default()).expect("host platform");
     assert_eq!(host.architecture, "amd64");
     let opts = LoadOptions {
@@ -230,16 +278,26 @@ fn multi_platform_index_picks_host_or_requested_platform() {
         platform: Some(Platform::parse("linux/s390x").expect("platform")),
         ..LoadOptions::default()
     };
-    let err = load(&path, &opts).expect_err("no such platform").to_string();
-    assert!(err.contains("linux/arm64/v8") && err.contains("--platform"), "{err}");
+    let err = load(&path, &opts)
+        .expect_err("no such platform")
+        .to_string();
+    assert!(
+        err.contains("linux/arm64/v8") && err.contains("--platform"),
+        "{err}"
+    );
 }
 
 #[test]
 fn absent_platform_blobs_are_reported_not_fatal() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("multi.tar");
-    multi_platform(&[ImageSpec::minimal(), arm_spec()], &path, Comp::Zstd, Missing::Layers(1))
-        .expect("write");
+    multi_platform(
+        &[ImageSpec::minimal(), arm_spec()],
+        &path,
+        Comp::Zstd,
+        Missing::Layers(1),
+    )
+    .expect("write");
     let host = load(&path, &LoadOptions::default()).expect("present platform loads");
     assert!(
         host.warnings.iter().any(|w| w.contains("linux/arm64")),
@@ -251,7 +309,10 @@ fn absent_platform_blobs_are_reported_not_fatal() {
         ..LoadOptions::default()
     };
     let err = load(&path, &opts).expect_err("absent platform").to_string();
-    assert!(err.contains("not in the archive") || err.contains("no image for platform"), "{err}");
+    assert!(
+        err.contains("not in the archive") || err.contains("no image for platform"),
+        "{err}"
+    );
 }
 
 fn run_binary(args: &[&str]) -> (i32, String, String) {
@@ -300,8 +361,10 @@ fn bad_input_gives_one_line_errors_and_exit_2() {
 #[test]
 fn a_million_entries_load_with_exact_counts() {
     let dir = tempfile::tempdir().expect("tmp");
-    let path = write_broken(Broken::MillionEntries, &dir.path().join("million.tar")).expect("write");
-    let (code, stdout, stderr) = run_binary(&["report", &path.display().to_string(), "--format", "json"]);
+    let path =
+        write_broken(Broken::MillionEntries, &dir.path().join("million.tar")).expect("write");
+    let (code, stdout, stderr) =
+        run_binary(&["report", &path.display().to_string(), "--format", "json"]);
     assert_eq!(code, 0, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     let added: u64 = v["layers"]

@@ -34,7 +34,8 @@ impl PathPattern {
     /// also matches everything below it.
     pub fn parse(raw: &str) -> std::result::Result<Self, String> {
         let re = if let Some(r) = raw.strip_prefix("re:") {
-            Regex::new(r).map_err(|e| format!("invalid regex {raw:?}: {}", one_line(&e.to_string())))?
+            Regex::new(r)
+                .map_err(|e| format!("invalid regex {raw:?}: {}", one_line(&e.to_string())))?
         } else {
             if raw.trim().is_empty() {
                 return Err("empty path pattern".into());
@@ -223,9 +224,7 @@ pub fn parse_percent(s: &str) -> Option<std::result::Result<f64, String>> {
     let num = s.trim().strip_suffix('%')?;
     Some(match num.trim().parse::<f64>() {
         Ok(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
-        _ => Err(format!(
-            "invalid percentage {s:?} (expected 0% to 100%)"
-        )),
+        _ => Err(format!("invalid percentage {s:?} (expected 0% to 100%)")),
     })
 }
 
@@ -278,9 +277,7 @@ fn parse_severity(v: &Raw) -> std::result::Result<Option<Severity>, String> {
     }
     match v {
         Raw::Str(s) => Severity::parse(s.trim()).map(Some).ok_or_else(|| {
-            format!(
-                "invalid severity {s:?} (expected critical, high, medium, low, info or off)"
-            )
+            format!("invalid severity {s:?} (expected critical, high, medium, low, info or off)")
         }),
         _ => Err(format!(
             "invalid severity {} (expected critical, high, medium, low, info or off)",
@@ -324,7 +321,10 @@ impl Policy {
             "max-severity" => {
                 // `category=level` (the flag form).
                 let Raw::Str(s) = v else {
-                    return Err(format!("invalid value {} (expected category=level)", v.describe()));
+                    return Err(format!(
+                        "invalid value {} (expected category=level)",
+                        v.describe()
+                    ));
                 };
                 let Some((c, l)) = s.split_once('=') else {
                     return Err(format!(
@@ -360,7 +360,11 @@ impl Policy {
 
     /// Checks combinations that cannot be meant.
     pub fn validate(&self) -> std::result::Result<(), String> {
-        if let Some(r) = self.forbid_rules.iter().find(|r| self.allow_rules.contains(r)) {
+        if let Some(r) = self
+            .forbid_rules
+            .iter()
+            .find(|r| self.allow_rules.contains(r))
+        {
             return Err(format!("rule {r:?} is both forbidden and allowed"));
         }
         Ok(())
@@ -370,9 +374,9 @@ impl Policy {
     /// other parts of strata and are ignored here; unknown keys inside `[ci]` are errors.
     pub fn apply_toml(&mut self, text: &str, file: &Path) -> Result<()> {
         let err = |problem: String| Error::invalid(file.display().to_string(), problem);
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| err(format!("invalid TOML: {}", one_line(&e.to_string()))))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            err(format!("invalid TOML: {}", one_line(&e.to_string())))
+        })?;
         self.sources.push(file.to_owned());
         let Some(ci) = table.get("ci") else {
             return Ok(());
@@ -382,7 +386,9 @@ impl Policy {
         };
         for (key, value) in ci {
             let at = |problem: String| err(format!("ci.{key}: {problem}"));
-            match (key.as_str(), value) {
+            // `fail_on` is read as `fail-on`, like the snake_case keys of `[findings]`.
+            let canonical = key.replace('_', "-");
+            match (canonical.as_str(), value) {
                 ("max-severity", toml::Value::Table(t)) => {
                     for (c, l) in t {
                         let raw = toml_raw(l).ok_or_else(|| {
@@ -394,26 +400,27 @@ impl Policy {
                 }
                 ("max-severity", _) => {
                     return Err(at(
-                        "expected a table, e.g. max-severity = { secret = \"low\" }".into()
+                        "expected a table, e.g. max-severity = { secret = \"low\" }".into(),
                     ))
                 }
                 ("forbid-rules" | "allow-rules" | "allow-paths", toml::Value::Array(items)) => {
                     for item in items {
                         let raw = toml_raw(item)
                             .ok_or_else(|| at("expected an array of strings".into()))?;
-                        self.set(key, &raw).map_err(at)?;
+                        self.set(&canonical, &raw).map_err(at)?;
                     }
                 }
                 ("forbid-rules" | "allow-rules" | "allow-paths", _) => {
                     return Err(at("expected an array of strings".into()))
                 }
                 (k, v) if CI_KEYS.contains(&k) => {
-                    let raw = toml_raw(v).ok_or_else(|| at("expected a number or a string".into()))?;
+                    let raw =
+                        toml_raw(v).ok_or_else(|| at("expected a number or a string".into()))?;
                     self.set(k, &raw).map_err(at)?;
                 }
-                (k, _) => {
+                (_, _) => {
                     return Err(err(format!(
-                        "unknown key `ci.{k}` (known: {})",
+                        "unknown key `ci.{key}` (known: {})",
                         CI_KEYS.join(", ")
                     )))
                 }
@@ -428,7 +435,10 @@ impl Policy {
     /// unknown key inside it is an error.
     pub fn apply_dive_ci(&mut self, text: &str, file: &Path) -> Result<()> {
         let err = |line: usize, problem: String| {
-            Error::invalid(file.display().to_string(), format!("line {line}: {problem}"))
+            Error::invalid(
+                file.display().to_string(),
+                format!("line {line}: {problem}"),
+            )
         };
         let mut in_rules = false;
         for (n, raw_line) in text.lines().enumerate() {
@@ -439,7 +449,10 @@ impl Policy {
             }
             let indented = line.starts_with(' ') || line.starts_with('\t');
             let Some((key, value)) = line.split_once(':') else {
-                return Err(err(n, format!("expected `key: value`, got {:?}", line.trim())));
+                return Err(err(
+                    n,
+                    format!("expected `key: value`, got {:?}", line.trim()),
+                ));
             };
             let key = key.trim();
             if !indented {
@@ -522,7 +535,9 @@ fn toml_raw(v: &toml::Value) -> Option<Raw> {
     })
 }
 
-fn is_dive_ci(f: &Path, text: &str) -> bool {
+/// True when `f` is a dive `.dive-ci`-style file: by its name (`*dive-ci*`, `*.yaml`,
+/// `*.yml`), or, unless it ends in `.toml`, by a first significant line `rules:`.
+pub fn is_dive_ci(f: &Path, text: &str) -> bool {
     let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if name.ends_with(".toml") {
         return false;
@@ -575,7 +590,16 @@ mod tests {
         assert_eq!(parse_size("18000"), Ok(18_000));
         assert_eq!(parse_size("18000B"), Ok(18_000));
         assert_eq!(parse_size("0"), Ok(0));
-        for bad in ["", "MB", "20XB", "-5MB", "1.2.3MB", "20 M B", ".5MB", "99999999999PB"] {
+        for bad in [
+            "",
+            "MB",
+            "20XB",
+            "-5MB",
+            "1.2.3MB",
+            "20 M B",
+            ".5MB",
+            "99999999999PB",
+        ] {
             assert!(parse_size(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -638,7 +662,7 @@ x = 1
 lowest-efficiency = "95%"
 highest-reclaimable-bytes = "20MiB"
 highest-user-reclaimable-percent = 0.2
-fail-on = "critical"
+fail_on = "critical"
 warn-on = "off"
 forbid-rules = ["secret.private-key"]
 allow-rules = ["config.no-healthcheck"]
@@ -666,19 +690,28 @@ max-severity = { secret = "low", config = "none" }
             .apply_toml("[ci]\nlowest-eficiency = 0.9\n", f)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("x/.strata.toml") && e.contains("ci.lowest-eficiency"), "{e}");
+        assert!(
+            e.contains("x/.strata.toml") && e.contains("ci.lowest-eficiency"),
+            "{e}"
+        );
         let e = Policy::default()
             .apply_toml("[ci]\nhighest-reclaimable-bytes = \"20XB\"\n", f)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("ci.highest-reclaimable-bytes") && e.contains("20XB"), "{e}");
+        assert!(
+            e.contains("ci.highest-reclaimable-bytes") && e.contains("20XB"),
+            "{e}"
+        );
         let e = Policy::default()
             .apply_toml("[ci]\nfail-on = \"severe\"\n", f)
             .unwrap_err()
             .to_string();
         assert!(e.contains("ci.fail-on") && e.contains("severe"), "{e}");
         let e = Policy::default()
-            .apply_toml("[ci]\nmax-severity = { secrets = \"low\", cfg = \"low\" }\n", f)
+            .apply_toml(
+                "[ci]\nmax-severity = { secrets = \"low\", cfg = \"low\" }\n",
+                f,
+            )
             .unwrap_err()
             .to_string();
         assert!(e.contains("ci.max-severity.cfg"), "{e}");
@@ -711,8 +744,11 @@ max-severity = { secret = "low", config = "none" }
         assert_eq!(p.highest_user_reclaimable_percent, None);
 
         let mut p = Policy::default();
-        p.apply_dive_ci("rules:\n  highest-wasted-bytes: ''\n  lowest-efficiency: off\n", f)
-            .unwrap();
+        p.apply_dive_ci(
+            "rules:\n  highest-wasted-bytes: ''\n  lowest-efficiency: off\n",
+            f,
+        )
+        .unwrap();
         assert_eq!(p.highest_reclaimable_bytes, None);
         assert_eq!(p.lowest_efficiency, None);
         // Defaults (dive's) stay for keys the file does not set.
@@ -722,12 +758,18 @@ max-severity = { secret = "low", config = "none" }
             .apply_dive_ci("rules:\n  lowestEfficency: 0.9\n", f)
             .unwrap_err()
             .to_string();
-        assert!(e.contains(".dive-ci") && e.contains("line 2") && e.contains("lowestEfficency"), "{e}");
+        assert!(
+            e.contains(".dive-ci") && e.contains("line 2") && e.contains("lowestEfficency"),
+            "{e}"
+        );
         let e = Policy::default()
             .apply_dive_ci("rules:\n  highestWastedBytes: lots\n", f)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("highestWastedBytes") && e.contains("lots"), "{e}");
+        assert!(
+            e.contains("highestWastedBytes") && e.contains("lots"),
+            "{e}"
+        );
         assert!(is_dive_ci(Path::new("ci-rules"), "# x\nrules:\n  a: 1\n"));
         assert!(!is_dive_ci(Path::new("ci.toml"), "rules:\n"));
     }

@@ -10,11 +10,14 @@ pub mod rules;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
 use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::Finding;
+use crate::analysis::findings::FindingsConfig;
+use crate::analysis::inspector::Inspector;
 use crate::model::{sanitize, Image};
 use crate::report::sarif::{history_command, redact_text};
 use crate::report::text::bytes as human;
@@ -93,7 +96,10 @@ impl CiArgs {
         let scalars = [
             ("lowest-efficiency", &self.lowest_efficiency),
             ("highest-reclaimable-bytes", &self.highest_reclaimable_bytes),
-            ("highest-user-reclaimable-percent", &self.highest_user_reclaimable_percent),
+            (
+                "highest-user-reclaimable-percent",
+                &self.highest_user_reclaimable_percent,
+            ),
             ("fail-on", &self.fail_on),
             ("warn-on", &self.warn_on),
         ];
@@ -123,13 +129,21 @@ impl CiArgs {
     }
 }
 
-/// The findings of an image: THE single call site of the findings engine for `strata ci` and
-/// the SARIF and Markdown reports.
-pub fn findings(image: &Image, eff: &Efficiency) -> Result<Vec<Finding>> {
-    // FINDINGS-ENGINE CALL SITE: replace with
-    // `crate::analysis::findings::analyze(image, eff, &cfg).0` once `analysis::findings` lands.
-    let _ = (image, eff);
-    Ok(Vec::new())
+/// The findings of an image (worst first), as `strata ci` gates them.
+pub fn findings(image: &Image, eff: &Efficiency, cfg: &FindingsConfig) -> Vec<Finding> {
+    crate::analysis::findings::analyze(image, eff, cfg).0
+}
+
+/// The `[secrets]` / `[findings]` configuration for `strata ci`: from the `--config` file
+/// when it is a `.strata.toml`-style file, else `.strata.toml` in the working directory.
+fn findings_config(explicit: Option<&Path>) -> Result<FindingsConfig> {
+    if let Some(f) = explicit {
+        let text = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
+        if !config::is_dive_ci(f, &text) {
+            return FindingsConfig::from_toml(&text, &f.display().to_string());
+        }
+    }
+    FindingsConfig::discover()
 }
 
 /// Runs `strata ci`: loads the policy (exit 2 when invalid), analyses the image (exit 2 when it
@@ -138,9 +152,13 @@ pub fn run(args: &CiArgs, opts: &LoadOptions) -> Result<ExitCode> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let mut policy = Policy::load(args.config.as_deref(), &cwd)?;
     args.apply_flags(&mut policy)?;
-    let image = crate::cli::load(&args.image, opts, &Progress::default())?;
+    let cfg = findings_config(args.config.as_deref())?;
+    let mut opts = opts.clone();
+    // Secret rules and package databases ride along the single pass over the layers.
+    opts.scan.inspector = Some(Arc::new(Inspector::new(&cfg)));
+    let image = crate::cli::load(&args.image, &opts, &Progress::default())?;
     let eff = Efficiency::of(&image);
-    let found = findings(&image, &eff)?;
+    let found = findings(&image, &eff, &cfg);
     let outcome = evaluate(&image, &eff, &found, &policy);
     let text = match args.format {
         CiFormat::Text => render_text(&image, &policy, &outcome),
@@ -232,7 +250,12 @@ pub fn render_text(image: &Image, policy: &Policy, o: &Outcome) -> String {
     let _ = writeln!(s, "policy  {}", policy_sources(policy));
     let _ = writeln!(s);
     let w = o.rules.iter().map(|r| r.rule.len()).max().unwrap_or(0);
-    let mw = o.rules.iter().map(|r| r.measured.chars().count()).max().unwrap_or(0);
+    let mw = o
+        .rules
+        .iter()
+        .map(|r| r.measured.chars().count())
+        .max()
+        .unwrap_or(0);
     for r in &o.rules {
         let pad = mw.saturating_sub(r.measured.chars().count());
         let _ = writeln!(
@@ -357,15 +380,27 @@ pub(crate) mod tests {
         let mut p = Policy::default();
         args.apply_flags(&mut p).unwrap();
         assert_eq!(p.lowest_efficiency, Some(0.5));
-        assert_eq!(p.highest_reclaimable_bytes, Some(ByteLimit::Bytes(20_971_520)));
+        assert_eq!(
+            p.highest_reclaimable_bytes,
+            Some(ByteLimit::Bytes(20_971_520))
+        );
         assert_eq!(p.warn_on, None);
         assert_eq!(p.forbid_rules, ["a.b"]);
         args.highest_reclaimable_bytes = Some("20XB".into());
-        let e = args.apply_flags(&mut Policy::default()).unwrap_err().to_string();
-        assert!(e.starts_with("--highest-reclaimable-bytes: invalid size"), "{e}");
+        let e = args
+            .apply_flags(&mut Policy::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--highest-reclaimable-bytes: invalid size"),
+            "{e}"
+        );
         args.highest_reclaimable_bytes = None;
         args.max_severity = vec!["secrets:low".into()];
-        let e = args.apply_flags(&mut Policy::default()).unwrap_err().to_string();
+        let e = args
+            .apply_flags(&mut Policy::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("--max-severity:"), "{e}");
     }
 

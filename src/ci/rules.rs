@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::config::{ByteLimit, Policy};
 use crate::analysis::efficiency::Efficiency;
-use crate::analysis::finding::{Category, Finding, Severity};
+use crate::analysis::finding::{Category, Finding};
 use crate::model::fs::EntryKind;
 use crate::model::Image;
 use crate::report::text::bytes as human;
@@ -158,6 +158,15 @@ pub fn pct(f: f64) -> String {
     format!("{s}%")
 }
 
+/// `layer 1` or `layers 1-N`: the layers above the base of an image with `layers` layers.
+pub fn user_layers(layers: usize) -> String {
+    if layers <= 2 {
+        "layer 1".into()
+    } else {
+        format!("layers 1-{}", layers - 1)
+    }
+}
+
 fn byte_count(n: u64) -> String {
     format!("{n} bytes ({})", human(n))
 }
@@ -267,11 +276,11 @@ pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &
                 "0% (no layer above the base)".into()
             } else {
                 format!(
-                    "{} ({} of {} bytes in layers 1-{})",
+                    "{} ({} of {} bytes in {})",
                     pct(m.user_reclaimable_percent),
                     m.user_reclaimable_bytes,
                     m.user_bytes,
-                    m.layers - 1
+                    user_layers(m.layers)
                 )
             },
             threshold: format!("<= {}", pct(t)),
@@ -282,10 +291,12 @@ pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &
     let allowed = findings.len() - active.len();
 
     for (&cat, &max) in &policy.max_severity {
-        let of_cat: Vec<&Finding> = active.iter().copied().filter(|f| f.category == cat).collect();
-        let failed = of_cat
+        let of_cat: Vec<&Finding> = active
             .iter()
-            .any(|f| max.is_none_or(|m| f.severity > m));
+            .copied()
+            .filter(|f| f.category == cat)
+            .collect();
+        let failed = of_cat.iter().any(|f| max.is_none_or(|m| f.severity > m));
         rules.push(RuleResult {
             rule: format!("max-severity.{}", category_name(cat)),
             status: pass_fail(failed),
@@ -333,7 +344,8 @@ pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &
         rules.push(match level {
             None => skip(name),
             Some(l) => {
-                let hit: Vec<&Finding> = active.iter().copied().filter(|f| f.severity >= l).collect();
+                let hit: Vec<&Finding> =
+                    active.iter().copied().filter(|f| f.severity >= l).collect();
                 RuleResult {
                     rule: name.into(),
                     status: if hit.is_empty() { Status::Pass } else { status },
@@ -351,7 +363,10 @@ pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &
         rules.push(RuleResult {
             rule: "allowlist".into(),
             status: Status::Pass,
-            measured: format!("{allowed} finding{} ignored", if allowed == 1 { "" } else { "s" }),
+            measured: format!(
+                "{allowed} finding{} ignored",
+                if allowed == 1 { "" } else { "s" }
+            ),
             threshold: format!(
                 "{} rule id(s), {} path pattern(s)",
                 policy.allow_rules.len(),
@@ -435,9 +450,19 @@ mod tests {
     fn finding_rules() {
         let (img, eff) = image();
         let fs = vec![
-            finding("secret.private-key", Category::Secret, Severity::Critical, Some("/app/keys/id_rsa")),
+            finding(
+                "secret.private-key",
+                Category::Secret,
+                Severity::Critical,
+                Some("/app/keys/id_rsa"),
+            ),
             finding("config.root-user", Category::Config, Severity::Medium, None),
-            finding("bloat.apt-lists", Category::Bloat, Severity::Low, Some("/var/lib/apt/lists")),
+            finding(
+                "bloat.apt-lists",
+                Category::Bloat,
+                Severity::Low,
+                Some("/var/lib/apt/lists"),
+            ),
         ];
         let mut p = Policy::default();
         let o = evaluate(&img, &eff, &fs, &p);
@@ -459,12 +484,16 @@ mod tests {
         assert_eq!(rule(&o, "allowlist").measured, "1 finding ignored");
 
         // max-severity per category, exact boundaries.
-        p.max_severity.insert(Category::Config, Some(Severity::Medium));
+        p.max_severity
+            .insert(Category::Config, Some(Severity::Medium));
         p.max_severity.insert(Category::Bloat, Some(Severity::Info));
         let o = evaluate(&img, &eff, &fs, &p);
         assert_eq!(rule(&o, "max-severity.config").status, Status::Pass);
         assert_eq!(rule(&o, "max-severity.bloat").status, Status::Fail);
-        assert_eq!(rule(&o, "max-severity.bloat").measured, "1 finding, worst low");
+        assert_eq!(
+            rule(&o, "max-severity.bloat").measured,
+            "1 finding, worst low"
+        );
         p.max_severity.insert(Category::Bloat, Some(Severity::Low));
         p.max_severity.insert(Category::Secret, None);
         let o = evaluate(&img, &eff, &fs, &p);
@@ -502,7 +531,7 @@ mod tests {
     #[test]
     fn percent_format() {
         assert_eq!(pct(0.1), "10%");
-        assert_eq!(pct(18000.0 / 44103.0), "40.8135%");
+        assert_eq!(pct(18000.0 / 44103.0), "40.8136%");
         assert_eq!(pct(1.0), "100%");
     }
 }

@@ -49,9 +49,20 @@ fn status_icon(s: Status) -> &'static str {
 }
 
 /// Renders the summary; `outcome` adds the verdict and the rule table.
-pub fn render(image: &Image, eff: &Efficiency, findings: &[Finding], outcome: Option<&Outcome>) -> String {
+pub fn render(
+    image: &Image,
+    eff: &Efficiency,
+    findings: &[Finding],
+    outcome: Option<&Outcome>,
+) -> String {
     let mut s = String::new();
-    let verdict = outcome.map(|o| if o.passed() { " ✅ passed" } else { " ❌ failed" });
+    let verdict = outcome.map(|o| {
+        if o.passed() {
+            " ✅ passed"
+        } else {
+            " ❌ failed"
+        }
+    });
     let _ = writeln!(
         s,
         "### strata: {}{}",
@@ -84,8 +95,8 @@ pub fn render(image: &Image, eff: &Efficiency, findings: &[Finding], outcome: Op
         let m = &o.metrics;
         let _ = writeln!(
             s,
-            "| Reclaimable in layers 1-{} | {} of {} bytes ({}) |",
-            m.layers.saturating_sub(1),
+            "| Reclaimable in {} | {} of {} bytes ({}) |",
+            crate::ci::rules::user_layers(m.layers),
             m.user_reclaimable_bytes,
             m.user_bytes,
             crate::ci::rules::pct(m.user_reclaimable_percent)
@@ -142,7 +153,11 @@ pub fn render(image: &Image, eff: &Efficiency, findings: &[Finding], outcome: Op
                 Some(Verdict::Warn) => format!("⚠️ {}", f.severity.as_str()),
                 _ => f.severity.as_str().to_owned(),
             };
-            let mut place = f.path.as_deref().map(code).unwrap_or_else(|| "config".into());
+            let mut place = f
+                .path
+                .as_deref()
+                .map(code)
+                .unwrap_or_else(|| "config".into());
             if let Some(l) = f.layer {
                 let _ = write!(place, " layer {l}");
                 if let Some(r) = f.removed_in {

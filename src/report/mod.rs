@@ -8,6 +8,7 @@ pub mod text;
 use serde::Serialize;
 
 use crate::analysis::efficiency::Efficiency;
+use crate::analysis::finding::{Finding, Package};
 use crate::model::{path, sanitize, Image};
 
 /// Schema identifier of the JSON report.
@@ -28,6 +29,10 @@ pub struct Report {
     pub layers: Vec<LayerSection>,
     /// Size accounting.
     pub efficiency: EfficiencySection,
+    /// Findings (secrets, waste, bloat, config), worst first; evidence is redacted.
+    pub findings: Vec<Finding>,
+    /// Installed packages read from the package databases of the final image.
+    pub packages: Vec<Package>,
     /// Non-fatal problems met while reading.
     pub warnings: Vec<String>,
 }
@@ -182,8 +187,14 @@ pub fn mask_value(v: &str) -> String {
 }
 
 impl Report {
-    /// Builds the report of an analysed image.
-    pub fn build(image: &Image, eff: &Efficiency) -> Self {
+    /// Builds the report of an analysed image with its findings and package inventory
+    /// (`analysis::findings::analyze`). History commands and secret-looking labels are redacted.
+    pub fn build(
+        image: &Image,
+        eff: &Efficiency,
+        findings: Vec<Finding>,
+        packages: Vec<Package>,
+    ) -> Self {
         let c = &image.config;
         Self {
             schema: SCHEMA,
@@ -204,7 +215,18 @@ impl Report {
                     cmd: c.cmd.clone(),
                     entrypoint: c.entrypoint.clone(),
                     exposed_ports: c.exposed_ports.clone(),
-                    labels: c.labels.clone(),
+                    labels: c
+                        .labels
+                        .iter()
+                        .map(|(k, v)| {
+                            let masked = if crate::analysis::looks_secret_name(k) && !v.is_empty() {
+                                mask_value(v)
+                            } else {
+                                crate::analysis::secrets::redact_command(v)
+                            };
+                            (k.clone(), masked)
+                        })
+                        .collect(),
                     healthcheck: c.healthcheck.clone(),
                     workdir: c.workdir.clone(),
                     volumes: c.volumes.clone(),
@@ -214,7 +236,7 @@ impl Report {
                 .history
                 .iter()
                 .map(|h| HistorySection {
-                    created_by: h.created_by.clone(),
+                    created_by: crate::analysis::secrets::redact_command(&h.created_by),
                     created: h.created.clone(),
                     comment: h.comment.clone(),
                     empty_layer: h.empty_layer,
@@ -238,7 +260,7 @@ impl Report {
                     files_unchanged: l.files_unchanged,
                     files_removed: l.files_removed,
                     bytes_superseded: l.bytes_superseded,
-                    created_by: l.created_by.clone(),
+                    created_by: crate::analysis::secrets::redact_command(&l.created_by),
                 })
                 .collect(),
             efficiency: EfficiencySection {
@@ -258,6 +280,8 @@ impl Report {
                     })
                     .collect(),
             },
+            findings,
+            packages,
             warnings: image.warnings.iter().map(|w| sanitize(w)).collect(),
         }
     }

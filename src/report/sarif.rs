@@ -35,10 +35,20 @@ static AWS_KEY_ID: LazyLock<Regex> = LazyLock::new(|| {
 /// `NAME=value` / `name: value` masked, AWS access key ids masked.
 pub fn redact_text(s: &str) -> String {
     let s = sanitize(s);
-    let s = ASSIGNMENT.replace_all(&s, |c: &regex::Captures<'_>| {
+    let text = s.as_str();
+    let s = ASSIGNMENT.replace_all(text, |c: &regex::Captures<'_>| {
         let (k, sep, v) = (&c[1], &c[2], &c[3]);
         let inner = v.trim_matches(|ch| ch == '"' || ch == '\'');
-        if crate::analysis::looks_secret_name(k) && !inner.is_empty() && !inner.contains('…') {
+        // `/app/.aws/credentials:1` is a path and a line number, not an assignment.
+        let start = c.get(0).map_or(0, |m| m.start());
+        let in_path = text[..start].ends_with(['/', '.']);
+        let number = sep.trim() == ":" && inner.bytes().all(|b| b.is_ascii_digit());
+        if crate::analysis::looks_secret_name(k)
+            && !inner.is_empty()
+            && !inner.contains('…')
+            && !in_path
+            && !number
+        {
             format!("{k}{sep}{}", mask_value(inner))
         } else {
             c[0].to_owned()
@@ -109,7 +119,10 @@ fn hex(digest: &str) -> &str {
 /// `image/<config digest hex>/config`.
 pub fn artifact_uri(image: &Image, f: &Finding) -> String {
     let layer = f.layer.and_then(|l| image.layers.get(l));
-    let path = f.path.as_deref().map(|p| encode_path(p.trim_start_matches('/')));
+    let path = f
+        .path
+        .as_deref()
+        .map(|p| encode_path(p.trim_start_matches('/')));
     match (layer, path) {
         (Some(l), Some(p)) => format!("layer/{}/{p}", encode_path(hex(&l.diff_id))),
         (Some(l), None) => format!("layer/{}", encode_path(hex(&l.diff_id))),
@@ -125,7 +138,11 @@ fn fingerprint(f: &Finding) -> String {
         category_name(f.category),
         f.path.as_deref().unwrap_or(""),
         &f.layer.map(|l| l.to_string()).unwrap_or_default(),
-        if f.path.is_none() { f.title.as_str() } else { "" },
+        if f.path.is_none() {
+            f.title.as_str()
+        } else {
+            ""
+        },
     ] {
         h.update(part.as_bytes());
         h.update([0]);
@@ -147,7 +164,11 @@ fn rule_name(id: &str) -> String {
 
 fn rule_descriptor(id: &str, fs: &[&Finding]) -> Value {
     let first = fs[0];
-    let worst = fs.iter().map(|f| f.severity).max().unwrap_or(first.severity);
+    let worst = fs
+        .iter()
+        .map(|f| f.severity)
+        .max()
+        .unwrap_or(first.severity);
     let title = redact_text(&first.title);
     let why = first.why.as_deref().map(redact_text);
     let fix = first.fix.as_deref().map(redact_text);
@@ -161,7 +182,10 @@ fn rule_descriptor(id: &str, fs: &[&Finding]) -> Value {
         md.push_str(&format!("\n\n**Fix:** {fx}"));
     }
     md.push_str(&format!("\n\nRule `{}` of strata.", sanitize(id)));
-    let mut tags = vec![category_name(first.category).to_owned(), "container-image".into()];
+    let mut tags = vec![
+        category_name(first.category).to_owned(),
+        "container-image".into(),
+    ];
     let mut props = serde_json::Map::new();
     if matches!(first.category, Category::Secret | Category::Config) {
         tags.push("security".into());
@@ -255,7 +279,10 @@ pub fn document(image: &Image, eff: &Efficiency, findings: &[Finding]) -> Value 
         by_rule.entry(f.rule.as_str()).or_default().push(f);
     }
     let index: BTreeMap<&str, usize> = by_rule.keys().enumerate().map(|(i, k)| (*k, i)).collect();
-    let rules: Vec<Value> = by_rule.iter().map(|(id, fs)| rule_descriptor(id, fs)).collect();
+    let rules: Vec<Value> = by_rule
+        .iter()
+        .map(|(id, fs)| rule_descriptor(id, fs))
+        .collect();
     let mut ordered: Vec<&Finding> = findings.iter().collect();
     ordered.sort_by(|a, b| {
         b.severity
@@ -321,11 +348,29 @@ mod tests {
             redact_text("aws_access_key_id = AKIAABCDEFGHIJKLMNOP"),
             "aws_access_key_id = AKIA…(redacted)"
         );
-        assert_eq!(redact_text("key AKIAABCDEFGHIJKLMNOP."), "key AKIA…(redacted).");
-        assert_eq!(redact_text("TOKEN=\"abcdefghijklmnop\""), "TOKEN=abcd…(redacted)");
+        assert_eq!(
+            redact_text("key AKIAABCDEFGHIJKLMNOP."),
+            "key AKIA…(redacted)."
+        );
+        assert_eq!(
+            redact_text("TOKEN=\"abcdefghijklmnop\""),
+            "TOKEN=abcd…(redacted)"
+        );
         // Already redacted text stays as it is.
-        assert_eq!(redact_text("TOKEN=abcd…(redacted)"), "TOKEN=abcd…(redacted)");
+        assert_eq!(
+            redact_text("TOKEN=abcd…(redacted)"),
+            "TOKEN=abcd…(redacted)"
+        );
         assert_eq!(redact_text("a\nb"), "a\\nb");
+        assert_eq!(
+            redact_text("AKIA…(redacted) at /app/.aws/credentials:1"),
+            "AKIA…(redacted) at /app/.aws/credentials:1"
+        );
+        assert_eq!(redact_text("password: 1234"), "password: 1234");
+        assert_eq!(
+            redact_text("PIN_PASSWORD=12345678"),
+            "PIN_PASSWORD=12…(redacted)"
+        );
     }
 
     #[test]

@@ -109,6 +109,7 @@ pub fn render(r: &Report) -> String {
             );
         }
     }
+    render_findings(&mut s, r);
     for w in &r.warnings {
         let _ = writeln!(s, "warning: {w}");
     }
@@ -126,5 +127,72 @@ pub fn one_line(cmd: &str, max: usize) -> String {
         format!("{cut}…")
     } else {
         flat
+    }
+}
+
+/// The Findings section (worst first) and a package summary. Finding text is already
+/// redacted; it is sanitised again here because it quotes image strings.
+fn render_findings(s: &mut String, r: &Report) {
+    let _ = writeln!(s);
+    if r.findings.is_empty() {
+        let _ = writeln!(s, "Findings   none");
+    } else {
+        let _ = writeln!(s, "Findings   {} (worst first)", r.findings.len());
+    }
+    for f in &r.findings {
+        let mut head = format!(
+            "  [{}] {} ({}): {}",
+            f.severity.as_str().to_uppercase(),
+            sanitize(&f.title),
+            sanitize(&f.rule),
+            match f.bytes {
+                Some(b) if b > 0 => bytes(b),
+                _ => String::new(),
+            }
+        );
+        if head.ends_with(": ") {
+            head.truncate(head.len() - 2);
+        }
+        let _ = writeln!(s, "{head}");
+        let _ = writeln!(s, "        {}", sanitize(&f.message));
+        if let Some(e) = &f.evidence {
+            let _ = writeln!(s, "        evidence: {}", sanitize(e));
+        }
+        if let Some(fix) = &f.fix {
+            let _ = writeln!(s, "        fix: {}", sanitize(fix));
+        }
+    }
+    if !r.packages.is_empty() {
+        let mut by: std::collections::BTreeMap<&str, (usize, u64)> = Default::default();
+        for p in &r.packages {
+            let e = by.entry(p.manager.as_str()).or_default();
+            e.0 += 1;
+            e.1 += p.size_bytes;
+        }
+        let parts: Vec<String> = by
+            .iter()
+            .map(|(m, (n, b))| format!("{m} {n} ({})", bytes(*b)))
+            .collect();
+        let _ = writeln!(s);
+        let _ = writeln!(s, "Packages   {}", parts.join(", "));
+        let mut top: Vec<&crate::analysis::finding::Package> = r.packages.iter().collect();
+        top.sort_by(|a, b| {
+            b.size_bytes
+                .cmp(&a.size_bytes)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        for p in top.iter().take(10) {
+            let _ = writeln!(
+                s,
+                "  {:>10}  {:<6} {} {}{}",
+                bytes(p.size_bytes),
+                p.manager,
+                sanitize(&p.name),
+                sanitize(&p.version),
+                p.layer
+                    .map(|l| format!("  (layer {l})"))
+                    .unwrap_or_default()
+            );
+        }
     }
 }

@@ -21,10 +21,10 @@ use bollard::errors::Error as BollardError;
 use bollard::models::{ImageHistoryResponseItem, ImageInspect};
 use bollard::query_parameters::ListImagesOptions;
 use bollard::{Docker, API_DEFAULT_VERSION};
-use tokio_util::bytes::Bytes;
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
+use tokio_util::bytes::Bytes;
 
 use super::{LoadOptions, Progress, ProgressEvent};
 use crate::model::{HistoryEntry, Image, ImageConfig, Layer, Origin};
@@ -173,9 +173,18 @@ struct Conn {
 
 fn unreachable_msg(ep: &Endpoint, detail: &str) -> String {
     format!(
-        "cannot reach the Docker daemon at {}{detail}: is dockerd running? start it with `dockerd` or set DOCKER_HOST",
+        "cannot reach the Docker daemon at {}: {detail}is dockerd running? start it with `dockerd` or set DOCKER_HOST",
         ep.describe()
     )
+}
+
+/// True for a full or short image id (`sha256:…` or hex only), which cannot be pulled.
+fn is_id(reference: &str) -> bool {
+    let hex = reference.strip_prefix("sha256:").unwrap_or(reference);
+    !hex.is_empty()
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 /// Opens a client for `ep` (no I/O yet).
@@ -184,7 +193,7 @@ fn client(ep: &Endpoint) -> Result<Docker> {
     let tls = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty());
     let r = if let Some(path) = host.strip_prefix("unix://") {
         if !Path::new(path).exists() {
-            return Err(Error::Daemon(unreachable_msg(ep, " (no socket there)")));
+            return Err(Error::Daemon(unreachable_msg(ep, "no socket there; ")));
         }
         Docker::connect_with_unix(host, META_TIMEOUT_SECS, API_DEFAULT_VERSION)
     } else if (host.starts_with("tcp://") || host.starts_with("http://")) && !tls {
@@ -284,7 +293,7 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 fn map_error(ep: &Endpoint, reference: Option<&str>, e: &BollardError) -> Error {
     let subject = reference.map(|r| format!("{r}: ")).unwrap_or_default();
     let msg = match e {
-        BollardError::SocketNotFoundError(_) => unreachable_msg(ep, " (no socket there)"),
+        BollardError::SocketNotFoundError(_) => unreachable_msg(ep, "no socket there; "),
         BollardError::DockerResponseServerError {
             status_code,
             message,
@@ -293,11 +302,19 @@ fn map_error(ep: &Endpoint, reference: Option<&str>, e: &BollardError) -> Error 
             let lower = m.to_lowercase();
             if *status_code == 404 && reference.is_some() {
                 let r = reference.unwrap_or_default();
-                format!(
-                    "{r}: image not found on the Docker daemon at {} (it is not pulled; strata never pulls: \
-                     run `docker pull {r}` first, or list local images with `strata images`)",
-                    ep.describe()
-                )
+                if is_id(r) {
+                    format!(
+                        "{r}: image not found on the Docker daemon at {}: no local image has this id \
+                         (list local images with `strata images`)",
+                        ep.describe()
+                    )
+                } else {
+                    format!(
+                        "{r}: image not found on the Docker daemon at {} (it is not pulled; strata never pulls: \
+                         run `docker pull {r}` first, or list local images with `strata images`)",
+                        ep.describe()
+                    )
+                }
             } else if lower.contains("api version") || lower.contains("client version") {
                 format!(
                     "Engine API version mismatch with the Docker daemon at {}: {m} (upgrade the daemon or strata)",
@@ -328,13 +345,13 @@ fn map_error(ep: &Endpoint, reference: Option<&str>, e: &BollardError) -> Error 
                  (`sudo usermod -aG docker $USER`, then log in again) or run strata with sudo",
                 ep.describe()
             ),
+            Some(io::ErrorKind::ConnectionRefused) => unreachable_msg(ep, "connection refused; "),
+            Some(io::ErrorKind::NotFound) => unreachable_msg(ep, "no socket there; "),
             Some(
-                io::ErrorKind::ConnectionRefused
-                | io::ErrorKind::NotFound
-                | io::ErrorKind::AddrNotAvailable
+                io::ErrorKind::AddrNotAvailable
                 | io::ErrorKind::HostUnreachable
                 | io::ErrorKind::NetworkUnreachable,
-            ) => unreachable_msg(ep, &format!(" ({})", chain(other))),
+            ) => unreachable_msg(ep, "host unreachable; "),
             _ => format!(
                 "{subject}cannot talk to the Docker daemon at {}: {}",
                 ep.describe(),
@@ -353,7 +370,9 @@ fn check_reference(reference: &str) -> Result<()> {
         && reference
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._-:/@+".contains(&b))
-        && !reference.split('/').any(|s| s.is_empty() || s == "." || s == "..");
+        && !reference
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..");
     if ok {
         Ok(())
     } else {
@@ -470,7 +489,12 @@ fn rows_of(s: &bollard::models::ImageSummary) -> Vec<LocalImage> {
 /// Lists the daemon's images (not the intermediate ones): one row per `repository:tag`, one
 /// `<none>:<none>` row per dangling image, newest first.
 pub fn list_images() -> Result<Vec<LocalImage>> {
-    let ep = endpoint()?;
+    list_images_from(&endpoint()?)
+}
+
+/// [`list_images`] on an explicit endpoint.
+pub fn list_images_from(ep: &Endpoint) -> Result<Vec<LocalImage>> {
+    let ep = ep.clone();
     block_on(async move {
         let conn = connect(ep).await?;
         let opts = ListImagesOptions {
@@ -556,7 +580,11 @@ pub fn images_json(images: &[LocalImage]) -> String {
         .map(|i| LocalImage {
             repository: crate::model::sanitize(&i.repository),
             tag: crate::model::sanitize(&i.tag),
-            repo_tags: i.repo_tags.iter().map(|t| crate::model::sanitize(t)).collect(),
+            repo_tags: i
+                .repo_tags
+                .iter()
+                .map(|t| crate::model::sanitize(t))
+                .collect(),
             repo_digests: i
                 .repo_digests
                 .iter()
@@ -590,12 +618,16 @@ async fn fetch_metadata(conn: &Conn, reference: &str) -> Result<DaemonMetadata> 
         .inspect_image(reference)
         .await
         .map_err(|e| map_error(&conn.ep, Some(reference), &e))?;
-    let id = inspect.id.clone().filter(|i| !i.is_empty()).ok_or_else(|| {
-        Error::Daemon(format!(
-            "{reference}: the Docker daemon at {} returned no image id",
-            conn.ep.describe()
-        ))
-    })?;
+    let id = inspect
+        .id
+        .clone()
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| {
+            Error::Daemon(format!(
+                "{reference}: the Docker daemon at {} returned no image id",
+                conn.ep.describe()
+            ))
+        })?;
     let history = conn
         .docker
         .image_history(&id)
@@ -706,12 +738,7 @@ fn config_of(c: Option<&bollard::models::ImageConfig>) -> ImageConfig {
         cmd: c.cmd.clone(),
         entrypoint: c.entrypoint.clone(),
         exposed_ports,
-        labels: c
-            .labels
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
+        labels: c.labels.clone().unwrap_or_default().into_iter().collect(),
         healthcheck: c.healthcheck.as_ref().and_then(|h| h.test.clone()),
         workdir: c.working_dir.clone().filter(|w| !w.is_empty()),
         volumes,
@@ -785,7 +812,10 @@ pub fn metadata(reference: &str) -> Result<DaemonMetadata> {
 
 enum Msg {
     Data(Bytes),
+    /// Failed before any byte (connection, 404, ...).
     Failed(Error),
+    /// The stream broke after some bytes: the cause, on one line.
+    Broken(String),
     End,
 }
 
@@ -796,6 +826,8 @@ struct ExportReader {
     received: u64,
     finished: bool,
     label: String,
+    /// The daemon address, for messages.
+    host: String,
     /// The daemon-side failure, if the stream broke (read by [`load`] to name the cause).
     failure: Arc<Mutex<Option<String>>>,
     /// Called once when the first byte arrives.
@@ -833,6 +865,13 @@ impl ExportReader {
                 self.finished = true;
                 Err(e)
             }
+            Ok(Msg::Broken(cause)) => {
+                self.finished = true;
+                Err(Error::Daemon(format!(
+                    "{}: the export from the Docker daemon at {} broke off ({cause})",
+                    self.label, self.host
+                )))
+            }
             Err(_) => {
                 self.finished = true;
                 Err(Error::Daemon(format!(
@@ -863,10 +902,14 @@ impl Read for ExportReader {
                     return Ok(0);
                 }
                 Ok(Msg::Failed(e)) => {
+                    let msg = e.to_string();
+                    return Err(self.fail(msg));
+                }
+                Ok(Msg::Broken(cause)) => {
                     let msg = format!(
-                        "{}: the export from the Docker daemon broke off after {} bytes ({e}); \
+                        "{}: the export from the Docker daemon at {} broke off after {} bytes ({cause}); \
                          nothing is shown from a partial export: check the daemon (`docker info`) and retry",
-                        self.label, self.received
+                        self.label, self.host, self.received
                     );
                     return Err(self.fail(msg));
                 }
@@ -888,22 +931,19 @@ impl Read for ExportReader {
 
 /// Starts exporting `target` on a dedicated thread and waits for its first byte.
 fn start_export(
-    conn: Option<Conn>,
+    conn: Conn,
     target: &str,
     label: &str,
     on_first: Option<Box<dyn FnOnce() + Send>>,
 ) -> Result<(ExportReader, Arc<Mutex<Option<String>>>)> {
     check_reference(target)?;
-    let ep = match &conn {
-        Some(c) => c.ep.clone(),
-        None => endpoint()?,
-    };
+    let host = conn.ep.describe();
     let (tx, rx) = sync_channel::<Msg>(CHANNEL_CHUNKS);
     let target_owned = target.to_owned();
     let thread_label = label.to_owned();
     std::thread::Builder::new()
         .name("strata-daemon-export".into())
-        .spawn(move || export_thread(conn, ep, target_owned, thread_label, tx))
+        .spawn(move || export_thread(conn, target_owned, thread_label, tx))
         .map_err(|e| Error::Daemon(format!("{label}: cannot start the export thread: {e}")))?;
     let failure = Arc::new(Mutex::new(None));
     let mut reader = ExportReader {
@@ -912,6 +952,7 @@ fn start_export(
         received: 0,
         finished: false,
         label: label.to_owned(),
+        host,
         failure: failure.clone(),
         on_first,
     };
@@ -919,13 +960,7 @@ fn start_export(
     Ok((reader, failure))
 }
 
-fn export_thread(
-    conn: Option<Conn>,
-    ep: Endpoint,
-    target: String,
-    label: String,
-    tx: SyncSender<Msg>,
-) {
+fn export_thread(conn: Conn, target: String, label: String, tx: SyncSender<Msg>) {
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -934,26 +969,22 @@ fn export_thread(
         }
     };
     rt.block_on(async move {
-        let conn = match conn {
-            Some(c) => c,
-            None => match connect(ep).await {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = tx.send(Msg::Failed(e));
-                    return;
-                }
-            },
-        };
         let docker = conn.docker.clone().with_timeout(EXPORT_TIMEOUT);
         let mut stream = docker.export_image(&target);
+        let mut started = false;
         while let Some(item) = stream.next().await {
             match item {
                 Ok(b) if b.is_empty() => {}
                 Ok(b) => {
+                    started = true;
                     // Blocking send: back-pressure stalls the socket when the parser is behind.
                     if tx.send(Msg::Data(b)).is_err() {
                         return; // reader dropped: the parser finished or gave up
                     }
+                }
+                Err(e) if started => {
+                    let _ = tx.send(Msg::Broken(chain(&e)));
+                    return;
                 }
                 Err(e) => {
                     let _ = tx.send(Msg::Failed(map_error(&conn.ep, Some(&label), &e)));
@@ -968,7 +999,20 @@ fn export_thread(
 /// Exports `reference` from the daemon as a blocking reader of the image tar (`docker save`
 /// format), streamed without a temporary file. Waits for the daemon's first byte.
 pub fn export_blocking(reference: &str) -> Result<Box<dyn Read + Send>> {
-    let (reader, _) = start_export(None, reference, reference, None)?;
+    check_reference(reference)?;
+    let ep = endpoint()?;
+    let r = reference.to_owned();
+    // Inspect first: a missing image then fails as "not found" (the export itself answers
+    // 500 with a file path on Docker 20.10), e.g. when it was removed since it was loaded.
+    let conn = block_on(async move {
+        let conn = connect(ep).await?;
+        conn.docker
+            .inspect_image(&r)
+            .await
+            .map_err(|e| map_error(&conn.ep, Some(&r), &e))?;
+        Ok::<_, Error>(conn)
+    })??;
+    let (reader, _) = start_export(conn, reference, reference, None)?;
     Ok(Box::new(reader))
 }
 
@@ -976,8 +1020,18 @@ pub fn export_blocking(reference: &str) -> Result<Box<dyn Read + Send>> {
 /// [`ProgressEvent::Metadata`]), then the export streamed into the engine's parser.
 /// Never pulls.
 pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+    load_from(&endpoint()?, reference, opts, progress)
+}
+
+/// [`load`] from an explicit endpoint.
+pub fn load_from(
+    ep: &Endpoint,
+    reference: &str,
+    opts: &LoadOptions,
+    progress: &Progress,
+) -> Result<Image> {
     check_reference(reference)?;
-    let ep = endpoint()?;
+    let ep = ep.clone();
     let r = reference.to_owned();
     let (conn, meta) = block_on(async move {
         let conn = connect(ep).await?;
@@ -995,7 +1049,7 @@ pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<
         ));
     });
     // Export by id: what was inspected is what gets read, even if the tag moves meanwhile.
-    let (reader, failure) = start_export(Some(conn), &meta.id, reference, Some(on_first))?;
+    let (reader, failure) = start_export(conn, &meta.id, reference, Some(on_first))?;
     let origin = Origin::Daemon(meta.id.clone());
     let loaded = super::load_stream(reader, reference, origin, opts, progress);
     let mut image = match loaded {
@@ -1073,13 +1127,25 @@ mod tests {
         let r = rows_of(&s);
         assert_eq!(r.len(), 1);
         assert!(r[0].dangling);
-        assert_eq!((r[0].repository.as_str(), r[0].tag.as_str()), ("<none>", "<none>"));
+        assert_eq!(
+            (r[0].repository.as_str(), r[0].tag.as_str()),
+            ("<none>", "<none>")
+        );
         assert_eq!(r[0].short_id, "0123456789ab");
         assert_eq!(r[0].reference, "sha256:0123456789abcdef");
-        s.repo_tags = vec!["localhost:5000/a/b:1".into(), "docker.io/library/c:latest".into()];
-        s.repo_digests = vec!["x/y@sha256:aa".into(), "localhost:5000/a/b@sha256:bb".into()];
+        s.repo_tags = vec![
+            "localhost:5000/a/b:1".into(),
+            "docker.io/library/c:latest".into(),
+        ];
+        s.repo_digests = vec![
+            "x/y@sha256:aa".into(),
+            "localhost:5000/a/b@sha256:bb".into(),
+        ];
         let r = rows_of(&s);
-        let names: Vec<String> = r.iter().map(|x| format!("{}:{}", x.repository, x.tag)).collect();
+        let names: Vec<String> = r
+            .iter()
+            .map(|x| format!("{}:{}", x.repository, x.tag))
+            .collect();
         assert_eq!(names, ["localhost:5000/a/b:1", "c:latest", "x/y:<none>"]);
         assert!(r.iter().all(|x| !x.dangling));
         assert_eq!(r[0].reference, "localhost:5000/a/b:1");
@@ -1087,10 +1153,27 @@ mod tests {
 
     #[test]
     fn references_are_checked_before_reaching_a_url() {
-        for ok in ["alpine", "a/b:1", "a@sha256:00ff", "0123abcd", "sha256:ab", "localhost:5000/x"] {
+        for ok in [
+            "alpine",
+            "a/b:1",
+            "a@sha256:00ff",
+            "0123abcd",
+            "sha256:ab",
+            "localhost:5000/x",
+        ] {
             assert!(check_reference(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "../containers/json", "a/../b", "a?b", "a b", "/x", "a#b", "a//b", "a%2f"] {
+        for bad in [
+            "",
+            "../containers/json",
+            "a/../b",
+            "a?b",
+            "a b",
+            "/x",
+            "a#b",
+            "a//b",
+            "a%2f",
+        ] {
             assert!(check_reference(bad).is_err(), "{bad}");
         }
     }
@@ -1125,7 +1208,13 @@ mod tests {
         };
         let t = images_table(&[img], 100 + 420);
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "REPOSITORY          TAG   IMAGE ID       CREATED         SIZE");
-        assert_eq!(lines[1], "strata-test/multi   1     cc9450dcc75d   7 minutes ago   1.98 MB");
+        assert_eq!(
+            lines[0],
+            "REPOSITORY          TAG   IMAGE ID       CREATED         SIZE"
+        );
+        assert_eq!(
+            lines[1],
+            "strata-test/multi   1     cc9450dcc75d   7 minutes ago   1.98 MB"
+        );
     }
 }

@@ -545,7 +545,10 @@ impl TreeState {
     /// Collapses every directory, or expands every directory when the first top-level
     /// directory is already collapsed.
     pub fn toggle_all(&mut self) {
-        let collapse = !self.rows.iter().any(|r| r.has_children && self.collapsed[r.id as usize]);
+        let collapse = !self
+            .rows
+            .iter()
+            .any(|r| r.has_children && self.collapsed[r.id as usize]);
         if collapse {
             for id in 0..self.collapsed.len() {
                 self.collapsed[id] = !self.image.fs.children(id as PathId).is_empty();
@@ -639,7 +642,10 @@ mod tests {
         assert!(!n.iter().any(|l| l.contains("passwd")), "{n:#?}");
         let t5 = tree(&img, 5, Mode::PerLayer);
         let n5 = names(&t5);
-        assert!(n5.contains(&"      -index.nginx-debian.html".to_string()), "{n5:#?}");
+        assert!(
+            n5.contains(&"      -index.nginx-debian.html".to_string()),
+            "{n5:#?}"
+        );
         assert!(n5.contains(&"      +index.html".to_string()), "{n5:#?}");
     }
 

@@ -193,7 +193,10 @@ mod tests {
         let lines = vec!["x = '\x1b]0;pwned\x07'\t# c".to_string()];
         assert!(highlight_lines(a, syntax, &lines, &|| false, &mut |l| out.push(l)));
         let joined: String = out[0].iter().map(|(_, t)| t.as_str()).collect();
-        assert!(!joined.contains('\x1b') && !joined.contains('\x07'), "{joined}");
+        assert!(
+            !joined.contains('\x1b') && !joined.contains('\x07'),
+            "{joined}"
+        );
         assert!(joined.contains("\\x1b]0;pwned\\x07"));
         assert!(out[0].len() > 1, "highlighted into several styles");
     }

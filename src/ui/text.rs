@@ -33,12 +33,12 @@ pub fn safe_content(s: &str, col: &mut usize) -> String {
     out
 }
 
-/// Human-readable byte count (`1.2 MB`, decimal units as `docker images` prints).
+/// Human-readable byte count (`1.2 MiB`, binary units as in `strata report`).
 pub fn bytes(n: u64) -> String {
     if n < 1000 {
         return format!("{n} B");
     }
-    humansize::format_size(n, humansize::DECIMAL.decimal_places(1))
+    humansize::format_size(n, humansize::BINARY.decimal_places(1))
 }
 
 /// `ls -l` style permissions, e.g. `-rwsr-xr-x`.
@@ -109,10 +109,16 @@ mod tests {
         assert_eq!(mode_string('-', 0o4755), "-rwsr-xr-x");
         assert_eq!(mode_string('d', 0o1777), "drwxrwxrwt");
         assert_eq!(instruction("/bin/sh -c #(nop)  ENV A=b"), "ENV A=b");
-        assert_eq!(instruction("/bin/sh -c apt-get update"), "RUN apt-get update");
-        assert_eq!(instruction("RUN /bin/sh -c x # buildkit"), "RUN /bin/sh -c x");
+        assert_eq!(
+            instruction("/bin/sh -c apt-get update"),
+            "RUN apt-get update"
+        );
+        assert_eq!(
+            instruction("RUN /bin/sh -c x # buildkit"),
+            "RUN /bin/sh -c x"
+        );
         assert_eq!(bytes(999), "999 B");
-        assert_eq!(bytes(1500), "1.5 kB");
+        assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(fit("abcdef", 4), "abc…");
     }
 }

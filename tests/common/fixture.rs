@@ -132,9 +132,17 @@ pub enum EntrySpec {
     /// FIFO, mode `0o10644`.
     Fifo { path: Vec<u8> },
     /// Character device, mode `0o20666`.
-    CharDev { path: Vec<u8>, major: u32, minor: u32 },
+    CharDev {
+        path: Vec<u8>,
+        major: u32,
+        minor: u32,
+    },
     /// Block device, mode `0o60660`.
-    BlockDev { path: Vec<u8>, major: u32, minor: u32 },
+    BlockDev {
+        path: Vec<u8>,
+        major: u32,
+        minor: u32,
+    },
     /// Regular file (mode `0o100755`) with PAX `SCHILY.xattr.security.capability` = `caps`.
     FileWithCaps {
         path: Vec<u8>,
@@ -168,7 +176,7 @@ pub enum Layout {
     /// `blobs/sha256/<diffid>` paths; uncompressed blobs; an unreferenced v1 JSON blob per layer.
     Docker25,
     /// containerd image store export: gzip blobs, nested index (image index → platform manifest
-    /// + attestation manifest), `manifest.json` with compressed digests. The platform manifest,
+    /// and attestation manifest), `manifest.json` with compressed digests. The platform manifest,
     /// config and layers use *Docker* v2 media types (as for images pulled from Docker Hub).
     ContainerdGzip,
     /// As `ContainerdGzip` with zstd blobs and OCI media types throughout.
@@ -384,7 +392,7 @@ impl ImageSpec {
             vec![
                 EntrySpec::dir("app/", 0o755),
                 EntrySpec::file("app/main.py", "print('hello')\n", 0o644),
-                EntrySpec::file(b"app/caf\xe9.txt".to_vec(), "latin-1 name\n", 0o644),
+                EntrySpec::file(b"app/caf\xe9.txt", "latin-1 name\n", 0o644),
                 EntrySpec::file(format!("{long_dir}/README.md"), "long path\n", 0o644),
                 EntrySpec::file("root/.ssh/id_rsa", "-----BEGIN KEY-----\n", 0o600),
             ],
@@ -729,8 +737,8 @@ pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
 pub fn normalize_ref(r: &str) -> String {
     let (repo, tag) = split_tag(r);
     let first = repo.split('/').next().unwrap_or("");
-    let has_host = repo.contains('/')
-        && (first.contains('.') || first.contains(':') || first == "localhost");
+    let has_host =
+        repo.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
     let repo = if has_host {
         repo.to_string()
     } else if repo.contains('/') {
@@ -933,15 +941,15 @@ fn write_pax<W: Write>(
         Some(i) => (&path[..=i], &path[i + 1..]),
         None => (&path[..0], path),
     };
-    let name = [dir, b"PaxHeaders.0/", base].concat();
+    let name: Vec<u8> = [dir, b"PaxHeaders.0/", base]
+        .concat()
+        .into_iter()
+        .filter(u8::is_ascii)
+        .take(100)
+        .collect();
+    let name = trim_slash(&name);
     let mut h = Header::new_ustar();
-    put_ascii(&mut h.as_old_mut().name, trim_slash(&name));
-    let n = &mut h.as_old_mut().name;
-    if let Some(last) = n.iter().rposition(|&c| c != 0) {
-        if n[last] == b'/' {
-            n[last] = 0;
-        }
-    }
+    h.as_old_mut().name[..name.len()].copy_from_slice(name);
     h.set_entry_type(EntryType::XHeader);
     h.set_mode(0);
     h.set_uid(0);
@@ -959,12 +967,7 @@ fn pax_record(key: &str, value: &[u8]) -> Vec<u8> {
     while body + len.to_string().len() != len {
         len = body + len.to_string().len();
     }
-    [
-        format!("{len} {key}=").as_bytes(),
-        value,
-        b"\n".as_slice(),
-    ]
-    .concat()
+    [format!("{len} {key}=").as_bytes(), value, b"\n".as_slice()].concat()
 }
 
 /// GNU `././@LongLink` entry (as the `tar` crate and GNU tar write it).
@@ -1217,7 +1220,11 @@ impl<'a> Image<'a> {
             config_digest: self.config_digest.clone(),
             config: self.config.clone(),
             diff_ids: self.diff_ids.clone(),
-            layer_tars: self.layers.iter().map(body_bytes).collect::<io::Result<_>>()?,
+            layer_tars: self
+                .layers
+                .iter()
+                .map(body_bytes)
+                .collect::<io::Result<_>>()?,
             layer_digests: built.layer_digests,
             manifest_digest: built.manifest_digest,
         })
@@ -1289,7 +1296,9 @@ impl<'a> Image<'a> {
         // links[i] = Some(v1id of the directory holding the real bytes).
         let mut links: Vec<Option<String>> = vec![None; n];
         for i in 0..n {
-            let first = self.diff_ids[..i].iter().position(|d| *d == self.diff_ids[i]);
+            let first = self.diff_ids[..i]
+                .iter()
+                .position(|d| *d == self.diff_ids[i]);
             let target = first.filter(|_| symlinked).map(|j| ids[j].clone());
             let parent = ids.last().map(String::as_str);
             let mut salt = 0;
@@ -1465,8 +1474,9 @@ impl<'a> Image<'a> {
             Comp::None => MediaTypes::oci(media::OCI_LAYER),
         };
         let mut blobs = Blobs::default();
-        let (mdesc, layer_digests) =
-            self.put_manifest(&mut blobs, &types, &mut |_, l| Ok(comp.encode(&body_bytes(l)?)))?;
+        let (mdesc, layer_digests) = self.put_manifest(&mut blobs, &types, &mut |_, l| {
+            Ok(comp.encode(&body_bytes(l)?))
+        })?;
         let att = attestation(&mut blobs, self.spec, &mdesc);
         let image_index = to_json(&json!({
             "schemaVersion": 2,
@@ -1584,7 +1594,12 @@ impl<'a> Image<'a> {
             ));
             parent = Some(id);
         }
-        let tags: Vec<String> = self.spec.repo_tags.iter().map(|t| normalize_ref(t)).collect();
+        let tags: Vec<String> = self
+            .spec
+            .repo_tags
+            .iter()
+            .map(|t| normalize_ref(t))
+            .collect();
         let manifest = json!([{
             "Config": cfg_name,
             "RepoTags": tags,
@@ -1956,6 +1971,11 @@ impl Broken {
 
 /// Writes the broken input `kind` to the file `dest` and returns `dest`.
 pub fn write_broken(kind: Broken, dest: &Path) -> io::Result<PathBuf> {
+    match kind {
+        Broken::GzipBomb => return write_gzip_bomb(BOMB_SIZE, dest),
+        Broken::MillionEntries => return write_many_entries(MILLION, dest),
+        _ => {}
+    }
     let spec = ImageSpec::sample();
     let img = Image::new(&spec)?;
     let largest = img
@@ -1988,7 +2008,11 @@ pub fn write_broken(kind: Broken, dest: &Path) -> io::Result<PathBuf> {
             };
             let built = img.oci(layer_type, full_ref, &mut |i, l| {
                 let raw = body_bytes(l)?;
-                let mut blob = if zstd { zstd_checked(&raw)? } else { gzip(&raw) };
+                let mut blob = if zstd {
+                    zstd_checked(&raw)?
+                } else {
+                    gzip(&raw)
+                };
                 if i == largest {
                     let mid = blob.len() / 2;
                     for b in &mut blob[mid - 8..mid + 8] {
@@ -2048,8 +2072,7 @@ pub fn write_broken(kind: Broken, dest: &Path) -> io::Result<PathBuf> {
             }
             write_tar_file(&built.members, dest)?;
         }
-        Broken::GzipBomb => return write_gzip_bomb(BOMB_SIZE, dest),
-        Broken::MillionEntries => return write_many_entries(MILLION, dest),
+        Broken::GzipBomb | Broken::MillionEntries => unreachable!("handled above"),
         Broken::NotAnArchive => {
             let mut rng = XorShift::new(0xbad);
             let mut bytes: Vec<u8> = (0..64 * 1024 / 8)
@@ -2079,9 +2102,14 @@ pub fn write_gzip_bomb(size: u64, dest: &Path) -> io::Result<PathBuf> {
     let blob = gz.finish()?;
     let img = Image::from_parts(&spec, vec![diff_id], vec![Body::Absent]);
     let mut blob = Some(blob);
-    let built = img.oci(media::OCI_LAYER_GZIP, spec.repo_tags.first().cloned(), &mut |_, _| {
-        blob.take().ok_or_else(|| io::Error::other("one layer only"))
-    })?;
+    let built = img.oci(
+        media::OCI_LAYER_GZIP,
+        spec.repo_tags.first().cloned(),
+        &mut |_, _| {
+            blob.take()
+                .ok_or_else(|| io::Error::other("one layer only"))
+        },
+    )?;
     write_tar_file(&built.members, dest)?;
     Ok(dest.to_path_buf())
 }

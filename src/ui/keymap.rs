@@ -1,0 +1,575 @@
+//! The one key table: it drives key handling, the `?` help overlay and the key bar, so they
+//! cannot drift apart. Keys follow dive where dive has them.
+//!
+//! dive's conflicts and how strata settles them:
+//! - `Ctrl+A` means "aggregated view" in the layers pane and "show/hide added" in the tree, as
+//!   in dive (the focused pane decides). `Ctrl+L` and `Ctrl+A` also work from the tree for the
+//!   compare mode through `Ctrl+L` (per layer) and `c` (toggle), so nothing is lost.
+//! - `Ctrl+M` is the same byte as Enter on most terminals (dive's Enter toggles "modified" by
+//!   accident). strata keeps Enter for "open" and uses `Ctrl+N` and `M` for "modified"; every
+//!   change-type toggle also has a plain capital letter (`A`, `R`, `M`, `U`).
+//! - `Ctrl+Space` is often eaten by input-method switchers: `x` also collapses/expands all.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Something the user asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Leave the program.
+    Quit,
+    /// Close the innermost thing (overlay, viewer, filter), or go back to the image list.
+    Back,
+    /// Close the viewer or help, otherwise quit (or return to the image list).
+    Close,
+    /// Show or hide the help overlay.
+    Help,
+    /// Switch focus between the layers and the file tree.
+    SwitchPane,
+    /// Next pane of the left column (layers → layer details → image details).
+    NextLeftPane,
+    /// Previous pane of the left column.
+    PrevLeftPane,
+    /// Selection up.
+    Up,
+    /// Selection down.
+    Down,
+    /// One page up.
+    PageUp,
+    /// One page down.
+    PageDown,
+    /// First item.
+    Top,
+    /// Last item.
+    Bottom,
+    /// Tree: collapse or go to parent.
+    Left,
+    /// Tree: expand or step in.
+    Right,
+    /// Open the selected file, image or directory.
+    Open,
+    /// Collapse/expand the selected directory.
+    ToggleCollapse,
+    /// Collapse/expand every directory.
+    ToggleCollapseAll,
+    /// Show what the selected layer changed.
+    PerLayer,
+    /// Show everything changed since the first layer.
+    Aggregated,
+    /// Toggle per-layer / aggregated.
+    ToggleCompare,
+    /// Show/hide added paths.
+    ToggleAdded,
+    /// Show/hide removed paths.
+    ToggleRemoved,
+    /// Show/hide modified paths.
+    ToggleModified,
+    /// Show/hide unchanged paths.
+    ToggleUnchanged,
+    /// Sort by name or size.
+    Sort,
+    /// Show/hide the permission, owner and size columns.
+    Attributes,
+    /// Filter the tree by a regular expression on the path.
+    Filter,
+    /// Save the selected file to a directory.
+    Extract,
+}
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everywhere (unless a pane binds the same key).
+    Global,
+    /// The daemon image list.
+    Images,
+    /// The layers pane.
+    Layers,
+    /// The file tree.
+    Tree,
+    /// The file viewer.
+    Viewer,
+    /// Layer and image details panes.
+    Details,
+}
+
+impl Scope {
+    /// Heading in the help overlay.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Global => "Everywhere",
+            Self::Images => "Image list",
+            Self::Layers => "Layers pane",
+            Self::Tree => "File tree",
+            Self::Viewer => "File viewer",
+            Self::Details => "Details panes",
+        }
+    }
+}
+
+/// A key with modifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// The key.
+    pub code: KeyCode,
+    /// Ctrl/Alt (Shift is part of the character for letters).
+    pub mods: KeyModifiers,
+}
+
+const fn k(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::NONE,
+    }
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
+}
+
+const fn code(c: KeyCode) -> Key {
+    Key {
+        code: c,
+        mods: KeyModifiers::NONE,
+    }
+}
+
+impl Key {
+    /// How the key is written in help and the key bar.
+    pub fn label(&self) -> String {
+        let base = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift+Tab".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        };
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            format!("Ctrl+{}", base.to_uppercase())
+        } else {
+            base
+        }
+    }
+
+    fn matches(&self, ev: &KeyEvent) -> bool {
+        let mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        if mods != self.mods {
+            return false;
+        }
+        match (self.code, ev.code) {
+            (KeyCode::Char(a), KeyCode::Char(b)) if self.mods.contains(KeyModifiers::CONTROL) => {
+                a.eq_ignore_ascii_case(&b)
+            }
+            (a, b) => a == b,
+        }
+    }
+}
+
+/// One line of the key table.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    /// Keys that trigger it (the first is shown in the key bar).
+    pub keys: &'static [Key],
+    /// Where it applies.
+    pub scope: Scope,
+    /// What it does.
+    pub action: Action,
+    /// Help text.
+    pub help: &'static str,
+    /// Short label for the key bar, if shown there.
+    pub bar: Option<&'static str>,
+}
+
+const fn b(
+    keys: &'static [Key],
+    scope: Scope,
+    action: Action,
+    help: &'static str,
+    bar: Option<&'static str>,
+) -> Binding {
+    Binding {
+        keys,
+        scope,
+        action,
+        help,
+        bar,
+    }
+}
+
+use Action as A;
+use Scope as S;
+
+/// The key table, most specific scopes first within each action group.
+pub static BINDINGS: &[Binding] = &[
+    b(&[ctrl('c')], S::Global, A::Quit, "quit strata", None),
+    b(
+        &[k('q')],
+        S::Global,
+        A::Close,
+        "close the viewer or help; else quit (back to the image list if opened from it)",
+        Some("Quit"),
+    ),
+    b(
+        &[code(KeyCode::Esc)],
+        S::Global,
+        A::Back,
+        "close the viewer, help or filter; back to the image list",
+        None,
+    ),
+    b(
+        &[k('?'), code(KeyCode::F(1))],
+        S::Global,
+        A::Help,
+        "show or hide this help",
+        Some("Help"),
+    ),
+    b(
+        &[code(KeyCode::Tab)],
+        S::Global,
+        A::SwitchPane,
+        "switch between layers and file tree",
+        Some("Switch pane"),
+    ),
+    b(
+        &[code(KeyCode::BackTab)],
+        S::Global,
+        A::PrevLeftPane,
+        "previous pane",
+        None,
+    ),
+    b(
+        &[code(KeyCode::Up), k('k')],
+        S::Global,
+        A::Up,
+        "move up",
+        None,
+    ),
+    b(
+        &[code(KeyCode::Down), k('j')],
+        S::Global,
+        A::Down,
+        "move down",
+        None,
+    ),
+    b(
+        &[code(KeyCode::PageUp), k('u'), ctrl('b')],
+        S::Global,
+        A::PageUp,
+        "page up",
+        None,
+    ),
+    b(
+        &[code(KeyCode::PageDown), k('d'), ctrl('f')],
+        S::Viewer,
+        A::PageDown,
+        "page down",
+        None,
+    ),
+    b(
+        &[code(KeyCode::PageDown), k('d')],
+        S::Global,
+        A::PageDown,
+        "page down",
+        None,
+    ),
+    b(
+        &[code(KeyCode::Home), k('g')],
+        S::Global,
+        A::Top,
+        "first item",
+        None,
+    ),
+    b(
+        &[code(KeyCode::End), k('G')],
+        S::Global,
+        A::Bottom,
+        "last item",
+        None,
+    ),
+    // Image list.
+    b(
+        &[code(KeyCode::Enter)],
+        S::Images,
+        A::Open,
+        "open the selected image",
+        Some("Open"),
+    ),
+    // Layers.
+    b(
+        &[code(KeyCode::Right), k('l')],
+        S::Layers,
+        A::NextLeftPane,
+        "next pane: layer details, image details",
+        None,
+    ),
+    b(
+        &[code(KeyCode::Left), k('h')],
+        S::Layers,
+        A::PrevLeftPane,
+        "previous pane",
+        None,
+    ),
+    b(
+        &[ctrl('l')],
+        S::Layers,
+        A::PerLayer,
+        "show what this layer changed",
+        Some("Layer changes"),
+    ),
+    b(
+        &[ctrl('a')],
+        S::Layers,
+        A::Aggregated,
+        "show all changes up to this layer",
+        Some("Aggregated"),
+    ),
+    b(
+        &[k('c')],
+        S::Global,
+        A::ToggleCompare,
+        "toggle layer changes / aggregated changes",
+        None,
+    ),
+    b(
+        &[code(KeyCode::Enter)],
+        S::Layers,
+        A::SwitchPane,
+        "go to the file tree",
+        None,
+    ),
+    // Details panes.
+    b(
+        &[code(KeyCode::Right), k('l')],
+        S::Details,
+        A::NextLeftPane,
+        "next pane",
+        None,
+    ),
+    b(
+        &[code(KeyCode::Left), k('h')],
+        S::Details,
+        A::PrevLeftPane,
+        "previous pane",
+        None,
+    ),
+    // Tree.
+    b(
+        &[code(KeyCode::Enter)],
+        S::Tree,
+        A::Open,
+        "open the file (from the selected layer) / fold a directory",
+        Some("Open"),
+    ),
+    b(
+        &[code(KeyCode::Char(' '))],
+        S::Tree,
+        A::ToggleCollapse,
+        "collapse/expand the directory",
+        Some("Fold"),
+    ),
+    b(
+        &[ctrl(' '), k('x')],
+        S::Tree,
+        A::ToggleCollapseAll,
+        "collapse/expand all directories",
+        None,
+    ),
+    b(
+        &[code(KeyCode::Left), k('h')],
+        S::Tree,
+        A::Left,
+        "collapse, or go to the parent",
+        None,
+    ),
+    b(
+        &[code(KeyCode::Right), k('l')],
+        S::Tree,
+        A::Right,
+        "expand, or step into the directory",
+        None,
+    ),
+    b(
+        &[ctrl('l')],
+        S::Tree,
+        A::PerLayer,
+        "show what this layer changed",
+        None,
+    ),
+    b(
+        &[ctrl('a'), k('A')],
+        S::Tree,
+        A::ToggleAdded,
+        "show/hide added files (+)",
+        Some("Added"),
+    ),
+    b(
+        &[ctrl('r'), k('R')],
+        S::Tree,
+        A::ToggleRemoved,
+        "show/hide removed files (-)",
+        Some("Removed"),
+    ),
+    b(
+        &[ctrl('n'), k('M')],
+        S::Tree,
+        A::ToggleModified,
+        "show/hide modified files (~ content, * metadata)",
+        Some("Modified"),
+    ),
+    b(
+        &[ctrl('u'), k('U')],
+        S::Tree,
+        A::ToggleUnchanged,
+        "show/hide unchanged files",
+        Some("Unchanged"),
+    ),
+    b(
+        &[ctrl('o'), k('s')],
+        S::Tree,
+        A::Sort,
+        "sort by name / size",
+        Some("Sort"),
+    ),
+    b(
+        &[ctrl('b'), k('a')],
+        S::Tree,
+        A::Attributes,
+        "show/hide permission, owner and size columns",
+        None,
+    ),
+    b(
+        &[k('/'), ctrl('f')],
+        S::Global,
+        A::Filter,
+        "filter paths by regular expression",
+        Some("Filter"),
+    ),
+    b(
+        &[ctrl('e'), k('e')],
+        S::Tree,
+        A::Extract,
+        "extract the file (from the selected layer) to a directory",
+        Some("Extract"),
+    ),
+    // Viewer.
+    b(
+        &[code(KeyCode::Char(' '))],
+        S::Viewer,
+        A::PageDown,
+        "page down",
+        None,
+    ),
+    b(
+        &[ctrl('e'), k('e')],
+        S::Viewer,
+        A::Extract,
+        "extract this file to a directory",
+        Some("Extract"),
+    ),
+];
+
+/// The action bound to `ev` in `scope` (pane bindings first, then global ones).
+pub fn lookup(scope: Scope, ev: &KeyEvent) -> Option<Action> {
+    let find = |s: Scope| {
+        BINDINGS
+            .iter()
+            .find(|b| b.scope == s && b.keys.iter().any(|k| k.matches(ev)))
+            .map(|b| b.action)
+    };
+    let pane = if scope == Scope::Global {
+        None
+    } else {
+        find(scope)
+    };
+    pane.or_else(|| find(Scope::Global))
+}
+
+/// The key bar for `scope`: `(key label, short text)` pairs, pane bindings first.
+pub fn bar(scope: Scope) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    for s in [scope, Scope::Global] {
+        for b in BINDINGS.iter().filter(|b| b.scope == s) {
+            if let (Some(label), Some(key)) = (b.bar, b.keys.first()) {
+                if !out.iter().any(|(_, l)| *l == label) {
+                    out.push((key.label(), label));
+                }
+            }
+        }
+        if scope == Scope::Global {
+            break;
+        }
+    }
+    out
+}
+
+/// Help lines: `(scope, keys, text)` for every binding, grouped by scope.
+pub fn help() -> Vec<(Scope, String, &'static str)> {
+    let mut out = Vec::new();
+    for s in [
+        Scope::Global,
+        Scope::Layers,
+        Scope::Tree,
+        Scope::Viewer,
+        Scope::Details,
+        Scope::Images,
+    ] {
+        for b in BINDINGS.iter().filter(|b| b.scope == s) {
+            let keys = b.keys.iter().map(Key::label).collect::<Vec<_>>().join(" ");
+            out.push((s, keys, b.help));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(c, m)
+    }
+
+    #[test]
+    fn pane_bindings_win_over_global_ones() {
+        let ctrl_a = key(KeyCode::Char('a'), KeyModifiers::CONTROL);
+        assert_eq!(lookup(Scope::Layers, &ctrl_a), Some(Action::Aggregated));
+        assert_eq!(lookup(Scope::Tree, &ctrl_a), Some(Action::ToggleAdded));
+        let enter = key(KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(lookup(Scope::Tree, &enter), Some(Action::Open));
+        let j = key(KeyCode::Char('j'), KeyModifiers::NONE);
+        assert_eq!(lookup(Scope::Tree, &j), Some(Action::Down));
+        let shift_a = key(KeyCode::Char('A'), KeyModifiers::SHIFT);
+        assert_eq!(lookup(Scope::Tree, &shift_a), Some(Action::ToggleAdded));
+        let ctrl_c = key(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(lookup(Scope::Viewer, &ctrl_c), Some(Action::Quit));
+        assert_eq!(
+            lookup(Scope::Layers, &key(KeyCode::Char('c'), KeyModifiers::NONE)),
+            Some(Action::ToggleCompare)
+        );
+    }
+
+    #[test]
+    fn every_action_used_in_a_pane_is_in_help() {
+        let h = help();
+        assert!(h
+            .iter()
+            .any(|(s, k, _)| *s == Scope::Tree && k.contains("Ctrl+O")));
+        assert!(bar(Scope::Tree)
+            .iter()
+            .any(|(k, l)| k == "/" && *l == "Filter"));
+        assert!(bar(Scope::Layers).iter().any(|(_, l)| *l == "Quit"));
+    }
+}

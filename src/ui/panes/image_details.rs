@@ -1,0 +1,173 @@
+//! The image details pane: sizes, reclaimable bytes, efficiency, the top reclaimable files and
+//! the runtime config (env values that look secret are masked).
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{block, dim, heading};
+use crate::model::{path, sanitize};
+use crate::report::mask_env;
+use crate::ui::app::{App, LoadState, Pane};
+use crate::ui::text::{bytes, one_line};
+
+/// How many reclaimable paths are listed.
+pub const TOP_RECLAIMABLE: usize = 8;
+
+fn field(name: &str, value: String) -> Line<'static> {
+    Line::from(vec![heading(&format!("{name}: ")), Span::raw(value)])
+}
+
+fn list(v: &[String]) -> String {
+    v.iter().map(|s| one_line(s)).collect::<Vec<_>>().join(" ")
+}
+
+/// The lines of the image details (also used by tests).
+pub fn lines(app: &App) -> Vec<Line<'static>> {
+    let Some(img) = app.image.as_ref() else {
+        return vec![Line::styled("waiting for the image…", dim())];
+    };
+    let mut out = Vec::new();
+    out.push(field("Image", sanitize(&img.reference)));
+    if !img.repo_tags.is_empty() {
+        out.push(field("Tags", list(&img.repo_tags)));
+    }
+    let id = img.id.strip_prefix("sha256:").unwrap_or(&img.id);
+    out.push(field(
+        "Id",
+        format!(
+            "{} ({}/{})",
+            sanitize(&id[..id.len().min(12)]),
+            sanitize(&img.os),
+            sanitize(&img.architecture)
+        ),
+    ));
+    match (&app.load, &app.eff) {
+        (LoadState::Done, Some(eff)) => {
+            out.push(field(
+                "Size",
+                format!(
+                    "{} in {} layers, {} visible",
+                    bytes(eff.total_bytes),
+                    img.layers.len(),
+                    bytes(eff.visible_bytes)
+                ),
+            ));
+            let pct = if eff.total_bytes == 0 {
+                0.0
+            } else {
+                eff.reclaimable_bytes as f64 * 100.0 / eff.total_bytes as f64
+            };
+            let colour = if pct >= 10.0 {
+                Color::Red
+            } else if pct >= 2.0 {
+                Color::Yellow
+            } else {
+                Color::Green
+            };
+            out.push(Line::from(vec![
+                heading("Reclaimable: "),
+                Span::styled(
+                    format!("{} ({pct:.1} %)", bytes(eff.reclaimable_bytes)),
+                    Style::new().fg(colour),
+                ),
+                heading("  Efficiency: "),
+                Span::styled(
+                    format!("{:.1} %", eff.score * 100.0),
+                    Style::new().fg(colour),
+                ),
+            ]));
+            if !eff.reclaimable.is_empty() {
+                out.push(Line::from(heading("Top reclaimable files:")));
+                for r in eff.reclaimable.iter().take(TOP_RECLAIMABLE) {
+                    let layers: Vec<String> = r
+                        .layers
+                        .iter()
+                        .zip(&r.removed_in)
+                        .map(|(a, b)| format!("L{a}→L{b}"))
+                        .collect();
+                    out.push(Line::from(vec![
+                        Span::raw(format!("{:>10} ", bytes(r.bytes))),
+                        Span::styled(format!("{:<7} ", layers.join(",")), dim()),
+                        Span::raw(path::display(img.fs.path(r.path))),
+                    ]));
+                }
+                if eff.reclaimable.len() > TOP_RECLAIMABLE {
+                    out.push(Line::styled(
+                        format!(
+                            "   … {} more paths",
+                            eff.reclaimable.len() - TOP_RECLAIMABLE
+                        ),
+                        dim(),
+                    ));
+                }
+            }
+        }
+        (LoadState::Failed(e), _) => out.push(Line::styled(
+            format!("failed: {e}"),
+            Style::new().fg(Color::Red),
+        )),
+        _ => out.push(Line::styled("sizes: reading layers…", dim())),
+    }
+    let c = &img.config;
+    out.push(Line::from(heading("Config")));
+    out.push(field("User", sanitize(img.effective_user())));
+    if let Some(e) = &c.entrypoint {
+        out.push(field("Entrypoint", list(e)));
+    }
+    if let Some(cmd) = &c.cmd {
+        out.push(field("Cmd", list(cmd)));
+    }
+    if let Some(w) = &c.workdir {
+        out.push(field("Workdir", sanitize(w)));
+    }
+    if !c.exposed_ports.is_empty() {
+        out.push(field("Ports", list(&c.exposed_ports)));
+    }
+    if !c.volumes.is_empty() {
+        out.push(field("Volumes", list(&c.volumes)));
+    }
+    if let Some(h) = &c.healthcheck {
+        out.push(field("Healthcheck", list(h)));
+    }
+    if let Some(s) = &c.stop_signal {
+        out.push(field("Stop signal", sanitize(s)));
+    }
+    if !c.env.is_empty() {
+        out.push(Line::from(heading("Env:")));
+        for e in &c.env {
+            out.push(Line::raw(format!("  {}", mask_env(e).replace('\n', "\\n"))));
+        }
+    }
+    if !c.labels.is_empty() {
+        out.push(Line::from(heading("Labels:")));
+        for (k, v) in &c.labels {
+            out.push(Line::raw(format!("  {}={}", one_line(k), one_line(v))));
+        }
+    }
+    for w in &img.warnings {
+        out.push(Line::styled(
+            format!("warning: {}", one_line(w)),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    out
+}
+
+/// Draws the image details pane.
+pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+    let focused = app.focus == Pane::ImageDetails;
+    app.areas.image_details = area;
+    let lines = lines(app);
+    let max = lines.len().saturating_sub(1);
+    if app.image_details_scroll > max {
+        app.image_details_scroll = max;
+    }
+    let p = Paragraph::new(lines)
+        .block(block(Line::raw(" Image details "), focused))
+        .wrap(Wrap { trim: false })
+        .scroll((app.image_details_scroll.min(u16::MAX as usize) as u16, 0));
+    frame.render_widget(p, area);
+}

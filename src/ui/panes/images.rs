@@ -1,0 +1,92 @@
+//! The daemon image list (`strata` with no argument).
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{block, dim, follow, selected};
+use crate::model::sanitize;
+use crate::ui::app::App;
+use crate::ui::text::{bytes, fit};
+
+fn age(created: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let s = (now - created).max(0);
+    match s {
+        0..=3599 => format!("{} minutes ago", s / 60),
+        3600..=86_399 => format!("{} hours ago", s / 3600),
+        86_400..=5_183_999 => format!("{} days ago", s / 86_400),
+        _ => format!("{} months ago", s / 2_592_000),
+    }
+}
+
+/// Draws the image list.
+pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+    let title = Line::from(vec![
+        Span::raw(" Images on the Docker daemon "),
+        Span::styled(format!("({}) ", app.images.len()), dim()),
+    ]);
+    let b = block(title, true);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    if inner.height < 2 {
+        return;
+    }
+    let header = Rect { height: 1, ..inner };
+    let rows = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    app.areas.images = rows;
+    let w = rows.width as usize;
+    let name_w = w.saturating_sub(12 + 2 + 10 + 2 + 16 + 2).max(10);
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!(
+                "{:<name_w$}  {:<12}  {:>10}  {}",
+                "Repository:tag", "Image id", "Size", "Created"
+            ),
+            Style::new().add_modifier(Modifier::BOLD),
+        )),
+        header,
+    );
+    if app.images_loading {
+        frame.render_widget(
+            Paragraph::new(Line::styled("asking the Docker daemon…", dim())),
+            rows,
+        );
+        return;
+    }
+    follow(
+        &mut app.images_scroll,
+        app.images_selected,
+        rows.height as usize,
+    );
+    let mut lines = Vec::new();
+    for (i, r) in app
+        .images
+        .iter()
+        .enumerate()
+        .skip(app.images_scroll)
+        .take(rows.height as usize)
+    {
+        let id = r.id.strip_prefix("sha256:").unwrap_or(&r.id);
+        let mut line = Line::raw(format!(
+            "{:<name_w$}  {:<12}  {:>10}  {}",
+            fit(&sanitize(&r.reference), name_w),
+            sanitize(&id[..id.len().min(12)]),
+            bytes(r.size),
+            age(r.created)
+        ));
+        if i == app.images_selected {
+            line = line.style(selected(true));
+        }
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), rows);
+}

@@ -1,0 +1,110 @@
+//! The layers pane: every history step in order; steps with a layer are selectable and show
+//! index and size, empty steps (ENV, CMD, USER…) are greyed between them.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{badge_style, block, dim, follow, selected};
+use crate::ui::app::{App, Pane};
+use crate::ui::filetree::Mode;
+use crate::ui::text::{bytes, fit};
+
+/// Draws the layers pane.
+pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+    let focused = app.focus == Pane::Layers;
+    let n = app.image.as_ref().map_or(0, |i| i.layers.len());
+    let mode = match app.mode {
+        Mode::PerLayer => "layer changes",
+        Mode::Aggregated => "aggregated",
+    };
+    let title = Line::from(vec![
+        Span::raw(" Layers "),
+        Span::styled(format!("({n}) "), dim()),
+        Span::styled(format!("· tree: {mode} "), dim()),
+    ]);
+    let b = block(title, focused);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    if inner.height < 2 {
+        return;
+    }
+    let header = Rect { height: 1, ..inner };
+    let rows = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    app.areas.layers = rows;
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            "   #       Size  Command",
+            Style::new().add_modifier(Modifier::BOLD),
+        )),
+        header,
+    );
+    if app.image.is_none() {
+        frame.render_widget(
+            Paragraph::new(Line::styled("  waiting for the image…", dim())),
+            rows,
+        );
+        return;
+    }
+    let sel_row = app
+        .layer_rows
+        .iter()
+        .position(|r| r.layer == Some(app.layer))
+        .unwrap_or(0);
+    follow(&mut app.layers_scroll, sel_row, rows.height as usize);
+    let loaded = app.loaded();
+    let width = rows.width as usize;
+    let mut lines = Vec::with_capacity(rows.height as usize);
+    let image = app.image.clone();
+    for (i, r) in app
+        .layer_rows
+        .iter()
+        .enumerate()
+        .skip(app.layers_scroll)
+        .take(rows.height as usize)
+    {
+        let line = match r.layer {
+            Some(l) => {
+                let size = if loaded {
+                    image
+                        .as_ref()
+                        .and_then(|img| img.layers.get(l))
+                        .map_or(String::new(), |x| bytes(x.size_bytes))
+                } else {
+                    "…".into()
+                };
+                let mut spans = vec![Span::raw(format!("{l:>4} {size:>10}  "))];
+                let mut used = 17;
+                for b in app.layer_badges(l) {
+                    let t = format!(" {} ", b.text);
+                    used += t.chars().count() + 1;
+                    spans.push(Span::styled(t, badge_style(b.level)));
+                    spans.push(Span::raw(" "));
+                }
+                spans.push(Span::raw(fit(&r.text, width.saturating_sub(used))));
+                let mut line = Line::from(spans);
+                if i == sel_row {
+                    line = line.style(selected(focused));
+                }
+                line
+            }
+            None => Line::styled(
+                format!(
+                    "{:>4} {:>10}  {}",
+                    "·",
+                    "",
+                    fit(&r.text, width.saturating_sub(17))
+                ),
+                dim(),
+            ),
+        };
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), rows);
+}

@@ -1,0 +1,216 @@
+//! The file tree pane: only the rows on screen are built. Each row: change marker (symbol and
+//! colour), permissions, uid:gid, size, tree guides, name, link target and badges.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{badge_style, block, change_style, dim, follow, selected};
+use crate::model::fs::EntryKind;
+use crate::model::sanitize_bytes;
+use crate::ui::app::{App, LoadState, Pane};
+use crate::ui::filetree::{Change, Mode, Sort};
+use crate::ui::text::{bytes, fit, mode_string};
+
+fn title(app: &App) -> Line<'static> {
+    let mut spans = vec![Span::raw(match app.mode {
+        Mode::PerLayer => format!(" Layer {} contents (changes of this layer) ", app.layer),
+        Mode::Aggregated => format!(
+            " Aggregated contents (changes since layer 0, up to {}) ",
+            app.layer
+        ),
+    })];
+    if let Some(t) = &app.tree {
+        let mut hidden = Vec::new();
+        if !t.filter.added {
+            hidden.push("added");
+        }
+        if !t.filter.removed {
+            hidden.push("removed");
+        }
+        if !t.filter.modified {
+            hidden.push("modified");
+        }
+        if !t.filter.unchanged {
+            hidden.push("unchanged");
+        }
+        if !hidden.is_empty() {
+            spans.push(Span::styled(format!("hiding {} ", hidden.join(",")), dim()));
+        }
+        if t.sort == Sort::Size {
+            spans.push(Span::styled("by size ", dim()));
+        }
+        if !app.filter_text.is_empty() {
+            spans.push(Span::styled(
+                format!(
+                    "/{}/ {} ",
+                    crate::model::sanitize(&app.filter_text),
+                    t.matching()
+                ),
+                dim(),
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+/// Draws the file tree pane.
+pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+    let focused = app.focus == Pane::Tree;
+    let b = block(title(app), focused);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    if inner.height < 2 {
+        return;
+    }
+    let attrs = app.attributes && inner.width >= 60;
+    let header = Rect { height: 1, ..inner };
+    let rows_area = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    app.areas.tree = rows_area;
+    let head = if attrs {
+        "  Permission     UID:GID       Size  Name"
+    } else {
+        "  Name"
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            head,
+            Style::new().add_modifier(Modifier::BOLD),
+        )),
+        header,
+    );
+    let Some(tree) = app.tree.as_mut() else {
+        let msg = match &app.load {
+            LoadState::Failed(e) => format!("  could not open the image: {e}"),
+            LoadState::Loading { .. } => {
+                let p = &app.progress;
+                if p.total > 0 {
+                    format!("  reading layers… {}/{}", p.done, p.total)
+                } else {
+                    "  reading layers…".to_string()
+                }
+            }
+            _ => String::new(),
+        };
+        frame.render_widget(Paragraph::new(Line::styled(msg, dim())), rows_area);
+        return;
+    };
+    let height = rows_area.height as usize;
+    follow(&mut tree.scroll, tree.selected, height);
+    if tree.rows.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                "  (nothing matches the current filters)",
+                dim(),
+            )),
+            rows_area,
+        );
+        return;
+    }
+    let fs = &tree.image.fs;
+    let width = rows_area.width as usize;
+    let mut lines = Vec::with_capacity(height);
+    for (i, row) in tree.rows.iter().enumerate().skip(tree.scroll).take(height) {
+        let change = tree.view.change[row.id as usize];
+        let version = tree
+            .view
+            .version_of(row.id)
+            .map(|v| &fs.versions[v as usize]);
+        let cstyle = change_style(change);
+        let mut spans: Vec<Span<'static>> = Vec::with_capacity(8);
+        spans.push(Span::styled(format!("{} ", change.symbol()), cstyle));
+        let mut used = 2;
+        if attrs {
+            let (kind, mode, owner) = match version {
+                Some(v) => (v.kind.letter(), v.mode, format!("{}:{}", v.uid, v.gid)),
+                None => ('d', 0o755, "-".to_string()),
+            };
+            let size = if version.is_some_and(|v| v.kind == EntryKind::Dir) || version.is_none() {
+                bytes(tree.view.size[row.id as usize])
+            } else {
+                version.map_or(String::new(), |v| {
+                    if v.kind == EntryKind::File {
+                        bytes(v.size)
+                    } else {
+                        "-".into()
+                    }
+                })
+            };
+            let setid = mode & 0o6000 != 0;
+            spans.push(Span::styled(
+                format!("{} ", mode_string(kind, mode)),
+                if setid {
+                    Style::new().fg(ratatui::style::Color::Magenta)
+                } else {
+                    Style::new()
+                },
+            ));
+            spans.push(Span::raw(format!("{:>11} {:>9}  ", fit(&owner, 11), size)));
+            used += 11 + 12 + 11;
+        }
+        let mut prefix = String::new();
+        for d in 0..row.depth.min(64) {
+            prefix.push_str(if row.guides & (1 << d) != 0 {
+                "│   "
+            } else {
+                "    "
+            });
+        }
+        prefix.push_str(if row.last { "└── " } else { "├── " });
+        used += prefix.chars().count();
+        spans.push(Span::styled(prefix, dim()));
+        let collapsed = row.has_children && tree.collapsed[row.id as usize];
+        if collapsed {
+            spans.push(Span::styled("⊕ ", cstyle));
+            used += 2;
+        }
+        let mut name = sanitize_bytes(fs.name(row.id));
+        if let Some(v) = version {
+            match v.kind {
+                EntryKind::Dir => name.push('/'),
+                EntryKind::Symlink => {
+                    name.push_str(" → ");
+                    name.push_str(&sanitize_bytes(v.link.as_deref().unwrap_or_default()));
+                }
+                EntryKind::HardLink => {
+                    name.push_str(" ⇒ /");
+                    name.push_str(&sanitize_bytes(v.link.as_deref().unwrap_or_default()));
+                }
+                _ => {}
+            }
+        } else if row.has_children {
+            name.push('/');
+        }
+        let name_style = if change == Change::Unchanged {
+            Style::new()
+        } else {
+            cstyle
+        };
+        let badges: Vec<_> = app
+            .badges
+            .iter()
+            .filter(|b| b.path == Some(row.id))
+            .collect();
+        let badge_width: usize = badges.iter().map(|b| b.text.chars().count() + 3).sum();
+        spans.push(Span::styled(
+            fit(&name, width.saturating_sub(used + badge_width)),
+            name_style,
+        ));
+        for b in badges {
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(format!(" {} ", b.text), badge_style(b.level)));
+        }
+        let mut line = Line::from(spans);
+        if i == tree.selected {
+            line = line.style(selected(focused));
+        }
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), rows_area);
+}

@@ -1,0 +1,128 @@
+//! The event loop: crossterm's `EventStream`, worker messages and signals under `select!`;
+//! everything pending is handled before one draw, and only when something changed.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event as CtEvent, EventStream};
+use futures_util::{FutureExt, StreamExt};
+use tokio::sync::mpsc;
+
+use super::app::{App, Command, Event, Launch, LoadState};
+use super::{panes, terminal, worker};
+use crate::source::LoadOptions;
+use crate::{Error, Result};
+
+/// Runs the explorer until the user quits. `STRATA_FIRST_FRAME=1` prints the time to the first
+/// frame with content (layers shown) on exit, for measurements.
+pub fn run(launch: Launch, opts: LoadOptions) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start the runtime: {e}")))?;
+    let r = rt.block_on(main_loop(launch, opts));
+    terminal::restore();
+    // Workers may still be reading a huge image: do not wait for them.
+    rt.shutdown_background();
+    let (first_frame, loaded) = r?;
+    if std::env::var_os("STRATA_FIRST_FRAME").is_some() {
+        eprintln!(
+            "strata: first frame with layers after {:.3}s, fully loaded after {:.3}s",
+            first_frame.map_or(f64::NAN, |d| d.as_secs_f64()),
+            loaded.map_or(f64::NAN, |d| d.as_secs_f64())
+        );
+    }
+    Ok(())
+}
+
+fn spawn(cmds: Vec<Command>, tx: &mpsc::UnboundedSender<super::app::Msg>) {
+    for c in cmds {
+        let tx = tx.clone();
+        tokio::task::spawn_blocking(move || worker::execute(c, &tx));
+    }
+}
+
+type Timings = (Option<Duration>, Option<Duration>);
+
+async fn main_loop(launch: Launch, opts: LoadOptions) -> Result<Timings> {
+    let io = |e: std::io::Error| Error::Other(format!("terminal: {e}"));
+    let (mut term, _guard) = terminal::init().map_err(io)?;
+    let started = Instant::now();
+    let mut first_frame = None;
+    let mut loaded = None;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut app = App::new(opts);
+    let size = term.size().map_err(io)?;
+    app.size = (size.width, size.height);
+    spawn(app.start(launch), &tx);
+    let mut events = EventStream::new();
+    #[cfg(unix)]
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::Other(format!("signal: {e}")))?;
+    #[cfg(unix)]
+    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| Error::Other(format!("signal: {e}")))?;
+    // A loading screen needs a ticking clock; otherwise nothing redraws without input.
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        if app.dirty {
+            term.draw(|f| panes::draw(f, &mut app)).map_err(io)?;
+            app.dirty = false;
+            if first_frame.is_none() && app.image.is_some() {
+                first_frame = Some(started.elapsed());
+            }
+            if loaded.is_none() && app.loaded() {
+                loaded = Some(started.elapsed());
+            }
+        }
+        if app.quit {
+            break;
+        }
+        #[cfg(unix)]
+        let signal = async {
+            tokio::select! {
+                _ = sigterm.recv() => {}
+                _ = sighup.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        };
+        #[cfg(not(unix))]
+        let signal = tokio::signal::ctrl_c().map(|_| ());
+        let mut cmds = Vec::new();
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => cmds.extend(handle(&mut app, ev)),
+                Some(Err(e)) => return Err(io(e)),
+                None => break,
+            },
+            Some(msg) = rx.recv() => cmds.extend(app.update(Event::Msg(msg))),
+            _ = tick.tick() => {
+                if matches!(app.load, LoadState::Loading { .. }) {
+                    app.dirty = true;
+                }
+            }
+            _ = signal => break,
+        }
+        // Drain everything already pending, then draw once.
+        while let Some(Some(ev)) = events.next().now_or_never() {
+            match ev {
+                Ok(ev) => cmds.extend(handle(&mut app, ev)),
+                Err(e) => return Err(io(e)),
+            }
+        }
+        while let Ok(msg) = rx.try_recv() {
+            cmds.extend(app.update(Event::Msg(msg)));
+        }
+        spawn(cmds, &tx);
+    }
+    Ok((first_frame, loaded))
+}
+
+fn handle(app: &mut App, ev: CtEvent) -> Vec<Command> {
+    match ev {
+        CtEvent::Key(k) => app.update(Event::Key(k)),
+        CtEvent::Mouse(m) => app.update(Event::Mouse(m)),
+        CtEvent::Resize(w, h) => app.update(Event::Resize(w, h)),
+        _ => Vec::new(),
+    }
+}

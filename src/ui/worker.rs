@@ -1,0 +1,482 @@
+//! Runs [`Command`]s off the render loop and reports back with [`Msg`]s: loading (with
+//! progress), the daemon image list, file contents with highlighting (latest wins through a
+//! ticket), extraction. [`execute`] is synchronous; the run loop calls it on blocking threads
+//! and tests call it inline through [`settle`].
+
+use std::cell::Cell;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::app::{App, Chunk, Command, Event, ExtractError, ImageRow, Loaded, Msg, Target};
+use super::filetree::{LayerView, Mode, TreeIndex};
+use super::highlight;
+use crate::analysis::efficiency::Efficiency;
+use crate::model::fs::{EntryKind, VersionId};
+use crate::model::Image;
+use crate::source::{LoadOptions, Progress};
+
+/// Where workers send their messages.
+pub type Sender = tokio::sync::mpsc::UnboundedSender<Msg>;
+
+/// Bytes read per text chunk.
+pub const TEXT_CHUNK: u64 = 256 << 10;
+/// Bytes read per binary chunk.
+pub const BINARY_CHUNK: u64 = 64 << 10;
+/// Lines highlighted per message.
+const HIGHLIGHT_BATCH: usize = 256;
+
+thread_local! {
+    static IN_WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// True on a thread currently running a command (its panics are caught and reported in the
+/// UI instead of tearing the terminal down).
+pub fn in_worker() -> bool {
+    IN_WORKER.with(Cell::get)
+}
+
+/// Records a worker panic message (called by the panic hook).
+pub fn record_panic(msg: String) {
+    if let Ok(mut g) = LAST_PANIC.lock() {
+        *g = Some(msg);
+    }
+}
+
+fn take_panic() -> String {
+    LAST_PANIC
+        .lock()
+        .ok()
+        .and_then(|mut g| g.take())
+        .unwrap_or_else(|| "internal error".into())
+}
+
+/// Runs one command to completion, sending its messages to `tx`. A panic inside becomes an
+/// error message for the UI.
+pub fn execute(cmd: Command, tx: &Sender) {
+    IN_WORKER.with(|w| w.set(true));
+    let kind = match &cmd {
+        Command::Load { req, .. } => Some(("load", *req)),
+        Command::Read { req, .. } => Some(("read", *req)),
+        Command::Extract { req, .. } => Some(("extract", *req)),
+        _ => None,
+    };
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cmd, tx)));
+    IN_WORKER.with(|w| w.set(false));
+    if r.is_err() {
+        let msg = format!("internal error: {}", take_panic());
+        let _ = match kind {
+            Some(("load", req)) => tx.send(Msg::Loaded {
+                req,
+                result: Err(msg),
+            }),
+            Some(("read", req)) => tx.send(Msg::ContentError { req, error: msg }),
+            Some((_, req)) => tx.send(Msg::Extracted {
+                req,
+                result: Err(ExtractError::Failed(msg)),
+            }),
+            None => Ok(()),
+        };
+    }
+}
+
+fn run(cmd: Command, tx: &Sender) {
+    match cmd {
+        Command::ListImages => {
+            let _ = tx.send(Msg::Images(list_images()));
+        }
+        Command::Warmup => {
+            highlight::assets();
+        }
+        Command::Load { req, target, opts } => load(req, &target, &opts, tx),
+        Command::Read {
+            req,
+            ticket,
+            image,
+            version,
+            name,
+            offset,
+            first_line,
+            binary,
+            syntax,
+        } => read(
+            &ReadJob {
+                req,
+                ticket: &ticket,
+                image: &image,
+                version,
+                name: &name,
+                offset,
+                first_line,
+                binary,
+                syntax,
+            },
+            tx,
+        ),
+        Command::Extract {
+            req,
+            image,
+            version,
+            name,
+            dir,
+            overwrite,
+        } => {
+            let result = extract(&image, version, &name, &dir, overwrite);
+            let _ = tx.send(Msg::Extracted { req, result });
+        }
+    }
+}
+
+/// The daemon's images, newest first.
+pub fn list_images() -> Result<Vec<ImageRow>, String> {
+    crate::source::daemon::list_images()
+        .map(|images| {
+            images
+                .into_iter()
+                .map(|i| ImageRow {
+                    reference: i.reference,
+                    id: i.id,
+                    size: i.size_bytes,
+                    created: i.created,
+                })
+                .collect()
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// Loads `target` and derives what the UI needs (efficiency, sorted tree, first view).
+pub fn load_image(
+    target: &Target,
+    opts: &LoadOptions,
+    progress: &Progress,
+) -> crate::Result<Loaded> {
+    let image = match target {
+        Target::Reference(r) => crate::cli::load(r, opts, progress)?,
+        Target::Demo => crate::demo::load(opts, progress)?,
+    };
+    let image = Arc::new(image);
+    let eff = Efficiency::of(&image);
+    let index = Arc::new(TreeIndex::build(&image.fs));
+    let view = Arc::new(LayerView::build(&image.fs, 0, Mode::PerLayer));
+    Ok(Loaded {
+        image,
+        eff,
+        index,
+        view,
+    })
+}
+
+fn load(req: u64, target: &Target, opts: &LoadOptions, tx: &Sender) {
+    let ptx = tx.clone();
+    let progress = Progress::new(move |event| {
+        let _ = ptx.send(Msg::Progress { req, event });
+    });
+    let result = load_image(target, opts, &progress)
+        .map(Box::new)
+        .map_err(|e| e.to_string());
+    let _ = tx.send(Msg::Loaded { req, result });
+}
+
+struct ReadJob<'a> {
+    req: u64,
+    ticket: &'a AtomicU64,
+    image: &'a Image,
+    version: VersionId,
+    name: &'a [u8],
+    offset: u64,
+    first_line: usize,
+    binary: Option<bool>,
+    syntax: Option<String>,
+}
+
+/// True when the bytes look binary: a NUL, or many control bytes or invalid UTF-8 sequences.
+pub fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(8192)];
+    if head.contains(&0) {
+        return true;
+    }
+    let mut odd = 0usize;
+    for chunk in head.utf8_chunks() {
+        odd += chunk.invalid().len();
+        odd += chunk
+            .valid()
+            .bytes()
+            .filter(|b| b.is_ascii_control() && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c | 0x1b))
+            .count();
+    }
+    // A multi-byte character cut at the end of the chunk is not a sign of binary data.
+    odd > 8 && odd * 20 > head.len()
+}
+
+fn content_size(image: &Image, version: VersionId) -> u64 {
+    let v = &image.fs.versions[version as usize];
+    match (v.kind, v.link_version) {
+        (EntryKind::HardLink, Some(t)) => image.fs.versions[t as usize].size,
+        _ => v.size,
+    }
+}
+
+/// Splits text into lines (without `\n`, `\r\n` endings trimmed); invalid UTF-8 lines are made
+/// visible as `\xNN` escapes.
+pub fn split_lines(body: &[u8]) -> Vec<String> {
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    if body.is_empty() {
+        return vec![String::new()];
+    }
+    body.split(|&b| b == b'\n')
+        .map(|l| {
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            match std::str::from_utf8(l) {
+                Ok(s) => s.to_owned(),
+                Err(_) => crate::model::sanitize_bytes(l),
+            }
+        })
+        .collect()
+}
+
+fn read(job: &ReadJob<'_>, tx: &Sender) {
+    let current = || job.ticket.load(Ordering::SeqCst) == job.req;
+    if !current() {
+        return;
+    }
+    let size = content_size(job.image, job.version);
+    let want = if job.binary == Some(true) {
+        BINARY_CHUNK
+    } else {
+        TEXT_CHUNK
+    };
+    let bytes = match crate::source::content::read_range(job.image, job.version, job.offset, want) {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = tx.send(Msg::ContentError {
+                req: job.req,
+                error: e.to_string(),
+            });
+            return;
+        }
+    };
+    let end = job.offset + bytes.len() as u64;
+    let eof = end >= size || bytes.is_empty();
+    let binary = job.binary.unwrap_or_else(|| looks_binary(&bytes));
+    if binary {
+        let _ = tx.send(Msg::Content {
+            req: job.req,
+            chunk: Chunk::Binary {
+                offset: job.offset,
+                bytes,
+                eof,
+            },
+        });
+        return;
+    }
+    let take = if eof {
+        bytes.len()
+    } else {
+        bytes
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| i + 1)
+    };
+    let lines = split_lines(&bytes[..take]);
+    let next = job.offset + take as u64;
+    let assets = highlight::assets();
+    let syntax = match &job.syntax {
+        Some(s) => assets.syntaxes.find_syntax_by_name(s),
+        None if job.offset == 0 => {
+            highlight::detect(assets, job.name, lines.first().map_or("", String::as_str))
+        }
+        None => None,
+    }
+    .filter(|s| s.name != "Plain Text");
+    let _ = tx.send(Msg::Content {
+        req: job.req,
+        chunk: Chunk::Text {
+            first_line: job.first_line,
+            lines: lines.clone(),
+            next,
+            eof,
+            syntax: syntax.map(|s| s.name.clone()),
+        },
+    });
+    let Some(syntax) = syntax else {
+        return;
+    };
+    let mut batch = Vec::with_capacity(HIGHLIGHT_BATCH);
+    let mut first = job.first_line;
+    let send = |batch: &mut Vec<highlight::StyledLine>, first: &mut usize| {
+        let n = batch.len();
+        let _ = tx.send(Msg::Highlighted {
+            req: job.req,
+            first_line: *first,
+            lines: std::mem::take(batch),
+        });
+        *first += n;
+    };
+    highlight::highlight_lines(assets, syntax, &lines, &|| !current(), &mut |l| {
+        batch.push(l);
+        if batch.len() == HIGHLIGHT_BATCH {
+            send(&mut batch, &mut first);
+        }
+    });
+    if !batch.is_empty() && current() {
+        send(&mut batch, &mut first);
+    }
+}
+
+/// The file name to create: one plain path component, never `.`/`..`, a separator or NUL.
+fn safe_name(name: &[u8]) -> Result<PathBuf, ExtractError> {
+    if name.is_empty()
+        || name == b"."
+        || name == b".."
+        || name.contains(&b'/')
+        || name.contains(&0)
+        || name.contains(&b'\\')
+    {
+        return Err(ExtractError::Failed(format!(
+            "refusing the file name {:?}",
+            crate::model::sanitize_bytes(name)
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(PathBuf::from(std::ffi::OsStr::from_bytes(name)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(name)
+            .map(PathBuf::from)
+            .map_err(|_| ExtractError::Failed("the file name is not valid UTF-8".into()))
+    }
+}
+
+fn failed(what: &str, path: &Path, e: &io::Error) -> ExtractError {
+    ExtractError::Failed(format!(
+        "{what} {}: {e}",
+        crate::model::sanitize(&path.display().to_string())
+    ))
+}
+
+/// Writes the content of `version` to `dir/NAME` (NAME = the path's last component). Never
+/// writes outside `dir`, never follows a symlink at the target, and never replaces an existing
+/// file unless `overwrite` is set (and then only a regular file).
+pub fn extract(
+    image: &Image,
+    version: VersionId,
+    name: &[u8],
+    dir: &Path,
+    overwrite: bool,
+) -> Result<(PathBuf, u64), ExtractError> {
+    let file_name = safe_name(name)?;
+    if dir.as_os_str().is_empty() {
+        return Err(ExtractError::Failed("no directory given".into()));
+    }
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(ExtractError::Failed(format!(
+                "{} is not a directory",
+                crate::model::sanitize(&dir.display().to_string())
+            )))
+        }
+        Err(e) => return Err(failed("cannot use directory", dir, &e)),
+    }
+    let target = dir.join(&file_name);
+    match std::fs::symlink_metadata(&target) {
+        Ok(m) => {
+            if !overwrite {
+                return Err(ExtractError::Exists(target));
+            }
+            if !m.file_type().is_file() {
+                return Err(ExtractError::Failed(format!(
+                    "{} exists and is not a regular file: not touched",
+                    crate::model::sanitize(&target.display().to_string())
+                )));
+            }
+            std::fs::remove_file(&target).map_err(|e| failed("cannot replace", &target, &e))?;
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(failed("cannot check", &target, &e)),
+    }
+    let mut v = &image.fs.versions[version as usize];
+    if v.kind == EntryKind::HardLink {
+        if let Some(t) = v.link_version {
+            v = &image.fs.versions[t as usize];
+        }
+    }
+    if v.kind != EntryKind::File {
+        return Err(ExtractError::Failed(
+            "only regular files can be extracted".into(),
+        ));
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(v.mode & 0o755);
+    }
+    let mut out = opts
+        .open(&target)
+        .map_err(|e| failed("cannot create", &target, &e))?;
+    let mut copy = || -> Result<u64, String> {
+        let mut layer = crate::source::content::open_layer(image, v.layer as usize)
+            .map_err(|e| e.to_string())?;
+        io::copy(&mut (&mut layer).take(v.offset), &mut io::sink()).map_err(|e| e.to_string())?;
+        let n = io::copy(&mut layer.take(v.size), &mut out).map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())?;
+        if n != v.size {
+            return Err(format!("layer ended after {n} of {} bytes", v.size));
+        }
+        Ok(n)
+    };
+    match copy() {
+        Ok(n) => Ok((target, n)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&target);
+            Err(ExtractError::Failed(e))
+        }
+    }
+}
+
+/// Runs `cmds` and every command they lead to inline until the app is idle (tests, scripts).
+pub fn settle(app: &mut App, cmds: Vec<Command>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut queue = cmds;
+    loop {
+        for c in queue.drain(..) {
+            execute(c, &tx);
+        }
+        while let Ok(m) = rx.try_recv() {
+            queue.extend(app.update(Event::Msg(m)));
+        }
+        if queue.is_empty() {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_detection_and_lines() {
+        assert!(looks_binary(b"\x7fELF\x02\x01\x00\x00"));
+        assert!(!looks_binary(b"plain text\nwith \x1b[31mcolour\x1b[0m\n"));
+        assert_eq!(split_lines(b"a\r\nb\n"), vec!["a", "b"]);
+        assert_eq!(split_lines(b"a\n\nb"), vec!["a", "", "b"]);
+        assert_eq!(split_lines(b"caf\xe9\n"), vec!["caf\\xe9"]);
+    }
+
+    #[test]
+    fn safe_names_only() {
+        assert!(safe_name(b"..").is_err());
+        assert!(safe_name(b"a/b").is_err());
+        assert!(safe_name(b"").is_err());
+        assert!(safe_name(b"id_rsa").is_ok());
+    }
+}

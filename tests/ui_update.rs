@@ -1,0 +1,501 @@
+//! Update-logic tests of the explorer: real key sequences fed to `App::update` on the built-in
+//! demo image (and fixture archives), with worker commands executed inline.
+
+mod common;
+
+use std::path::Path;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use strata::source::LoadOptions;
+use strata::ui::app::{
+    App, Command, Event, ImageRow, Launch, LoadState, Msg, Pane, Prompt, Screen, Target, ViewerKind,
+};
+use strata::ui::filetree::{Change, Mode};
+use strata::ui::{panes, worker};
+
+use common::fixture::{write_image, EntrySpec, ImageSpec, LayerSpec, Layout};
+
+fn demo_app() -> App {
+    let mut app = App::new(LoadOptions::default());
+    let cmds = app.start(Launch::Demo);
+    worker::settle(&mut app, cmds);
+    assert_eq!(app.load, LoadState::Done);
+    draw(&mut app);
+    app
+}
+
+fn draw(app: &mut App) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| panes::draw(f, app)).unwrap();
+    t
+}
+
+fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) {
+    let cmds = app.update(Event::Key(KeyEvent::new(code, mods)));
+    worker::settle(app, cmds);
+    draw(app);
+}
+
+/// Types a key script: plain characters, `\t` for Tab, `\n` for Enter.
+fn keys(app: &mut App, script: &str) {
+    for c in script.chars() {
+        let code = match c {
+            '\t' => KeyCode::Tab,
+            '\n' => KeyCode::Enter,
+            c => KeyCode::Char(c),
+        };
+        press(app, code, KeyModifiers::NONE);
+    }
+}
+
+fn ctrl(app: &mut App, c: char) {
+    press(app, KeyCode::Char(c), KeyModifiers::CONTROL);
+}
+
+fn selected_path(app: &App) -> String {
+    let tree = app.tree.as_ref().unwrap();
+    let id = tree.selected_id().unwrap();
+    String::from_utf8_lossy(tree.image.fs.path(id)).into_owned()
+}
+
+fn viewer_text(app: &App) -> String {
+    app.viewer.as_ref().unwrap().lines.join("\n")
+}
+
+#[test]
+fn select_layer_tab_filter_and_open_the_secret_from_its_layer() {
+    let mut app = demo_app();
+    assert_eq!(app.focus, Pane::Layers);
+    keys(&mut app, "jjj");
+    assert_eq!(app.layer, 3);
+    keys(&mut app, "\t");
+    assert_eq!(app.focus, Pane::Tree);
+    // Filter to the key, go to the last row (the file), open it.
+    keys(&mut app, "/id_rsa\nG\n");
+    assert_eq!(selected_path(&app), "root/.ssh/id_rsa");
+    let v = app.viewer.as_ref().expect("viewer open");
+    assert_eq!(v.layer, 3);
+    assert_eq!(v.title, "/root/.ssh/id_rsa");
+    assert_eq!(v.kind, ViewerKind::Text);
+    assert!(v.eof);
+    let text = viewer_text(&app);
+    assert!(
+        text.starts_with("-----BEGIN RSA PRIVATE KEY-----"),
+        "{text}"
+    );
+    assert!(text.ends_with("-----END RSA PRIVATE KEY-----"), "{text}");
+    // q closes the viewer, Esc clears the filter, q quits.
+    keys(&mut app, "q");
+    assert!(app.viewer.is_none());
+    assert!(!app.quit);
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(app.filter_text.is_empty());
+    assert!(app.tree.as_ref().unwrap().rows.len() > 10);
+    keys(&mut app, "q");
+    assert!(app.quit);
+}
+
+#[test]
+fn removed_file_opens_with_the_content_of_the_layer_that_had_it() {
+    let mut app = demo_app();
+    keys(&mut app, "jjjj\t");
+    assert_eq!(app.layer, 4);
+    keys(&mut app, "/aws/credentials$\nG");
+    let (id, version, change) = app.selected_entry().unwrap();
+    assert_eq!(change, Change::Removed);
+    let tree = app.tree.as_ref().unwrap();
+    assert_eq!(tree.image.fs.path(id), b"root/.aws/credentials");
+    assert_eq!(tree.image.fs.versions[version.unwrap() as usize].layer, 3);
+    keys(&mut app, "\n");
+    assert_eq!(app.viewer.as_ref().unwrap().layer, 3);
+    assert!(viewer_text(&app).contains("aws_access_key_id = AKIA"));
+}
+
+#[test]
+fn compare_modes_and_change_filters() {
+    let mut app = demo_app();
+    keys(&mut app, "jjjjj");
+    ctrl(&mut app, 'a');
+    assert_eq!(app.mode, Mode::Aggregated);
+    keys(&mut app, "\t");
+    // In the tree Ctrl+A toggles "added" (dive's keys), Ctrl+U hides unchanged.
+    ctrl(&mut app, 'u');
+    let tree = app.tree.as_ref().unwrap();
+    assert!(!tree.filter.unchanged);
+    let changes: Vec<Change> = tree
+        .rows
+        .iter()
+        .map(|r| tree.view.change[r.id as usize])
+        .collect();
+    assert!(changes.contains(&Change::Added));
+    assert!(changes.contains(&Change::Removed));
+    ctrl(&mut app, 'a');
+    let tree = app.tree.as_ref().unwrap();
+    assert!(!tree.filter.added);
+    for r in &tree.rows {
+        let c = tree.view.change[r.id as usize];
+        // Only containers of other changes may remain unchanged or added.
+        if c == Change::Added || c == Change::Unchanged {
+            assert!(r.has_children, "{:?}", tree.image.fs.path(r.id));
+        }
+    }
+    // Ctrl+L from the tree returns to per-layer changes.
+    ctrl(&mut app, 'l');
+    assert_eq!(app.mode, Mode::PerLayer);
+    // Ctrl+M is Enter on terminals: M toggles "modified".
+    keys(&mut app, "M");
+    assert!(!app.tree.as_ref().unwrap().filter.modified);
+}
+
+#[test]
+fn sort_by_size_collapse_and_expand() {
+    let mut app = demo_app();
+    keys(&mut app, "j\t");
+    ctrl(&mut app, 'o');
+    let tree = app.tree.as_ref().unwrap();
+    let top: Vec<u64> = tree
+        .rows
+        .iter()
+        .filter(|r| r.depth == 0)
+        .map(|r| tree.view.size[r.id as usize])
+        .collect();
+    assert!(top.windows(2).all(|w| w[0] >= w[1]), "{top:?}");
+    assert_eq!(selected_path(&app), "bin", "the selection follows its path");
+    keys(&mut app, "g");
+    assert_eq!(selected_path(&app), "var", "largest first");
+    let before = app.tree.as_ref().unwrap().rows.len();
+    keys(&mut app, " ");
+    let after = app.tree.as_ref().unwrap().rows.len();
+    assert!(after < before);
+    keys(&mut app, " ");
+    assert_eq!(app.tree.as_ref().unwrap().rows.len(), before);
+    keys(&mut app, "x");
+    assert!(app.tree.as_ref().unwrap().rows.iter().all(|r| r.depth == 0));
+    keys(&mut app, "lj");
+    assert_eq!(app.tree.as_ref().unwrap().rows[1].depth, 1);
+}
+
+#[test]
+fn binary_files_hard_links_and_symlinks() {
+    let mut app = demo_app();
+    keys(&mut app, "j\t/python3$\nG\n");
+    assert_eq!(selected_path(&app), "usr/bin/python3");
+    let v = app.viewer.as_ref().unwrap();
+    assert_eq!(
+        v.kind,
+        ViewerKind::Binary,
+        "hard link shows its target's bytes"
+    );
+    assert_eq!(&v.bytes[..4], b"\x7fELF");
+    assert_eq!(v.size, 48 * 1024);
+    keys(&mut app, "q");
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    keys(&mut app, "/bin/sh$\nG\n");
+    match &app.viewer.as_ref().unwrap().kind {
+        ViewerKind::Message(m) => assert!(m.contains("symbolic link → busybox"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn latest_wins_stale_reads_are_dropped() {
+    let mut app = demo_app();
+    keys(&mut app, "jj\t/app/\n");
+    // Open main.py but do not run its read; open config.json instead.
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    keys(&mut app, "/main.py\nG");
+    let first = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    assert!(matches!(first.as_slice(), [Command::Read { .. }]));
+    keys(&mut app, "q");
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    keys(&mut app, "/config.json\nG");
+    let second = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
+    for c in first {
+        worker::execute(c, &tx);
+    }
+    assert!(rx.try_recv().is_err(), "the stale read did no work");
+    worker::settle(&mut app, second);
+    assert!(viewer_text(&app).contains("\"name\": \"demo-app\""));
+}
+
+#[test]
+fn extract_asks_before_overwriting_and_never_follows_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = demo_app();
+    app.extract_dir = String::new();
+    keys(&mut app, "jj\t/config.json\nG");
+    ctrl(&mut app, 'e');
+    assert!(matches!(app.prompt, Some(Prompt::ExtractDir { .. })));
+    keys(&mut app, &format!("{}\n", dir.path().display()));
+    let out = dir.path().join("config.json");
+    let want = std::fs::read(&out).unwrap();
+    assert!(String::from_utf8_lossy(&want).contains("\"pool_size\": 5"));
+    assert!(app.notice.as_ref().unwrap().0.contains("extracted 163 B"));
+    // Again: asks, "n" keeps the file.
+    std::fs::write(&out, b"mine").unwrap();
+    ctrl(&mut app, 'e');
+    keys(&mut app, "\n");
+    assert!(matches!(app.prompt, Some(Prompt::Overwrite { .. })));
+    keys(&mut app, "n");
+    assert_eq!(std::fs::read(&out).unwrap(), b"mine");
+    // "y" overwrites.
+    ctrl(&mut app, 'e');
+    keys(&mut app, "\ny");
+    assert_eq!(std::fs::read(&out).unwrap(), want);
+    // A symlink in the way is never written through, even when confirmed.
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, b"keep").unwrap();
+    std::fs::remove_file(&out).unwrap();
+    std::os::unix::fs::symlink(&victim, &out).unwrap();
+    ctrl(&mut app, 'e');
+    keys(&mut app, "\ny");
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+    assert!(app
+        .notice
+        .as_ref()
+        .unwrap()
+        .0
+        .contains("not a regular file"));
+}
+
+#[test]
+fn extract_writes_only_the_basename_inside_the_chosen_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = ImageSpec::new(vec![LayerSpec::new(
+        "COPY x",
+        vec![
+            EntrySpec::dir("a/", 0o755),
+            EntrySpec::file("a/..evil", b"dots", 0o644),
+            EntrySpec::file("../../escape.txt", b"normalised inside", 0o4755),
+        ],
+    )]);
+    let archive = dir.path().join("img.tar");
+    write_image(&spec, Layout::DockerLegacy, &archive).unwrap();
+    let target = dir.path().join("out");
+    std::fs::create_dir(&target).unwrap();
+    let loaded = worker::load_image(
+        &Target::Reference(archive.display().to_string()),
+        &LoadOptions::default(),
+        &Default::default(),
+    )
+    .unwrap();
+    let fs = &loaded.image.fs;
+    for (path, name) in [("a/..evil", "..evil"), ("escape.txt", "escape.txt")] {
+        let id = fs.lookup(path.as_bytes()).unwrap();
+        let v = fs.final_version(id).unwrap();
+        let (written, _) = worker::extract(&loaded.image, v, fs.name(id), &target, false).unwrap();
+        assert_eq!(written, target.join(name));
+    }
+    let mode = std::fs::metadata(target.join("escape.txt")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(mode.permissions().mode() & 0o7777, 0o755, "setuid dropped");
+    let mut entries: Vec<_> = std::fs::read_dir(&target)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, vec!["..evil", "escape.txt"]);
+    assert!(!dir.path().join("escape.txt").exists());
+}
+
+#[test]
+fn large_text_files_are_paged_lazily() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut big = String::new();
+    let mut n = 0;
+    while big.len() < 700_000 {
+        n += 1;
+        big.push_str(&format!("line {n} of a big log file\n"));
+    }
+    let spec = ImageSpec::new(vec![LayerSpec::new(
+        "RUN make-logs",
+        vec![
+            EntrySpec::dir("var/", 0o755),
+            EntrySpec::file("var/big.log", big.as_bytes(), 0o644),
+        ],
+    )]);
+    let archive = dir.path().join("big.tar");
+    write_image(&spec, Layout::DockerLegacy, &archive).unwrap();
+    let mut app = App::new(LoadOptions::default());
+    let cmds = app.start(Launch::Image(archive.display().to_string()));
+    worker::settle(&mut app, cmds);
+    draw(&mut app);
+    keys(&mut app, "\t/big\nG\n");
+    let v = app.viewer.as_ref().unwrap();
+    assert!(!v.eof, "only the first chunk is read");
+    assert!(v.lines.len() < n);
+    let first_chunk = v.lines.len();
+    for _ in 0..2000 {
+        if app.viewer.as_ref().unwrap().eof {
+            break;
+        }
+        press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+    }
+    let v = app.viewer.as_ref().unwrap();
+    assert!(v.eof);
+    assert!(v.lines.len() > first_chunk);
+    assert_eq!(v.lines.len(), n);
+    assert_eq!(v.lines[n - 1], format!("line {n} of a big log file"));
+    assert_eq!(
+        v.lines[first_chunk],
+        format!("line {} of a big log file", first_chunk + 1)
+    );
+}
+
+#[test]
+fn no_daemon_opens_the_demo_with_a_notice() {
+    let mut app = App::new(LoadOptions::default());
+    let cmds = app.start(Launch::List);
+    assert_eq!(app.screen, Screen::Images);
+    assert!(cmds.iter().any(|c| matches!(c, Command::ListImages)));
+    let cmds = app.update(Event::Msg(Msg::Images(Err("connection refused".into()))));
+    assert!(matches!(
+        cmds.as_slice(),
+        [Command::Load {
+            target: Target::Demo,
+            ..
+        }]
+    ));
+    assert!(app
+        .notice
+        .as_ref()
+        .unwrap()
+        .0
+        .contains("no reachable Docker daemon"));
+    worker::settle(&mut app, cmds);
+    assert_eq!(app.screen, Screen::Explorer);
+    assert!(app.loaded());
+}
+
+#[test]
+fn image_list_enter_opens_and_q_returns() {
+    let mut app = App::new(LoadOptions::default());
+    let _ = app.start(Launch::List);
+    let rows = vec![
+        ImageRow {
+            reference: "alpine:3".into(),
+            id: "sha256:aaaa".into(),
+            size: 7_000_000,
+            created: 0,
+        },
+        ImageRow {
+            reference: "<none>:<none>".into(),
+            id: "sha256:bbbb".into(),
+            size: 1,
+            created: 0,
+        },
+    ];
+    let _ = app.update(Event::Msg(Msg::Images(Ok(rows))));
+    let cmds = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('j'),
+        KeyModifiers::NONE,
+    )));
+    assert!(cmds.is_empty());
+    let cmds = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    match cmds.as_slice() {
+        [Command::Load {
+            target: Target::Reference(r),
+            ..
+        }] => assert_eq!(r, "sha256:bbbb", "untagged images open by id"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.screen, Screen::Explorer);
+    let _ = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('q'),
+        KeyModifiers::NONE,
+    )));
+    assert_eq!(app.screen, Screen::Images);
+    assert!(!app.quit);
+}
+
+#[test]
+fn mouse_click_focuses_and_selects_wheel_scrolls() {
+    let mut app = demo_app();
+    let layers = app.areas.layers;
+    // Row 3 of the layers pane is layer 1 (rows 1 and 2 are the empty CMD/ENV steps).
+    let click = |col, row| {
+        Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: col,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let _ = app.update(click(layers.x + 5, layers.y + 3));
+    assert_eq!(app.layer, 1);
+    draw(&mut app);
+    let tree = app.areas.tree;
+    let _ = app.update(click(tree.x + 10, tree.y + 2));
+    assert_eq!(app.focus, Pane::Tree);
+    assert_eq!(app.tree.as_ref().unwrap().selected, 2);
+    let _ = app.update(Event::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: tree.x + 10,
+        row: tree.y + 2,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(app.tree.as_ref().unwrap().selected, 5);
+    // Wheel over the layers pane moves the layer without moving focus.
+    let _ = app.update(Event::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: layers.x + 5,
+        row: layers.y + 1,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(app.layer, 4);
+    assert_eq!(app.focus, Pane::Tree);
+}
+
+#[test]
+fn ctrl_c_quits_from_a_prompt_and_help() {
+    let mut app = demo_app();
+    keys(&mut app, "?");
+    assert!(app.help);
+    keys(&mut app, "?");
+    assert!(!app.help);
+    keys(&mut app, "/");
+    assert!(matches!(app.prompt, Some(Prompt::Filter { .. })));
+    ctrl(&mut app, 'c');
+    assert!(app.quit);
+}
+
+#[test]
+fn invalid_regex_keeps_the_previous_filter() {
+    let mut app = demo_app();
+    keys(&mut app, "/nginx");
+    let rows = app.tree.as_ref().unwrap().rows.len();
+    keys(&mut app, "[");
+    match &app.prompt {
+        Some(Prompt::Filter { error: Some(_), .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.tree.as_ref().unwrap().rows.len(), rows);
+    assert_eq!(app.filter_text, "nginx");
+}
+
+#[test]
+fn a_failed_load_is_shown_not_fatal() {
+    let mut app = App::new(LoadOptions::default());
+    let missing = Path::new("/nonexistent/strata-ui-test.tar");
+    let cmds = app.start(Launch::Image(missing.display().to_string()));
+    worker::settle(&mut app, cmds);
+    match &app.load {
+        LoadState::Failed(e) => assert!(e.contains("strata-ui-test.tar"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    keys(&mut app, "jk\t?");
+    assert!(!app.quit);
+}
