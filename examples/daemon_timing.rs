@@ -10,13 +10,16 @@ use std::time::Instant;
 use strata::source::daemon;
 use strata::source::{LoadOptions, Progress, ProgressEvent};
 
+/// Seconds to the Metadata event, to the first export byte, and the layer count.
+type Marks = (Option<f64>, Option<f64>, usize);
+
 fn main() -> std::process::ExitCode {
     let Some(reference) = std::env::args().nth(1) else {
         eprintln!("usage: daemon_timing IMAGE");
         return std::process::ExitCode::from(2);
     };
     let start = Instant::now();
-    let marks: Arc<Mutex<(Option<f64>, Option<f64>, usize)>> = Arc::default();
+    let marks: Arc<Mutex<Marks>> = Arc::default();
     let sink = marks.clone();
     let progress = Progress::new(move |e| {
         let t = start.elapsed().as_secs_f64();

@@ -48,9 +48,21 @@ secs() { local s; s=$(date +%s.%N); "$@" >/dev/null; awk "BEGIN{printf \"%.3f\n\
 
 save=$(for _ in $(seq "$RUNS"); do secs docker save "$IMG"; done | best)
 report=$(for _ in $(seq "$RUNS"); do secs "$STRATA" report "$IMG" --format json; done | best)
+engine=$(for _ in $(seq "$RUNS"); do secs "$STRATA" report "$IMG" --format json --no-findings; done | best)
 tar_bytes=$(docker save "$IMG" | wc -c)
-echo "docker save > /dev/null        ${save} s  ($(awk "BEGIN{printf \"%.0f\", $tar_bytes/1e6/$save}") MB/s of ${tar_bytes} bytes)"
-echo "strata report --format json    ${report} s  ($(awk "BEGIN{printf \"%.0f\", $tar_bytes/1e6/$report}") MB/s)"
-echo "strata / docker save           $(awk "BEGIN{printf \"%.2f\", $report/$save}")x"
+rate() { awk "BEGIN{printf \"%.0f\", $tar_bytes/1e6/$1}"; }
+echo "docker save > /dev/null                    ${save} s  ($(rate "$save") MB/s of ${tar_bytes} bytes)"
+echo "strata report --format json                ${report} s  ($(rate "$report") MB/s; $(awk "BEGIN{printf \"%.2f\", $report/$save}")x docker save)"
+echo "strata report --format json --no-findings  ${engine} s  ($(rate "$engine") MB/s; $(awk "BEGIN{printf \"%.2f\", $engine/$save}")x docker save)"
+# The daemon's own pace: time to first byte and total for the raw export endpoint.
+sock=${DOCKER_HOST:-unix:///var/run/docker.sock}
+if [[ $sock == unix://* ]]; then
+    api=$(docker version -f '{{.Server.APIVersion}}')
+    echo "raw export (curl), first byte / total s:"
+    for _ in $(seq "$RUNS"); do
+        curl -s --unix-socket "${sock#unix://}" -o /dev/null -w '  %{time_starttransfer} / %{time_total}\n' \
+            "http://docker/v$api/images/$IMG/get"
+    done
+fi
 echo "phases (library load, each run):"
 for _ in $(seq "$RUNS"); do "$TIMING" "$IMG"; done

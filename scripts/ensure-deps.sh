@@ -3,6 +3,7 @@
 #   docker.io      -> dockerd (20.10 on Debian 12) + containerd + runc
 #   busybox-static -> /bin/busybox, the only binary in the test images' rootfs
 #   tmux           -> driving the TUI in tests
+# and, from PyPI, check-jsonschema (SARIF schema validation in tests/ci_gate.rs).
 # Runs `apt-get update` at most once, and only when something is missing.
 set -euo pipefail
 
@@ -11,6 +12,18 @@ set -euo pipefail
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 log() { printf '[ensure-deps] %s\n' "$*"; }
+
+# check-jsonschema (PyPI) validates strata's SARIF output against the official
+# 2.1.0 schema (tests/ci_gate.rs); under CI=true that test fails without it.
+if ! command -v check-jsonschema >/dev/null 2>&1 \
+    && ! python3 -m check_jsonschema --version >/dev/null 2>&1; then
+    log "installing check-jsonschema (pip)"
+    if python3 -m pip install --quiet --disable-pip-version-check check-jsonschema; then
+        command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+    else
+        log "could not install check-jsonschema: the SARIF schema test will fail under CI" >&2
+    fi
+fi
 
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)

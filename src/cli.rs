@@ -61,7 +61,7 @@ pub enum Command {
         no_findings: bool,
     },
     /// Gate an image in a pipeline: exit 0 pass, 1 a rule failed, 2 could not analyse.
-    Ci(crate::ci::CiArgs),
+    Ci(Box<crate::ci::CiArgs>),
     /// Write the built-in demo image as an archive `docker load -i` accepts.
     Demo {
         /// Archive file to write.

@@ -531,8 +531,10 @@ fn finding_rules_on_real_image() {
     let status =
         |o: &strata::ci::Outcome, r: &str| o.rules.iter().find(|x| x.rule == r).map(|x| x.status);
 
-    let mut p = Policy::default();
-    p.highest_user_reclaimable_percent = None;
+    let mut p = Policy {
+        highest_user_reclaimable_percent: None,
+        ..Policy::default()
+    };
     let o = evaluate(&image, &eff, &fs, &p);
     assert_eq!(status(&o, "fail-on"), Some(Status::Fail));
     assert_eq!(o.exit_code(), 1);
@@ -983,6 +985,8 @@ fn secrets_stay_redacted_in_every_format() {
         ],
         vec!["report", i, "--format", "sarif"],
         vec!["report", i, "--format", "markdown"],
+        vec!["report", i, "--format", "json"],
+        vec!["report", i],
     ] {
         let r = strata(&args);
         assert!(r.code == 0 || r.code == 1, "{args:?}: {}", r.stderr);

@@ -650,7 +650,7 @@ fn connection_closed_mid_export_is_an_error_not_a_partial_report() {
         &LoadOptions::default(),
         &progress,
     );
-    let e = r.err().expect("must fail");
+    let e = r.expect_err("must fail");
     assert!(matches!(e, strata::Error::Daemon(_)), "{e:?}");
     assert!(e.to_string().starts_with("strata-test/layers:1: "), "{e}");
     assert!(events.lock().expect("lock")[0].starts_with("Metadata"));

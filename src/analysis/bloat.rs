@@ -138,7 +138,7 @@ fn caches(ctx: &Ctx, d: &BloatData) -> Vec<Finding> {
                     path: Some(path.clone()),
                     layer,
                     bytes: Some(st.bytes),
-                    evidence: Some(format!("{} files, {} bytes under {path}", st.files, st.bytes)),
+                    evidence: Some(format!("{} file(s), {} bytes under {path}", st.files, st.bytes)),
                     fix: Some(c.fix.clone()),
                     why: Some("Package-manager and build caches are only needed while building; left in a layer they are shipped to every host that pulls the image.".to_owned()),
                     ..finding(
@@ -147,7 +147,7 @@ fn caches(ctx: &Ctx, d: &BloatData) -> Vec<Finding> {
                         size_severity(st.bytes).max(Severity::Low),
                         format!("{} left in the image: {path}", c.name),
                         format!(
-                            "{path} holds {} of {} in {} files{}.",
+                            "{path} holds {} of {} in {} file(s){}.",
                             human(st.bytes),
                             c.name,
                             st.files,
@@ -232,7 +232,7 @@ fn toolchain(ctx: &Ctx, d: &BloatData, inv: &Inventory) -> Vec<Finding> {
             "bloat-toolchain",
             Category::Bloat,
             size_severity(bytes).max(Severity::Low),
-            format!("Build toolchain in the final image ({})", human(bytes)),
+            "Build toolchain in the final image",
             format!(
                 "The final image ships a build toolchain: {}. A multi-stage build would save about {}{}.",
                 what.join("; "),
@@ -262,7 +262,7 @@ fn tools(ctx: &Ctx, d: &BloatData, inv: &Inventory) -> Vec<Finding> {
                 "bloat-tools",
                 Category::Bloat,
                 Severity::Low,
-                format!("{} installed ({})", capitalise(&t.kind), human(bytes)),
+                format!("{} installed", capitalise(&t.kind)),
                 format!(
                     "The image installs {}: {}{}.",
                     t.kind,
@@ -312,7 +312,7 @@ fn docs(ctx: &Ctx, d: &BloatData) -> Vec<Finding> {
             "bloat-docs",
             Category::Bloat,
             size_severity(total.bytes),
-            format!("Documentation, man pages and locales ({})", human(total.bytes)),
+            "Documentation, man pages and locales",
             format!(
                 "{} files of documentation, man pages and locales take {}: {}{}.",
                 total.files,

@@ -42,8 +42,13 @@ fn root_user(ctx: &Ctx) -> Option<Finding> {
         return None;
     }
     let shown = match user.map(str::trim) {
-        None | Some("") => "no USER is set, so processes run as root".to_owned(),
-        Some(u) => format!("USER is `{}`, which is root", crate::model::sanitize(u)),
+        None | Some("") => {
+            "No USER is set in the image config, so processes run as root".to_owned()
+        }
+        Some(u) => format!(
+            "The image config sets USER `{}`, which is root",
+            crate::model::sanitize(u)
+        ),
     };
     Some(Finding {
         evidence: Some(format!("User={:?}", user.unwrap_or(""))),
@@ -54,7 +59,7 @@ fn root_user(ctx: &Ctx) -> Option<Finding> {
             Category::Config,
             Severity::Medium,
             "Runs as root",
-            format!("The image config's {shown}."),
+            format!("{shown}."),
         )
     })
 }

@@ -189,7 +189,7 @@ fn skip(rule: &str) -> RuleResult {
 }
 
 fn is_allowed(f: &Finding, policy: &Policy) -> bool {
-    policy.allow_rules.iter().any(|r| *r == f.rule)
+    policy.allow_rules.contains(&f.rule)
         || f.path
             .as_deref()
             .is_some_and(|p| policy.allow_paths.iter().any(|a| a.matches(p)))
@@ -197,7 +197,7 @@ fn is_allowed(f: &Finding, policy: &Policy) -> bool {
 
 fn violates(f: &Finding, policy: &Policy) -> bool {
     policy.fail_on.is_some_and(|s| f.severity >= s)
-        || policy.forbid_rules.iter().any(|r| *r == f.rule)
+        || policy.forbid_rules.contains(&f.rule)
         || policy
             .max_severity
             .get(&f.category)

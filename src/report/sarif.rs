@@ -162,6 +162,49 @@ fn rule_name(id: &str) -> String {
         .collect()
 }
 
+/// A rule-level title from its findings' titles: each without a trailing `: <path>`, then the
+/// words they all start with (the first title when they share fewer than two words).
+fn rule_title(fs: &[&Finding]) -> String {
+    let generic = |f: &Finding| -> String {
+        let t = f.title.trim();
+        match f.path.as_deref() {
+            Some(p) if t.ends_with(p) => t[..t.len() - p.len()]
+                .trim_end()
+                .trim_end_matches(':')
+                .trim_end()
+                .to_owned(),
+            _ => t.to_owned(),
+        }
+    };
+    let titles: Vec<String> = fs.iter().map(|f| generic(f)).collect();
+    let first: Vec<&str> = titles[0].split_whitespace().collect();
+    let mut n = first.len();
+    for t in &titles[1..] {
+        let common = first
+            .iter()
+            .zip(t.split_whitespace())
+            .take_while(|(a, b)| **a == *b)
+            .count();
+        n = n.min(common);
+    }
+    if n >= 2 {
+        first[..n].join(" ")
+    } else {
+        titles[0].clone()
+    }
+}
+
+/// The line a finding points at, when its evidence ends in `<path>:<line>`.
+fn finding_line(f: &Finding) -> u64 {
+    let (Some(p), Some(e)) = (f.path.as_deref(), f.evidence.as_deref()) else {
+        return 1;
+    };
+    e.rsplit_once(&format!("{p}:"))
+        .and_then(|(_, n)| n.trim().parse().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(1)
+}
+
 fn rule_descriptor(id: &str, fs: &[&Finding]) -> Value {
     let first = fs[0];
     let worst = fs
@@ -169,7 +212,7 @@ fn rule_descriptor(id: &str, fs: &[&Finding]) -> Value {
         .map(|f| f.severity)
         .max()
         .unwrap_or(first.severity);
-    let title = redact_text(&first.title);
+    let title = redact_text(&rule_title(fs));
     let why = first.why.as_deref().map(redact_text);
     let fix = first.fix.as_deref().map(redact_text);
     let mut text = why.clone().unwrap_or_else(|| title.clone());
@@ -216,7 +259,10 @@ fn result(image: &Image, f: &Finding, rule_index: usize) -> Value {
             msg.push_str(&format!(" Path: {}.", sanitize(p)));
         }
     }
-    if let Some(l) = f.layer {
+    let mentions_layer = f
+        .layer
+        .is_some_and(|l| msg.to_ascii_lowercase().contains(&format!("layer {l}")));
+    if let (Some(l), false) = (f.layer, mentions_layer) {
         msg.push_str(&format!(" Layer {l}"));
         if let Some(r) = f.removed_in {
             msg.push_str(&format!(" (removed in layer {r}, still shipped)"));
@@ -263,7 +309,7 @@ fn result(image: &Image, f: &Finding, rule_index: usize) -> Value {
         "locations": [{
             "physicalLocation": {
                 "artifactLocation": { "uri": artifact_uri(image, f) },
-                "region": { "startLine": 1 },
+                "region": { "startLine": finding_line(f) },
             },
             "logicalLocations": logical,
         }],

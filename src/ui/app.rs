@@ -858,7 +858,7 @@ impl App {
             rows.push(LayerRow {
                 layer,
                 history: Some(hi),
-                text: text::one_line(&text::instruction(&h.created_by)),
+                text: text::one_line(&text::mask_instruction(&text::instruction(&h.created_by))),
             });
         }
         for (l, s) in seen.iter().enumerate() {

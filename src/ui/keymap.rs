@@ -158,7 +158,12 @@ impl Key {
             other => format!("{other:?}"),
         };
         if self.mods.contains(KeyModifiers::CONTROL) {
-            format!("Ctrl+{}", base.to_uppercase())
+            let base = if base.chars().count() == 1 {
+                base.to_uppercase()
+            } else {
+                base
+            };
+            format!("Ctrl+{base}")
         } else {
             base
         }
@@ -219,14 +224,14 @@ pub static BINDINGS: &[Binding] = &[
         &[k('q')],
         S::Global,
         A::Close,
-        "close the viewer or help; else quit (back to the image list if opened from it)",
+        "close viewer/help, else quit (or back to the image list)",
         Some("Quit"),
     ),
     b(
         &[code(KeyCode::Esc)],
         S::Global,
         A::Back,
-        "close the viewer, help or filter; back to the image list",
+        "close viewer/help, clear the filter, back to image list",
         None,
     ),
     b(
@@ -370,7 +375,7 @@ pub static BINDINGS: &[Binding] = &[
         &[code(KeyCode::Enter)],
         S::Tree,
         A::Open,
-        "open the file (from the selected layer) / fold a directory",
+        "open the file as of this layer / fold a directory",
         Some("Open"),
     ),
     b(
@@ -447,7 +452,7 @@ pub static BINDINGS: &[Binding] = &[
         &[ctrl('b'), k('a')],
         S::Tree,
         A::Attributes,
-        "show/hide permission, owner and size columns",
+        "show/hide permission, owner, size columns",
         None,
     ),
     b(
@@ -461,7 +466,7 @@ pub static BINDINGS: &[Binding] = &[
         &[ctrl('e'), k('e')],
         S::Tree,
         A::Extract,
-        "extract the file (from the selected layer) to a directory",
+        "save the file (as of this layer) into a directory",
         Some("Extract"),
     ),
     // Viewer.
@@ -499,9 +504,22 @@ pub fn lookup(scope: Scope, ev: &KeyEvent) -> Option<Action> {
 
 /// The key bar for `scope`: `(key label, short text)` pairs, pane bindings first.
 pub fn bar(scope: Scope) -> Vec<(String, &'static str)> {
-    let mut out = Vec::new();
+    const TOGGLES: [Action; 4] = [
+        Action::ToggleAdded,
+        Action::ToggleRemoved,
+        Action::ToggleModified,
+        Action::ToggleUnchanged,
+    ];
+    // Help first, so it is never cut off on a narrow terminal.
+    let mut out = vec![("?".to_string(), "Help")];
     for s in [scope, Scope::Global] {
         for b in BINDINGS.iter().filter(|b| b.scope == s) {
+            if TOGGLES.contains(&b.action) {
+                if b.action == Action::ToggleAdded {
+                    out.push(("Ctrl+A/R/N/U".into(), "Show +/-/~/="));
+                }
+                continue;
+            }
             if let (Some(label), Some(key)) = (b.bar, b.keys.first()) {
                 if !out.iter().any(|(_, l)| *l == label) {
                     out.push((key.label(), label));

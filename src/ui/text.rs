@@ -84,6 +84,27 @@ pub fn instruction(created_by: &str) -> String {
     s.to_owned()
 }
 
+/// Masks the values of `ENV`/`ARG` instructions whose names look like secrets (as the image
+/// details mask the config env), so a screenshot of the layers pane does not leak them.
+pub fn mask_instruction(instr: &str) -> String {
+    let Some((head, rest)) = instr.split_once(' ') else {
+        return instr.to_owned();
+    };
+    if head != "ENV" && head != "ARG" {
+        return instr.to_owned();
+    }
+    let masked: Vec<String> = rest
+        .split(' ')
+        .map(|tok| match tok.split_once('=') {
+            Some((k, v)) if !v.is_empty() && crate::analysis::looks_secret_name(k) => {
+                format!("{k}={}", crate::report::mask_value(v))
+            }
+            _ => tok.to_owned(),
+        })
+        .collect();
+    format!("{head} {}", masked.join(" "))
+}
+
 /// Truncates `s` to at most `width` characters, ending with `…` when cut.
 pub fn fit(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
@@ -94,6 +115,20 @@ pub fn fit(s: &str, width: usize) -> String {
     }
     let mut out: String = s.chars().take(width - 1).collect();
     out.push('…');
+    out
+}
+
+/// Truncates `s` to at most `width` characters keeping the end (paths), starting with `…`.
+pub fn fit_left(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        return s.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::from("…");
+    out.extend(s.chars().skip(n - (width - 1)));
     out
 }
 
@@ -120,5 +155,10 @@ mod tests {
         assert_eq!(bytes(999), "999 B");
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(
+            mask_instruction("ENV A=1 API_TOKEN=abcdefghijklmnop"),
+            "ENV A=1 API_TOKEN=abcd…(redacted)"
+        );
+        assert_eq!(fit_left("/a/b/cdef", 5), "…cdef");
     }
 }

@@ -1,29 +1,21 @@
-//! The help overlay, generated from the key table.
+//! The help overlay, generated from the key table: a legend, then the bindings in two
+//! columns (general and layers on the left, file tree and viewer on the right).
 
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{block, change_style, dim};
 use crate::ui::app::App;
 use crate::ui::filetree::Change;
-use crate::ui::keymap;
+use crate::ui::keymap::{self, Scope};
 
-/// The help text.
-pub fn lines() -> Vec<Line<'static>> {
-    let mut out = vec![
-        Line::styled(
-            "strata shows what each layer of an image did. Pick a layer on the left; the tree on",
-            dim(),
-        ),
-        Line::styled(
-            "the right shows the files as of that layer, marked with what changed.",
-            dim(),
-        ),
-        Line::raw(""),
-    ];
+const KEY_COL: usize = 17;
+
+/// The introduction and legend above the bindings.
+pub fn intro() -> Vec<Line<'static>> {
     let mut legend = vec![Span::styled(
         "Markers: ",
         Style::new().add_modifier(Modifier::BOLD),
@@ -32,58 +24,132 @@ pub fn lines() -> Vec<Line<'static>> {
         (Change::Added, "added"),
         (Change::Modified, "content changed"),
         (Change::Metadata, "permissions/owner only"),
-        (Change::Removed, "removed"),
+        (
+            Change::Removed,
+            "removed (its bytes still ship in its layer)",
+        ),
     ] {
         legend.push(Span::styled(format!("{} {t}", c.symbol()), change_style(c)));
         legend.push(Span::raw("   "));
     }
-    out.push(Line::from(legend));
-    out.push(Line::raw(
-        "Layer changes (Ctrl+L): what the selected layer did. Aggregated (Ctrl+A in layers, or c):",
-    ));
-    out.push(Line::raw(
-        "everything changed since the first layer. Removed files still ship in their layer.",
-    ));
-    let mut scope = None;
-    for (s, keys, text) in keymap::help() {
-        if scope != Some(s) {
-            out.push(Line::raw(""));
-            out.push(Line::styled(
-                s.title().to_string(),
-                Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            ));
-            scope = Some(s);
+    vec![
+        Line::styled(
+            "Pick a layer on the left; the tree on the right shows the files as of that layer, marked with what changed.",
+            dim(),
+        ),
+        Line::from(legend),
+        Line::styled(
+            "Ctrl+L: what the selected layer changed · Ctrl+A (layers pane) or c: everything changed since layer 0",
+            dim(),
+        ),
+    ]
+}
+
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut cur));
         }
-        out.push(Line::from(vec![
-            Span::styled(
-                format!("  {keys:<24}"),
-                Style::new().add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(text),
-        ]));
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
     }
+    out.push(cur);
+    out
+}
+
+/// Binding lines of `scopes`, wrapped to `width` columns.
+pub fn bindings(scopes: &[Scope], width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let all = keymap::help();
+    for &s in scopes {
+        if !out.is_empty() {
+            out.push(Line::raw(""));
+        }
+        out.push(Line::styled(
+            s.title().to_string(),
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        ));
+        for (_, keys, text) in all.iter().filter(|(sc, _, _)| *sc == s) {
+            let text_w = width.saturating_sub(KEY_COL + 1).max(10);
+            for (i, part) in wrap(text, text_w).into_iter().enumerate() {
+                let k = if i == 0 { keys.as_str() } else { "" };
+                out.push(Line::from(vec![
+                    Span::styled(
+                        format!(" {k:<w$}", w = KEY_COL - 1),
+                        Style::new().add_modifier(Modifier::BOLD),
+                    ),
+                    Span::raw(format!(" {part}")),
+                ]));
+            }
+        }
+    }
+    out
+}
+
+/// All help lines in one column (narrow terminals, tests).
+pub fn lines(width: usize) -> Vec<Line<'static>> {
+    let mut out = intro();
+    out.push(Line::raw(""));
+    out.extend(bindings(
+        &[
+            Scope::Global,
+            Scope::Layers,
+            Scope::Details,
+            Scope::Images,
+            Scope::Tree,
+            Scope::Viewer,
+        ],
+        width,
+    ));
     out
 }
 
 /// Draws the overlay over `area`.
 pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
-    let w = area.width.saturating_sub(8).min(100);
-    let h = area.height.saturating_sub(4);
-    let r = Rect::new(area.x + (area.width - w) / 2, area.y + 2, w, h);
-    let lines = lines();
-    let max = lines.len().saturating_sub(h.saturating_sub(2) as usize);
-    if app.help_scroll > max {
-        app.help_scroll = max;
-    }
+    let w = area.width.saturating_sub(4).min(118);
+    let h = area.height.saturating_sub(2);
+    let r = Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h);
     frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block(
-                Line::raw(" Help · ?/Esc to close · ↑↓ scroll "),
-                true,
-            ))
-            .wrap(Wrap { trim: false })
-            .scroll((app.help_scroll as u16, 0)),
-        r,
-    );
+    let b = block(Line::raw(" Help · ?/Esc close · ↑↓ scroll "), true);
+    let inner = b.inner(r);
+    frame.render_widget(b, r);
+    let scroll = app.help_scroll;
+    if inner.width >= 100 {
+        let intro = intro();
+        let [top, cols] = Layout::vertical([
+            Constraint::Length(intro.len() as u16 + 1),
+            Constraint::Min(1),
+        ])
+        .areas(inner);
+        frame.render_widget(
+            Paragraph::new(intro).wrap(ratatui::widgets::Wrap { trim: false }),
+            top,
+        );
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(cols);
+        let lw = left.width.saturating_sub(1) as usize;
+        let l = bindings(
+            &[Scope::Global, Scope::Layers, Scope::Details, Scope::Images],
+            lw,
+        );
+        let rr = bindings(&[Scope::Tree, Scope::Viewer], lw);
+        let max = l.len().max(rr.len()).saturating_sub(cols.height as usize);
+        app.help_scroll = scroll.min(max);
+        let sc = (app.help_scroll.min(u16::MAX as usize) as u16, 0);
+        frame.render_widget(Paragraph::new(l).scroll(sc), left);
+        frame.render_widget(Paragraph::new(rr).scroll(sc), right);
+    } else {
+        let l = lines(inner.width as usize);
+        let max = l.len().saturating_sub(inner.height as usize);
+        app.help_scroll = scroll.min(max);
+        frame.render_widget(
+            Paragraph::new(l).scroll((app.help_scroll.min(u16::MAX as usize) as u16, 0)),
+            inner,
+        );
+    }
 }

@@ -11,7 +11,7 @@ use super::{block, dim, heading};
 use crate::model::{path, sanitize};
 use crate::report::mask_env;
 use crate::ui::app::{App, LoadState, Pane};
-use crate::ui::text::{bytes, one_line};
+use crate::ui::text::{bytes, fit_left, one_line};
 
 /// How many reclaimable paths are listed.
 pub const TOP_RECLAIMABLE: usize = 8;
@@ -25,7 +25,7 @@ fn list(v: &[String]) -> String {
 }
 
 /// The lines of the image details (also used by tests).
-pub fn lines(app: &App) -> Vec<Line<'static>> {
+pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let Some(img) = app.image.as_ref() else {
         return vec![Line::styled("waiting for the image…", dim())];
     };
@@ -91,7 +91,10 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
                     out.push(Line::from(vec![
                         Span::raw(format!("{:>10} ", bytes(r.bytes))),
                         Span::styled(format!("{:<7} ", layers.join(",")), dim()),
-                        Span::raw(path::display(img.fs.path(r.path))),
+                        Span::raw(fit_left(
+                            &path::display(img.fs.path(r.path)),
+                            width.saturating_sub(19),
+                        )),
                     ]));
                 }
                 if eff.reclaimable.len() > TOP_RECLAIMABLE {
@@ -160,7 +163,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
 pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     let focused = app.focus == Pane::ImageDetails;
     app.areas.image_details = area;
-    let lines = lines(app);
+    let lines = lines(app, area.width.saturating_sub(2) as usize);
     let max = lines.len().saturating_sub(1);
     if app.image_details_scroll > max {
         app.image_details_scroll = max;

@@ -10,7 +10,7 @@ use super::{block, dim, heading};
 use crate::model::sanitize;
 use crate::ui::app::{App, Pane};
 use crate::ui::highlight;
-use crate::ui::text::{bytes, instruction};
+use crate::ui::text::{bytes, instruction, mask_instruction};
 
 fn field(name: &str, value: String) -> Line<'static> {
     Line::from(vec![heading(&format!("{name}: ")), Span::raw(value)])
@@ -43,16 +43,13 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             dim(),
         ),
     ]));
-    let cmd = instruction(hist.map_or(&layer.created_by, |h| &h.created_by));
+    let cmd = mask_instruction(&instruction(
+        hist.map_or(&layer.created_by, |h| &h.created_by),
+    ));
     // Split on real newlines first (heredocs), then make every line safe.
     let raw: Vec<String> = cmd.lines().map(str::to_owned).collect();
-    let syntax = if highlight::loaded()
-        .is_some_and(|a| a.syntaxes.find_syntax_by_name("Dockerfile").is_some())
-    {
-        "Dockerfile"
-    } else {
-        "Bourne Again Shell (bash)"
-    };
+    // The instruction keyword is highlighted as a command word; the rest is shell.
+    let syntax = "Bourne Again Shell (bash)";
     for l in highlight::snippet(syntax, &raw) {
         out.push(Line::from(
             l.into_iter()

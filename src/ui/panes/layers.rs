@@ -46,10 +46,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         header,
     );
     if app.image.is_none() {
-        frame.render_widget(
-            Paragraph::new(Line::styled("  waiting for the image…", dim())),
-            rows,
-        );
+        let msg = match app.load {
+            crate::ui::app::LoadState::Failed(_) => "  (no image)",
+            _ => "  waiting for the image…",
+        };
+        frame.render_widget(Paragraph::new(Line::styled(msg, dim())), rows);
         return;
     }
     let sel_row = app

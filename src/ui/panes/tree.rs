@@ -98,7 +98,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
             }
             _ => String::new(),
         };
-        frame.render_widget(Paragraph::new(Line::styled(msg, dim())), rows_area);
+        frame.render_widget(
+            Paragraph::new(Line::styled(msg, dim())).wrap(ratatui::widgets::Wrap { trim: false }),
+            rows_area,
+        );
         return;
     };
     let height = rows_area.height as usize;

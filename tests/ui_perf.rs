@@ -1,0 +1,77 @@
+//! Timing of the explorer's per-keystroke work on a large image (a measurement, not a gate):
+//! building a layer view, filtering, flattening and drawing a frame. Ignored by default; run
+//!   cargo test --release --test ui_perf -- --ignored --nocapture
+//! with `STRATA_PERF_IMAGE=PATH` (default `target/bench/bench-plain.tar`, made by
+//! `scripts/bench.sh`).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use strata::source::LoadOptions;
+use strata::ui::app::{App, Launch};
+use strata::ui::filetree::{LayerView, Mode, TreeIndex, TreeState};
+use strata::ui::{panes, worker};
+
+#[test]
+#[ignore = "measurement on a large generated image"]
+fn per_keystroke_costs_on_a_large_tree() {
+    let path = std::env::var("STRATA_PERF_IMAGE").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench/bench-plain.tar").to_string()
+    });
+    if !std::path::Path::new(&path).exists() {
+        eprintln!("SKIPPED: {path} not found (run scripts/bench.sh once)");
+        return;
+    }
+    let t = Instant::now();
+    let mut app = App::new(LoadOptions::default());
+    let cmds = app.start(Launch::Image(path.clone()));
+    worker::settle(&mut app, cmds);
+    let load = t.elapsed();
+    let image = app.tree.as_ref().unwrap().image.clone();
+    let fs = &image.fs;
+    println!(
+        "image: {} paths, {} versions, {} layers; load+analysis {:.2?}",
+        fs.path_count(),
+        fs.versions.len(),
+        image.layers.len(),
+        load
+    );
+    let t = Instant::now();
+    let index = Arc::new(TreeIndex::build(fs));
+    println!("tree index (sorted children, once per image): {:.2?}", t.elapsed());
+    let last = image.layers.len() - 1;
+    for (layer, mode) in [(0, Mode::PerLayer), (last, Mode::PerLayer), (last, Mode::Aggregated)] {
+        let t = Instant::now();
+        let view = Arc::new(LayerView::build(fs, layer, mode));
+        let tv = t.elapsed();
+        let t = Instant::now();
+        let mut tree = TreeState::new(image.clone(), index.clone(), view);
+        let tr = t.elapsed();
+        let rows = tree.rows.len();
+        let t = Instant::now();
+        tree.filter.pattern = Some(regex::bytes::Regex::new("lib/.*\\.so").unwrap());
+        tree.refilter();
+        let tf = t.elapsed();
+        println!(
+            "layer {layer} {mode:?}: view {tv:.2?}, filter+flatten {tr:.2?} ({rows} rows), regex filter {tf:.2?} ({} rows)",
+            tree.rows.len()
+        );
+    }
+    // A layer change as the user does it, and a frame.
+    let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    for layer in [1, 2, last] {
+        app.select_layer(layer);
+        let t = Instant::now();
+        term.draw(|f| panes::draw(f, &mut app)).unwrap();
+        println!("select layer {layer} + draw: {:.2?}", t.elapsed());
+    }
+    app.focus = strata::ui::app::Pane::Tree;
+    let t = Instant::now();
+    for _ in 0..100 {
+        let _ = app.act(strata::ui::keymap::Action::Down);
+        term.draw(|f| panes::draw(f, &mut app)).unwrap();
+    }
+    println!("tree: 100 x (move + draw): {:.2?}", t.elapsed());
+}

@@ -1,0 +1,417 @@
+//! Render tests: the explorer drawn on ratatui's `TestBackend` (120x40) from real state built
+//! on the built-in demo image, snapshotted with insta; colour checks on key cells; and proof
+//! that escape sequences from an image render inert.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+use ratatui::Terminal;
+use serde_json::json;
+use strata::source::{LoadOptions, ProgressEvent};
+use strata::ui::app::{App, Command, Event, ImageRow, Launch, Msg, Screen};
+use strata::ui::{highlight, panes, worker};
+
+use common::fixture::{write_image, EntrySpec, HistorySpec, ImageSpec, LayerSpec, Layout};
+
+const W: u16 = 120;
+const H: u16 = 40;
+
+fn app_for(launch: Launch) -> App {
+    highlight::assets();
+    let mut app = App::new(LoadOptions::default());
+    app.extract_dir = "/tmp/out".into();
+    let cmds = app.start(launch);
+    worker::settle(&mut app, cmds);
+    draw(&mut app);
+    app
+}
+
+fn demo_app() -> App {
+    app_for(Launch::Demo)
+}
+
+fn draw(app: &mut App) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(W, H)).unwrap();
+    t.draw(|f| panes::draw(f, app)).unwrap();
+    t
+}
+
+fn screen(app: &mut App) -> String {
+    draw(app).backend().to_string()
+}
+
+fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) {
+    let cmds = app.update(Event::Key(KeyEvent::new(code, mods)));
+    worker::settle(app, cmds);
+    draw(app);
+}
+
+fn keys(app: &mut App, script: &str) {
+    for c in script.chars() {
+        let code = match c {
+            '\t' => KeyCode::Tab,
+            '\n' => KeyCode::Enter,
+            c => KeyCode::Char(c),
+        };
+        press(app, code, KeyModifiers::NONE);
+    }
+}
+
+fn ctrl(app: &mut App, c: char) {
+    press(app, KeyCode::Char(c), KeyModifiers::CONTROL);
+}
+
+/// Finds `needle` on screen: (column, row) of its first character.
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        let mut cols = Vec::new();
+        for x in 0..buf.area.width {
+            let s = buf[(x, y)].symbol();
+            for _ in s.chars() {
+                cols.push(x);
+            }
+            line.push_str(s);
+        }
+        if let Some(i) = line.find(needle) {
+            let ci = line[..i].chars().count();
+            return Some((cols[ci], y));
+        }
+    }
+    None
+}
+
+#[test]
+fn explorer_initial() {
+    let mut app = demo_app();
+    insta::assert_snapshot!("explorer_initial", screen(&mut app));
+}
+
+#[test]
+fn explorer_layer_4_tree_focused_with_colours() {
+    let mut app = demo_app();
+    keys(&mut app, "jjjj\t");
+    ctrl(&mut app, 'u');
+    let t = draw(&mut app);
+    insta::assert_snapshot!("explorer_layer4_changes_only", t.backend());
+    let buf = t.backend().buffer();
+    // Removed rows: red and marked "-"; metadata-only: cyan and "*"; never colour alone.
+    let (x, y) = find(buf, "id_rsa").expect("removed key shown");
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    let row: String = (0..W).map(|c| buf[(c, y)].symbol().to_string()).collect();
+    assert!(row.contains("- -rw-------"), "{row}");
+    let (x, y) = find(buf, "settings.yaml").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Cyan);
+    let row: String = (0..W).map(|c| buf[(c, y)].symbol().to_string()).collect();
+    assert!(row.contains("* -rw-r-----"), "{row}");
+}
+
+#[test]
+fn explorer_aggregated_layer_5() {
+    let mut app = demo_app();
+    keys(&mut app, "G");
+    ctrl(&mut app, 'a');
+    keys(&mut app, "\t");
+    ctrl(&mut app, 'u');
+    let t = draw(&mut app);
+    insta::assert_snapshot!("explorer_aggregated_layer5", t.backend());
+    let buf = t.backend().buffer();
+    let (x, y) = find(buf, "main.py").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Green);
+}
+
+#[test]
+fn tree_sorted_by_size_without_attributes() {
+    let mut app = demo_app();
+    keys(&mut app, "j\t");
+    ctrl(&mut app, 'o');
+    ctrl(&mut app, 'b');
+    insta::assert_snapshot!("tree_by_size_no_attributes", screen(&mut app));
+}
+
+#[test]
+fn viewer_highlighted_python() {
+    let mut app = demo_app();
+    keys(&mut app, "jj\t/main.py\nG\n");
+    let t = draw(&mut app);
+    insta::assert_snapshot!("viewer_python", t.backend());
+    // Highlighted: the `def` keyword is not in the default colour.
+    let buf = t.backend().buffer();
+    let (x, y) = find(buf, "def load_config").unwrap();
+    assert!(
+        matches!(buf[(x, y)].fg, Color::Rgb(..)),
+        "{:?}",
+        buf[(x, y)].fg
+    );
+}
+
+#[test]
+fn viewer_config_files_of_every_kind_are_highlighted() {
+    let mut app = demo_app();
+    keys(&mut app, "jj\t");
+    for (file, syntax) in [
+        ("Dockerfile", "Dockerfile"),
+        ("pyproject.toml", "TOML"),
+        ("settings.yaml", "YAML"),
+        ("config.json", "JSON"),
+        ("nginx.conf", "nginx"),
+    ] {
+        keys(&mut app, &format!("/{file}$\nG\n"));
+        let v = app.viewer.as_ref().unwrap();
+        assert_eq!(v.syntax.as_deref(), Some(syntax), "{file}");
+        assert!(v.styled.iter().all(Option::is_some), "{file} highlighted");
+        keys(&mut app, "q");
+        press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    }
+}
+
+#[test]
+fn viewer_hex_dump() {
+    let mut app = demo_app();
+    keys(&mut app, "\t/busybox\nG\n");
+    insta::assert_snapshot!("viewer_hex", screen(&mut app));
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = demo_app();
+    keys(&mut app, "?");
+    let s = screen(&mut app);
+    insta::assert_snapshot!("help_overlay", s);
+    for (key, text) in [
+        ("Ctrl+L", "show what this layer changed"),
+        ("Ctrl+O", "sort by name / size"),
+        ("Ctrl+E", "extract"),
+        ("Space", "collapse/expand the directory"),
+    ] {
+        assert!(s.contains(key) && s.contains(text), "{key} {text}");
+    }
+}
+
+#[test]
+fn filter_prompt() {
+    let mut app = demo_app();
+    keys(&mut app, "j/nginx");
+    insta::assert_snapshot!("filter_prompt", screen(&mut app));
+}
+
+#[test]
+fn extract_prompt() {
+    let mut app = demo_app();
+    keys(&mut app, "jj\t/config.json\nG");
+    ctrl(&mut app, 'e');
+    insta::assert_snapshot!("extract_prompt", screen(&mut app));
+}
+
+#[test]
+fn image_details_focused_and_scrolled() {
+    let mut app = demo_app();
+    keys(&mut app, "ll");
+    keys(&mut app, "jjjjjjjjjjjjjjjj");
+    let s = screen(&mut app);
+    insta::assert_snapshot!("image_details_scrolled", s);
+    assert!(s.contains("API_TOKEN=demo…(redacted)"), "env secret masked");
+    assert!(!s.contains("0123456789abcdef"), "secret value never shown");
+}
+
+#[test]
+fn loading_shows_layers_before_files() {
+    highlight::assets();
+    let mut app = App::new(LoadOptions::default());
+    let cmds = app.start(Launch::Demo);
+    let req = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::Load { req, .. } => Some(*req),
+            _ => None,
+        })
+        .unwrap();
+    // The engine reports metadata before reading layers: build that preview from the demo.
+    let full = strata::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
+    let mut preview = full.clone();
+    preview.fs = Default::default();
+    for l in &mut preview.layers {
+        l.size_bytes = 0;
+    }
+    for e in [
+        ProgressEvent::Metadata(Box::new(preview)),
+        ProgressEvent::LayerDone { done: 2, total: 6 },
+        ProgressEvent::Bytes(123_456),
+    ] {
+        let _ = app.update(Event::Msg(Msg::Progress { req, event: e }));
+    }
+    app.load_started = None;
+    insta::assert_snapshot!("loading", screen(&mut app));
+    // Still responsive: layers can be browsed while loading.
+    keys(&mut app, "jj");
+    assert_eq!(app.layer, 2);
+}
+
+#[test]
+fn image_list() {
+    let mut app = App::new(LoadOptions::default());
+    let _ = app.start(Launch::List);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let _ = app.update(Event::Msg(Msg::Images(Ok(vec![
+        ImageRow {
+            reference: "nginx:1.27".into(),
+            id: "sha256:3f8a4339aadda5897b744682f5f774dc69991a81af8d715d37a616bb4c99edf5".into(),
+            size: 192_000_000,
+            created: now - 3 * 86_400 - 100,
+        },
+        ImageRow {
+            reference: "<none>:<none>".into(),
+            id: "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
+            size: 5_000,
+            created: now - 7200 - 100,
+        },
+    ]))));
+    assert_eq!(app.screen, Screen::Images);
+    insta::assert_snapshot!("image_list", screen(&mut app));
+}
+
+#[test]
+fn load_error() {
+    let mut app = app_for(Launch::Image("/nonexistent/strata-render.tar".into()));
+    insta::assert_snapshot!("load_error", screen(&mut app));
+}
+
+#[test]
+fn small_terminal_does_not_panic() {
+    let mut app = demo_app();
+    keys(&mut app, "\t\n?");
+    for (w, h) in [(20, 5), (40, 10), (79, 24), (1, 1), (200, 60)] {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| panes::draw(f, &mut app)).unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escape sequences from the image never reach the terminal.
+// ---------------------------------------------------------------------------------------------
+
+const OSC: &str = "\x1b]0;pwned\x07";
+const CLEAR: &str = "\x1b[2J";
+
+fn hostile_archive(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut name = b"evil".to_vec();
+    name.extend_from_slice(OSC.as_bytes());
+    name.extend_from_slice(CLEAR.as_bytes());
+    name.extend_from_slice(b"\x9b31m"); // raw C1 CSI byte (not UTF-8)
+    name.extend_from_slice("\u{9b}32m".as_bytes()); // C1 CSI as UTF-8
+    name.extend_from_slice(b".txt");
+    let content = format!("hello {OSC} {CLEAR} \u{9b}31m world\n\ttabbed\r\n");
+    let cmd = format!("/bin/sh -c echo {OSC} {CLEAR} \u{9b}31m > /evil");
+    let mut spec = ImageSpec::new(vec![LayerSpec::new(
+        &cmd,
+        vec![
+            EntrySpec::dir("app/", 0o755),
+            EntrySpec::file(
+                [b"app/".to_vec(), name.clone()].concat(),
+                content.as_bytes(),
+                0o644,
+            ),
+            EntrySpec::symlink(
+                [b"app/link".to_vec()].concat(),
+                [b"/target".to_vec(), CLEAR.as_bytes().to_vec()].concat(),
+            ),
+        ],
+    )]);
+    spec.history = vec![
+        HistorySpec::layer(&cmd),
+        HistorySpec::empty(&format!("/bin/sh -c #(nop)  ENV X={OSC}")),
+    ];
+    spec.repo_tags = vec!["evil/image:1".into()];
+    spec.config = json!({
+        "Env": [format!("X={OSC}"), format!("TOKEN_SECRET={CLEAR}abcdefghijklmnop")],
+        "Labels": { format!("l{CLEAR}"): format!("v{OSC}") },
+        "Cmd": [format!("run{OSC}")],
+        "User": format!("u{CLEAR}"),
+    });
+    let path = dir.join("hostile.tar");
+    write_image(&spec, Layout::DockerLegacy, &path).unwrap();
+    path
+}
+
+fn assert_inert(buf: &Buffer) {
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            for c in buf[(x, y)].symbol().chars() {
+                let u = c as u32;
+                assert!(
+                    !(u < 0x20 || u == 0x7f || (0x80..0xa0).contains(&u)),
+                    "control character U+{u:04X} at ({x},{y})"
+                );
+            }
+        }
+    }
+}
+
+fn text_of(buf: &Buffer) -> String {
+    let mut s = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn escape_sequences_in_names_commands_and_content_render_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = hostile_archive(dir.path());
+    let mut app = app_for(Launch::Image(archive.display().to_string()));
+    assert!(app.loaded(), "{:?}", app.load);
+    keys(&mut app, "\t");
+    let t = draw(&mut app);
+    let buf = t.backend().buffer();
+    assert_inert(buf);
+    let s = text_of(buf);
+    // File name, symlink target and history command are shown with visible escapes.
+    assert!(s.contains("evil\\x1b]0;pwned\\x07\\x1"), "{s}");
+    assert!(s.contains("link → /target\\x1b[2J"), "{s}");
+    assert!(s.contains("RUN echo \\x1b]0;pwned\\x07"), "{s}");
+    assert!(s.contains("ENV X=\\x1b]0;pwned\\x07"), "{s}");
+    // Open the file: its content too.
+    keys(&mut app, "j\n");
+    let v = app.viewer.as_ref().unwrap();
+    assert_eq!(
+        v.title,
+        "/app/evil\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u{9b}32m.txt"
+    );
+    let t = draw(&mut app);
+    let buf = t.backend().buffer();
+    assert_inert(buf);
+    let s = text_of(buf);
+    assert!(
+        s.contains("hello \\x1b]0;pwned\\x07 \\x1b[2J \\u{9b}31m world"),
+        "{s}"
+    );
+    assert!(s.contains("    tabbed"), "tabs expanded, CR dropped: {s}");
+    // Image details: env, labels, cmd, user.
+    keys(&mut app, "q");
+    press(&mut app, KeyCode::BackTab, KeyModifiers::NONE);
+    assert_eq!(app.focus, strata::ui::app::Pane::ImageDetails);
+    for _ in 0..6 {
+        let t = draw(&mut app);
+        assert_inert(t.backend().buffer());
+        keys(&mut app, "j");
+    }
+    let t = draw(&mut app);
+    let s = text_of(t.backend().buffer());
+    assert!(s.contains("TOKEN_SECRET=\\x1b[2J…(redacted)"), "{s}");
+    // The help overlay and the extract prompt with a hostile name.
+    keys(&mut app, "\t/evil\nG");
+    ctrl(&mut app, 'e');
+    let t = draw(&mut app);
+    assert_inert(t.backend().buffer());
+    assert!(text_of(t.backend().buffer()).contains("Extract /app/evil\\x1b]0;pwned"));
+}
