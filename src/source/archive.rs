@@ -505,6 +505,7 @@ pub fn scan_stream<R: Read>(
                 worker_budget.give(0, 1);
                 r
             });
+            progress.bytes(head.len() as u64);
             budget.take_bytes(head.len());
             let _ = tx.send(Chunk {
                 data: head,
