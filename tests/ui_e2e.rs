@@ -128,7 +128,10 @@ fn assert_restored(t: &Tmux) {
     assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left on");
     assert_eq!(t.format("#{cursor_flag}"), "1", "cursor left hidden");
     assert_eq!(t.format("#{mouse_any_flag}"), "0", "mouse capture left on");
-    assert!(!screen.contains("Layers ("), "explorer left on screen:\n{screen}");
+    assert!(
+        !screen.contains("Layers ("),
+        "explorer left on screen:\n{screen}"
+    );
 }
 
 fn demo_archive(dir: &Path) -> PathBuf {
@@ -152,7 +155,12 @@ fn explore_the_demo_archive_open_a_file_and_quit() {
     let pidfile = dir.path().join("pid");
     let t = Tmux::start("archive", &wrapped(&quote(&archive), &pidfile));
     // The layers, with their history, and the file tree.
-    let screen = t.wait_for(&["Layers (6)", "RUN apt-get update", "USER www-data", "busybox"]);
+    let screen = t.wait_for(&[
+        "Layers (6)",
+        "RUN apt-get update",
+        "USER www-data",
+        "busybox",
+    ]);
     assert!(screen.contains("Layer 0 contents"), "{screen}");
     // Layer 2 (the application), then the tree, filter to main.py, open it.
     t.send(&["j", "j"]);
@@ -160,7 +168,10 @@ fn explore_the_demo_archive_open_a_file_and_quit() {
     t.send(&["Tab"]);
     t.wait_for(&["Layer 2 contents", "main.py"]);
     t.send(&["/", "main", ".", "py", "Enter", "G", "Enter"]);
-    let screen = t.wait_for(&["/app/main.py · layer 2", "def load_config(path: str) -> dict:"]);
+    let screen = t.wait_for(&[
+        "/app/main.py · layer 2",
+        "def load_config(path: str) -> dict:",
+    ]);
     assert!(screen.contains("1 │ #!/usr/bin/env python3"), "{screen}");
     // Page through and back, then close the viewer and quit.
     t.send(&["PageDown"]);
@@ -215,7 +226,12 @@ fn demo_archive_loads_into_docker() {
     assert!(stdout.contains(strata::demo::TAG), "{stdout}");
     let img = strata::demo::load(&Default::default(), &Default::default()).unwrap();
     let out = Command::new("docker")
-        .args(["image", "inspect", "--format", "{{.Id}} {{len .RootFS.Layers}}"])
+        .args([
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}} {{len .RootFS.Layers}}",
+        ])
         .arg(strata::demo::TAG)
         .output()
         .unwrap();

@@ -40,9 +40,17 @@ fn per_keystroke_costs_on_a_large_tree() {
     );
     let t = Instant::now();
     let index = Arc::new(TreeIndex::build(fs));
-    println!("tree index (sorted children, once per image): {:.2?}", t.elapsed());
+    println!(
+        "tree index (sorted children, once per image): {:.2?}",
+        t.elapsed()
+    );
     let last = image.layers.len() - 1;
-    for (layer, mode) in [(0, Mode::PerLayer), (last, Mode::PerLayer), (last, Mode::Aggregated)] {
+    let so_files = regex::bytes::Regex::new("lib/.*\\.so").unwrap();
+    for (layer, mode) in [
+        (0, Mode::PerLayer),
+        (last, Mode::PerLayer),
+        (last, Mode::Aggregated),
+    ] {
         let t = Instant::now();
         let view = Arc::new(LayerView::build(fs, layer, mode));
         let tv = t.elapsed();
@@ -51,7 +59,7 @@ fn per_keystroke_costs_on_a_large_tree() {
         let tr = t.elapsed();
         let rows = tree.rows.len();
         let t = Instant::now();
-        tree.filter.pattern = Some(regex::bytes::Regex::new("lib/.*\\.so").unwrap());
+        tree.filter.pattern = Some(so_files.clone());
         tree.refilter();
         let tf = t.elapsed();
         println!(
@@ -74,4 +82,114 @@ fn per_keystroke_costs_on_a_large_tree() {
         term.draw(|f| panes::draw(f, &mut app)).unwrap();
     }
     println!("tree: 100 x (move + draw): {:.2?}", t.elapsed());
+}
+
+fn entry(
+    path: &str,
+    kind: strata::model::EntryKind,
+    size: u64,
+    hash: u64,
+) -> strata::model::fs::Entry {
+    strata::model::fs::Entry {
+        path: path.as_bytes().into(),
+        kind,
+        link: None,
+        size,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+        hash,
+        offset: 0,
+        device: None,
+        caps: None,
+    }
+}
+
+/// The same measurements on a synthetic 500k-path filesystem built in memory (three layers:
+/// 400k files, 100k more plus 50k rewrites, then a whiteout of a 20k-file directory).
+#[test]
+#[ignore = "measurement on a large synthetic tree"]
+fn per_keystroke_costs_on_a_500k_path_tree() {
+    use strata::model::fs::{FileSystem, LayerEntries, Marker};
+    use strata::model::EntryKind;
+    let mut layers = Vec::new();
+    let mut l0 = LayerEntries::default();
+    for d in 0..400 {
+        l0.entries
+            .push(entry(&format!("usr/d{d:03}"), EntryKind::Dir, 0, 0));
+        for f in 0..1000 {
+            l0.entries.push(entry(
+                &format!("usr/d{d:03}/f{f:04}.so"),
+                EntryKind::File,
+                1000 + f,
+                f,
+            ));
+        }
+    }
+    layers.push(l0);
+    let mut l1 = LayerEntries::default();
+    for d in 0..100 {
+        for f in 0..1000 {
+            l1.entries.push(entry(
+                &format!("opt/d{d:03}/f{f:04}"),
+                EntryKind::File,
+                500,
+                f,
+            ));
+        }
+    }
+    for d in 0..50 {
+        for f in 0..1000 {
+            l1.entries.push(entry(
+                &format!("usr/d{d:03}/f{f:04}.so"),
+                EntryKind::File,
+                7,
+                1,
+            ));
+        }
+    }
+    layers.push(l1);
+    let mut l2 = LayerEntries::default();
+    for d in 0..20 {
+        l2.markers
+            .push(Marker::Whiteout(format!("usr/d{d:03}").into_bytes().into()));
+    }
+    layers.push(l2);
+    let t = Instant::now();
+    let fs = FileSystem::build(layers);
+    println!(
+        "synthetic fs: {} paths, built in {:.2?}",
+        fs.path_count(),
+        t.elapsed()
+    );
+    let mut image = strata::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
+    image.layers.truncate(3);
+    image.fs = fs;
+    let image = Arc::new(image);
+    let t = Instant::now();
+    let index = Arc::new(TreeIndex::build(&image.fs));
+    println!("tree index: {:.2?}", t.elapsed());
+    for (layer, mode) in [
+        (0, Mode::PerLayer),
+        (2, Mode::PerLayer),
+        (2, Mode::Aggregated),
+    ] {
+        let t = Instant::now();
+        let view = Arc::new(LayerView::build(&image.fs, layer, mode));
+        let tv = t.elapsed();
+        let t = Instant::now();
+        let mut tree = TreeState::new(image.clone(), index.clone(), view);
+        let tr = t.elapsed();
+        let t = Instant::now();
+        tree.selected = (250_000..tree.rows.len())
+            .find(|&i| tree.rows[i].has_children)
+            .unwrap();
+        tree.toggle_selected();
+        let tc = t.elapsed();
+        println!(
+            "layer {layer} {mode:?}: view {tv:.2?}, filter+flatten {tr:.2?} ({} rows), collapse one {tc:.2?}",
+            tree.rows.len()
+        );
+    }
 }

@@ -209,8 +209,7 @@ fn extract_prompt() {
 #[test]
 fn image_details_focused_and_scrolled() {
     let mut app = demo_app();
-    keys(&mut app, "ll");
-    keys(&mut app, "jjjjjjjjjjjjjjjj");
+    keys(&mut app, "llG");
     let s = screen(&mut app);
     insta::assert_snapshot!("image_details_scrolled", s);
     assert!(s.contains("API_TOKEN=demo…(redacted)"), "env secret masked");
@@ -376,8 +375,8 @@ fn escape_sequences_in_names_commands_and_content_render_inert() {
     assert_inert(buf);
     let s = text_of(buf);
     // File name, symlink target and history command are shown with visible escapes.
-    assert!(s.contains("evil\\x1b]0;pwned\\x07\\x1"), "{s}");
-    assert!(s.contains("link → /target\\x1b[2J"), "{s}");
+    assert!(s.contains("evil\\x1b]0"), "{s}");
+    assert!(s.contains("link → /target\\x1"), "{s}");
     assert!(s.contains("RUN echo \\x1b]0;pwned\\x07"), "{s}");
     assert!(s.contains("ENV X=\\x1b]0;pwned\\x07"), "{s}");
     // Open the file: its content too.

@@ -190,6 +190,17 @@ fn binary_files_hard_links_and_symlinks() {
     );
     assert_eq!(&v.bytes[..4], b"\x7fELF");
     assert_eq!(v.size, 48 * 1024);
+    // f: full width, and back.
+    keys(&mut app, "f");
+    assert!(app.viewer_full);
+    let t = draw(&mut app);
+    let top: String = (0..30)
+        .map(|x| t.backend().buffer()[(x, 0)].symbol().to_string())
+        .collect();
+    assert!(top.contains("/usr/bin/python3"), "{top}");
+    assert_eq!(app.areas.layers, ratatui::layout::Rect::default());
+    keys(&mut app, "f");
+    assert!(!app.viewer_full);
     keys(&mut app, "q");
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     keys(&mut app, "/bin/sh$\nG\n");

@@ -9,10 +9,12 @@ use super::finding::{Category, Finding, Severity};
 use super::findings::{finding, human, removal_words, size_severity, Ctx};
 use crate::model::fs::{EntryKind, PathId, RemovalCause, Status, VersionId};
 
-/// One waste item before ranking.
-struct Item {
+/// One waste item before ranking; the finding text is only built for the items reported.
+struct Item<'a> {
     rule: &'static str,
-    finding: Finding,
+    bytes: u64,
+    path: PathId,
+    build: Box<dyn Fn() -> Finding + 'a>,
 }
 
 const WHY_HIDDEN: &str = "Every layer is shipped and stored whole. A file changed or deleted by a later layer stays in the earlier layer's tarball: it costs download, disk and scan time and is invisible in the running container.";
@@ -25,7 +27,7 @@ pub fn findings(ctx: &Ctx, _eff: &Efficiency) -> Vec<Finding> {
     rank(ctx, items)
 }
 
-fn superseded(ctx: &Ctx) -> Vec<Item> {
+fn superseded<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
     let fs = &ctx.image.fs;
     // (path, rule) -> (bytes, holding layers, superseding layers)
     type Acc = (u64, BTreeSet<usize>, BTreeSet<usize>, bool);
@@ -57,17 +59,18 @@ fn superseded(ctx: &Ctx) -> Vec<Item> {
     }
     let mut out = Vec::new();
     for ((pid, rule), (bytes, held, by, unchanged)) in acc {
-        let path = ctx.path(pid);
-        let held_l: Vec<String> = held.iter().map(ToString::to_string).collect();
-        let first_by = by.iter().next().copied().unwrap_or(0);
-        let last_by = by.iter().next_back().copied();
-        let (title, message, fix) = if rule == "waste-metadata-copy" {
-            let what = if unchanged {
-                "rewrote it with identical content and metadata"
-            } else {
-                "changed only its mode or owner"
-            };
-            (
+        let build = move || {
+            let path = ctx.path(pid);
+            let held_l: Vec<String> = held.iter().map(ToString::to_string).collect();
+            let first_by = by.iter().next().copied().unwrap_or(0);
+            let last_by = by.iter().next_back().copied();
+            let (title, message, fix) = if rule == "waste-metadata-copy" {
+                let what = if unchanged {
+                    "rewrote it with identical content and metadata"
+                } else {
+                    "changed only its mode or owner"
+                };
+                (
                 format!("Whole file copied for a metadata-only change: {path}"),
                 format!(
                     "Layer {first_by} (`{}`) {what}, so the whole file was copied into that layer; the previous copy ({}) still ships in layer {}.",
@@ -77,8 +80,8 @@ fn superseded(ctx: &Ctx) -> Vec<Item> {
                 ),
                 "Set mode and owner when the file is created: `COPY --chmod=755 --chown=app:app`, or chmod/chown in the same RUN that writes the file.",
             )
-        } else {
-            (
+            } else {
+                (
                 format!("Overwritten file still shipped: {path}"),
                 format!(
                     "{path} was overwritten in layer {first_by} (`{}`); {} of older content still ship in layer(s) {} (`{}`).",
@@ -89,10 +92,8 @@ fn superseded(ctx: &Ctx) -> Vec<Item> {
                 ),
                 "Write the file once, in its final form: generate it in the step that needs it, or build it in an earlier stage and COPY only the result.",
             )
-        };
-        out.push(Item {
-            rule,
-            finding: Finding {
+            };
+            Finding {
                 path: Some(path),
                 layer: held.iter().next().copied(),
                 removed_in: last_by,
@@ -108,13 +109,19 @@ fn superseded(ctx: &Ctx) -> Vec<Item> {
                 fix: Some(fix.to_owned()),
                 why: Some(WHY_HIDDEN.to_owned()),
                 ..finding(rule, Category::Waste, size_severity(bytes), title, message)
-            },
+            }
+        };
+        out.push(Item {
+            rule,
+            bytes,
+            path: pid,
+            build: Box::new(build),
         });
     }
     out
 }
 
-fn deleted(ctx: &Ctx) -> Vec<Item> {
+fn deleted<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
     let fs = &ctx.image.fs;
     let mut removed_at: HashMap<(PathId, u32), RemovalCause> = HashMap::new();
     for v in &fs.versions {
@@ -174,32 +181,31 @@ fn deleted(ctx: &Ctx) -> Vec<Item> {
     }
     let mut out = Vec::new();
     for ((root, k, family), (bytes, files, held)) in acc {
-        let k = k as usize;
-        let cause = match family {
-            1 => RemovalCause::OpaqueDir,
-            2 => RemovalCause::ParentReplaced,
-            _ => RemovalCause::Deleted,
-        };
-        let path = ctx.path(root);
-        let held_l: Vec<String> = held.iter().map(ToString::to_string).collect();
-        let first = held.iter().next().copied().unwrap_or(0);
-        let what = match cause {
-            RemovalCause::OpaqueDir => {
-                format!("{path} was emptied (opaque directory) in layer {k}")
-            }
-            RemovalCause::ParentReplaced => {
-                format!("{path} was replaced by a non-directory in layer {k}")
-            }
-            c => removal_words(c, k).replacen("deleted", &format!("{path} was deleted"), 1),
-        };
-        let files_txt = if files == 1 {
-            "1 file".to_owned()
-        } else {
-            format!("{files} files")
-        };
-        out.push(Item {
-            rule: "waste-deleted",
-            finding: Finding {
+        let build = move || {
+            let k = k as usize;
+            let cause = match family {
+                1 => RemovalCause::OpaqueDir,
+                2 => RemovalCause::ParentReplaced,
+                _ => RemovalCause::Deleted,
+            };
+            let path = ctx.path(root);
+            let held_l: Vec<String> = held.iter().map(ToString::to_string).collect();
+            let first = held.iter().next().copied().unwrap_or(0);
+            let what = match cause {
+                RemovalCause::OpaqueDir => {
+                    format!("{path} was emptied (opaque directory) in layer {k}")
+                }
+                RemovalCause::ParentReplaced => {
+                    format!("{path} was replaced by a non-directory in layer {k}")
+                }
+                c => removal_words(c, k).replacen("deleted", &format!("{path} was deleted"), 1),
+            };
+            let files_txt = if files == 1 {
+                "1 file".to_owned()
+            } else {
+                format!("{files} files")
+            };
+            Finding {
                 path: Some(path.clone()),
                 layer: Some(first),
                 removed_in: Some(k),
@@ -223,13 +229,19 @@ fn deleted(ctx: &Ctx) -> Vec<Item> {
                         ctx.cmd(first)
                     ),
                 )
-            },
+            }
+        };
+        out.push(Item {
+            rule: "waste-deleted",
+            bytes,
+            path: root,
+            build: Box::new(build),
         });
     }
     out
 }
 
-fn duplicates(ctx: &Ctx) -> Vec<Item> {
+fn duplicates<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
     let fs = &ctx.image.fs;
     let min = ctx.cfg.options.duplicate_min_bytes.max(1);
     let mut groups: HashMap<(u64, u64), Vec<VersionId>> = HashMap::new();
@@ -252,24 +264,24 @@ fn duplicates(ctx: &Ctx) -> Vec<Item> {
         });
         let copies = vids.len() as u64;
         let bytes = (copies - 1) * size;
-        let listed: Vec<String> = vids
-            .iter()
-            .take(6)
-            .map(|&v| {
-                let ver = &fs.versions[v as usize];
-                format!("{} (layer {})", ctx.path(ver.path), ver.layer)
-            })
-            .collect();
-        let more = if vids.len() > 6 {
-            format!(" and {} more", vids.len() - 6)
-        } else {
-            String::new()
-        };
-        let first = &fs.versions[vids[0] as usize];
-        let last = &fs.versions[vids[vids.len() - 1] as usize];
-        out.push(Item {
-            rule: "waste-duplicate",
-            finding: Finding {
+        let first_path = fs.versions[vids[0] as usize].path;
+        let build = move || {
+            let listed: Vec<String> = vids
+                .iter()
+                .take(6)
+                .map(|&v| {
+                    let ver = &fs.versions[v as usize];
+                    format!("{} (layer {})", ctx.path(ver.path), ver.layer)
+                })
+                .collect();
+            let more = if vids.len() > 6 {
+                format!(" and {} more", vids.len() - 6)
+            } else {
+                String::new()
+            };
+            let first = &fs.versions[vids[0] as usize];
+            let last = &fs.versions[vids[vids.len() - 1] as usize];
+            Finding {
                 path: Some(ctx.path(first.path)),
                 layer: Some(last.layer as usize),
                 bytes: Some(bytes),
@@ -290,7 +302,13 @@ fn duplicates(ctx: &Ctx) -> Vec<Item> {
                         ctx.cmd(last.layer as usize)
                     ),
                 )
-            },
+            }
+        };
+        out.push(Item {
+            rule: "waste-duplicate",
+            bytes,
+            path: first_path,
+            build: Box::new(build),
         });
     }
     out
@@ -298,25 +316,24 @@ fn duplicates(ctx: &Ctx) -> Vec<Item> {
 
 fn rank(ctx: &Ctx, mut items: Vec<Item>) -> Vec<Finding> {
     let o = &ctx.cfg.options;
+    let fs = &ctx.image.fs;
     items.sort_by(|a, b| {
-        b.finding
-            .bytes
-            .cmp(&a.finding.bytes)
-            .then_with(|| a.finding.path.cmp(&b.finding.path))
+        b.bytes
+            .cmp(&a.bytes)
+            .then_with(|| fs.path(a.path).cmp(fs.path(b.path)))
             .then_with(|| a.rule.cmp(b.rule))
     });
     let mut per_rule: HashMap<&str, usize> = HashMap::new();
     let mut out = Vec::new();
     let (mut small_n, mut small_bytes) = (0u64, 0u64);
     for it in items {
-        let bytes = it.finding.bytes.unwrap_or(0);
         let n = per_rule.entry(it.rule).or_default();
-        if bytes >= o.waste_min_bytes && *n < o.waste_max_items {
+        if it.bytes >= o.waste_min_bytes && *n < o.waste_max_items {
             *n += 1;
-            out.push(it.finding);
+            out.push((it.build)());
         } else {
             small_n += 1;
-            small_bytes += bytes;
+            small_bytes += it.bytes;
         }
     }
     if small_n > 0 {

@@ -88,6 +88,8 @@ pub struct Loaded {
     pub index: Arc<TreeIndex>,
     /// The view of the first layer shown.
     pub view: Arc<LayerView>,
+    /// The largest file versions of any layer, largest first.
+    pub largest: Vec<VersionId>,
 }
 
 /// Part of a file's content, read by the worker.
@@ -358,6 +360,8 @@ pub struct Viewer {
     pub scroll: usize,
     /// Rows on screen at the last draw.
     pub height: usize,
+    /// Bytes per hex dump row (16, or 8 on narrow panes).
+    pub hex_per_row: usize,
 }
 
 impl Viewer {
@@ -365,7 +369,7 @@ impl Viewer {
     pub fn rows(&self) -> usize {
         match self.kind {
             ViewerKind::Text => self.lines.len(),
-            ViewerKind::Binary => self.bytes.len().div_ceil(16),
+            ViewerKind::Binary => self.bytes.len().div_ceil(self.hex_per_row.max(1)),
             _ => 0,
         }
     }
@@ -457,6 +461,8 @@ pub struct App {
     pub image: Option<Arc<Image>>,
     /// Size accounting, once loaded.
     pub eff: Option<Efficiency>,
+    /// The largest file versions of any layer, largest first.
+    pub largest: Vec<VersionId>,
     /// Load state.
     pub load: LoadState,
     /// Load progress.
@@ -481,6 +487,8 @@ pub struct App {
     pub focus: Pane,
     /// The viewer, when open.
     pub viewer: Option<Viewer>,
+    /// The viewer takes the whole width.
+    pub viewer_full: bool,
     /// The help overlay is shown.
     pub help: bool,
     /// Help scroll offset.
@@ -533,6 +541,7 @@ impl App {
             from_list: false,
             image: None,
             eff: None,
+            largest: Vec::new(),
             load: LoadState::Idle,
             progress: LoadProgress::default(),
             load_started: None,
@@ -546,6 +555,7 @@ impl App {
             attributes: true,
             focus: Pane::Layers,
             viewer: None,
+            viewer_full: false,
             help: false,
             help_scroll: 0,
             layer_details_scroll: 0,
@@ -720,7 +730,9 @@ impl App {
                             eff,
                             index,
                             view,
+                            largest,
                         } = *l;
+                        self.largest = largest;
                         let keep_layer = self.layer.min(image.layers.len().saturating_sub(1));
                         self.set_image(image.clone());
                         self.layer = keep_layer;
@@ -1218,6 +1230,7 @@ impl App {
             pending: false,
             scroll: 0,
             height: self.areas.tree.height as usize,
+            hex_per_row: 16,
         };
         let Some(vid) = version else {
             viewer.kind =
@@ -1326,6 +1339,7 @@ impl App {
                 self.start_extract();
                 return Vec::new();
             }
+            Action::Zoom => self.viewer_full = !self.viewer_full,
             _ => {}
         }
         self.read_ahead().into_iter().collect()
@@ -1627,6 +1641,8 @@ fn scroll(offset: &mut usize, action: Action) {
         Action::PageUp => *offset = offset.saturating_sub(10),
         Action::PageDown => *offset += 10,
         Action::Top => *offset = 0,
+        // Clamped to the last screenful when drawn.
+        Action::Bottom => *offset = usize::MAX,
         _ => {}
     }
 }
@@ -1652,10 +1668,12 @@ fn edit(text: &mut String, k: KeyEvent) {
             text.pop();
         }
         KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => {
-            if text.len() < 4096 {
-                text.push(c);
-            }
+        KeyCode::Char(c)
+            if !k.modifiers.contains(KeyModifiers::CONTROL)
+                && !c.is_control()
+                && text.len() < 4096 =>
+        {
+            text.push(c);
         }
         _ => {}
     }

@@ -678,7 +678,7 @@ mod tests {
         assert_eq!(t.rows.len(), total);
         t.filter.pattern = Some(regex::bytes::Regex::new("nginx\\.conf$").unwrap());
         t.refilter();
-        assert_eq!(names(&t), vec!["etc", "  nginx", "    +nginx.conf"]);
+        assert_eq!(names(&t), vec![" etc", "  +nginx", "    +nginx.conf"]);
         t.filter.pattern = None;
         t.sort = Sort::Size;
         t.refilter();

@@ -73,6 +73,8 @@ pub enum Action {
     Filter,
     /// Save the selected file to a directory.
     Extract,
+    /// Viewer: full width or beside the layers.
+    Zoom,
 }
 
 /// Where a binding applies.
@@ -470,6 +472,13 @@ pub static BINDINGS: &[Binding] = &[
         Some("Extract"),
     ),
     // Viewer.
+    b(
+        &[k('f')],
+        S::Viewer,
+        A::Zoom,
+        "full width / beside the layers",
+        Some("Zoom"),
+    ),
     b(
         &[code(KeyCode::Char(' '))],
         S::Viewer,

@@ -44,6 +44,9 @@ fn spawn(cmds: Vec<Command>, tx: &mpsc::UnboundedSender<super::app::Msg>) {
 
 type Timings = (Option<Duration>, Option<Duration>);
 
+/// Shortest time between two frames (about 60 per second at most).
+const FRAME: Duration = Duration::from_millis(16);
+
 async fn main_loop(launch: Launch, opts: LoadOptions) -> Result<Timings> {
     let io = |e: std::io::Error| Error::Other(format!("terminal: {e}"));
     let (mut term, _guard) = terminal::init().map_err(io)?;
@@ -57,16 +60,22 @@ async fn main_loop(launch: Launch, opts: LoadOptions) -> Result<Timings> {
     spawn(app.start(launch), &tx);
     let mut events = EventStream::new();
     #[cfg(unix)]
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| Error::Other(format!("signal: {e}")))?;
-    #[cfg(unix)]
-    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .map_err(|e| Error::Other(format!("signal: {e}")))?;
+    let mut signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let sig = |k| signal(k).map_err(|e| Error::Other(format!("signal: {e}")));
+        (
+            sig(SignalKind::terminate())?,
+            sig(SignalKind::hangup())?,
+            sig(SignalKind::interrupt())?,
+        )
+    };
     // A loading screen needs a ticking clock; otherwise nothing redraws without input.
     let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut last_draw = Instant::now() - FRAME;
     loop {
-        if app.dirty {
+        if app.dirty && last_draw.elapsed() >= FRAME {
             term.draw(|f| panes::draw(f, &mut app)).map_err(io)?;
+            last_draw = Instant::now();
             app.dirty = false;
             if first_frame.is_none() && app.image.is_some() {
                 first_frame = Some(started.elapsed());
@@ -78,12 +87,21 @@ async fn main_loop(launch: Launch, opts: LoadOptions) -> Result<Timings> {
         if app.quit {
             break;
         }
+        // Coalesce: when something changed within the last frame, draw at the frame deadline.
+        let pending_frame = app.dirty.then_some(last_draw + FRAME);
+        let redraw = async move {
+            if let Some(at) = pending_frame {
+                tokio::time::sleep_until(at.into()).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
         #[cfg(unix)]
         let signal = async {
             tokio::select! {
-                _ = sigterm.recv() => {}
-                _ = sighup.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = signals.0.recv() => {}
+                _ = signals.1.recv() => {}
+                _ = signals.2.recv() => {}
             }
         };
         #[cfg(not(unix))]
@@ -101,7 +119,8 @@ async fn main_loop(launch: Launch, opts: LoadOptions) -> Result<Timings> {
                     app.dirty = true;
                 }
             }
-            _ = signal => break,
+            () = redraw => {}
+            () = signal => break,
         }
         // Drain everything already pending, then draw once.
         while let Some(Some(ev)) = events.next().now_or_never() {

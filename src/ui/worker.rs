@@ -161,12 +161,40 @@ pub fn load_image(
     let eff = Efficiency::of(&image);
     let index = Arc::new(TreeIndex::build(&image.fs));
     let view = Arc::new(LayerView::build(&image.fs, 0, Mode::PerLayer));
+    let largest = largest_files(&image, LARGEST);
     Ok(Loaded {
         image,
         eff,
         index,
         view,
+        largest,
     })
+}
+
+/// How many of the largest files the image details list.
+pub const LARGEST: usize = 6;
+
+/// The `n` largest regular-file versions written by any layer, largest first.
+pub fn largest_files(image: &Image, n: usize) -> Vec<VersionId> {
+    let mut heap = std::collections::BinaryHeap::new();
+    for (i, v) in image.fs.versions.iter().enumerate() {
+        if v.kind != EntryKind::File || v.size == 0 {
+            continue;
+        }
+        heap.push(std::cmp::Reverse((
+            v.size,
+            std::cmp::Reverse(i as VersionId),
+        )));
+        if heap.len() > n {
+            heap.pop();
+        }
+    }
+    let mut out: Vec<(u64, VersionId)> = heap
+        .into_iter()
+        .map(|std::cmp::Reverse((size, std::cmp::Reverse(v)))| (size, v))
+        .collect();
+    out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    out.into_iter().map(|(_, v)| v).collect()
 }
 
 fn load(req: u64, target: &Target, opts: &LoadOptions, tx: &Sender) {

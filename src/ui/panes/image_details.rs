@@ -79,6 +79,27 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
                     Style::new().fg(colour),
                 ),
             ]));
+            if !app.largest.is_empty() {
+                out.push(Line::from(heading(
+                    "Largest files (layer that added them):",
+                )));
+                for &vid in &app.largest {
+                    let v = &img.fs.versions[vid as usize];
+                    let gone = match v.removed_in {
+                        Some(r) if !v.is_visible() => format!(" (gone in L{r})"),
+                        _ => String::new(),
+                    };
+                    out.push(Line::from(vec![
+                        Span::raw(format!("{:>10} ", bytes(v.size))),
+                        Span::styled(format!("{:<7} ", format!("L{}", v.layer)), dim()),
+                        Span::raw(fit_left(
+                            &path::display(img.fs.path(v.path)),
+                            width.saturating_sub(19 + gone.chars().count()),
+                        )),
+                        Span::styled(gone, dim()),
+                    ]));
+                }
+            }
             if !eff.reclaimable.is_empty() {
                 out.push(Line::from(heading("Top reclaimable files:")));
                 for r in eff.reclaimable.iter().take(TOP_RECLAIMABLE) {
@@ -164,8 +185,14 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     let focused = app.focus == Pane::ImageDetails;
     app.areas.image_details = area;
     let lines = lines(app, area.width.saturating_sub(2) as usize);
+    let height = area.height.saturating_sub(2) as usize;
     let max = lines.len().saturating_sub(1);
-    if app.image_details_scroll > max {
+    if app.image_details_scroll == usize::MAX {
+        // Rows after wrapping, roughly (word wrapping may add a few).
+        let w = area.width.saturating_sub(2).max(1) as usize;
+        let rows: usize = lines.iter().map(|l| l.width().div_ceil(w).max(1)).sum();
+        app.image_details_scroll = rows.saturating_sub(height);
+    } else if app.image_details_scroll > max {
         app.image_details_scroll = max;
     }
     let p = Paragraph::new(lines)

@@ -104,6 +104,14 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     let b = block(Line::raw(" Layer details "), focused);
     app.areas.layer_details = area;
     let lines = lines(app);
+    let height = area.height.saturating_sub(2) as usize;
+    if app.layer_details_scroll == usize::MAX {
+        // Rows after wrapping, roughly (word wrapping may add a few).
+        let w = area.width.saturating_sub(2).max(1) as usize;
+        let rows: usize = lines.iter().map(|l| l.width().div_ceil(w).max(1)).sum();
+        app.layer_details_scroll = rows.saturating_sub(height);
+    }
+    app.layer_details_scroll = app.layer_details_scroll.min(lines.len().saturating_sub(1));
     let p = Paragraph::new(lines)
         .block(b)
         .wrap(Wrap { trim: false })

@@ -16,7 +16,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 use ratatui::Frame;
 
-use super::app::{App, BadgeLevel, Pane, Screen};
+use super::app::{App, BadgeLevel, Screen};
 use super::filetree::Change;
 
 /// Colour of a change (always paired with its symbol).
@@ -87,6 +87,7 @@ pub fn follow(scroll: &mut usize, selected: usize, height: usize) {
 /// Draws the whole UI.
 pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
     app.prepare();
+    app.areas = Default::default();
     let area = frame.area();
     app.size = (area.width, area.height);
     let [main, bar, status_line] = Layout::vertical([
@@ -107,6 +108,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
 }
 
 fn explorer(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+    if app.viewer.is_some() && app.viewer_full {
+        viewer::draw(frame, app, area);
+        return;
+    }
     let narrow = area.width < 80;
     let [left, right] = if narrow {
         Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area)
@@ -127,5 +132,4 @@ fn explorer(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     } else {
         tree::draw(frame, app, right);
     }
-    let _ = Pane::Tree;
 }

@@ -32,7 +32,7 @@ pub fn key_bar(frame: &mut Frame<'_>, app: &App, area: Rect) {
 
 /// A text progress bar.
 pub fn bar(done: usize, total: usize, width: usize) -> String {
-    let filled = if total == 0 { 0 } else { done * width / total };
+    let filled = (done * width).checked_div(total).unwrap_or(0);
     format!(
         "▕{}{}▏",
         "█".repeat(filled),

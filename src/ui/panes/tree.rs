@@ -74,7 +74,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     };
     app.areas.tree = rows_area;
     let head = if attrs {
-        "  Permission     UID:GID       Size  Name"
+        "  Permission     UID:GID       Size Layer  Name"
     } else {
         "  Name"
     };
@@ -154,8 +154,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
                     Style::new()
                 },
             ));
-            spans.push(Span::raw(format!("{:>11} {:>9}  ", fit(&owner, 11), size)));
-            used += 11 + 12 + 11;
+            spans.push(Span::raw(format!("{:>11} {:>9} ", fit(&owner, 11), size)));
+            // The layer that wrote the version shown: answers "who added this file?".
+            let layer = version.map_or(String::new(), |v| format!("L{}", v.layer));
+            spans.push(Span::styled(format!("{layer:>5}  "), dim()));
+            used += 11 + 12 + 11 + 6;
         }
         let mut prefix = String::new();
         for d in 0..row.depth.min(64) {

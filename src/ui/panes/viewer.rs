@@ -12,15 +12,15 @@ use crate::ui::app::{App, Pane, ViewerKind};
 use crate::ui::highlight;
 use crate::ui::text::bytes;
 
-/// One hex dump row: offset, 16 bytes in hex, printable ASCII.
-pub fn hex_row(offset: usize, chunk: &[u8]) -> String {
+/// One hex dump row: offset, `per_row` bytes in hex, printable ASCII.
+pub fn hex_row(offset: usize, chunk: &[u8], per_row: usize) -> String {
     let mut s = format!("{offset:08x}  ");
-    for i in 0..16 {
+    for i in 0..per_row {
         match chunk.get(i) {
             Some(b) => s.push_str(&format!("{b:02x} ")),
             None => s.push_str("   "),
         }
-        if i == 7 {
+        if i == 7 && per_row > 8 {
             s.push(' ');
         }
     }
@@ -70,6 +70,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         height: 1.min(inner.height),
         ..inner
     };
+    // 16 bytes per row need 78 columns; narrower panes get 8.
+    v.hex_per_row = if inner.width >= 78 { 16 } else { 8 };
     let rows = v.rows();
     let max_scroll = rows.saturating_sub(height);
     if v.scroll > max_scroll && v.eof {
@@ -107,9 +109,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         ViewerKind::Binary => {
             let mut lines = Vec::with_capacity(height);
             for i in v.scroll..(v.scroll + height).min(rows) {
-                let start = i * 16;
-                let end = (start + 16).min(v.bytes.len());
-                lines.push(Line::raw(hex_row(start, &v.bytes[start..end])));
+                let start = i * v.hex_per_row;
+                let end = (start + v.hex_per_row).min(v.bytes.len());
+                lines.push(Line::raw(hex_row(
+                    start,
+                    &v.bytes[start..end],
+                    v.hex_per_row,
+                )));
             }
             frame.render_widget(Paragraph::new(lines), body);
         }
@@ -137,7 +143,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         Paragraph::new(Line::from(vec![
             Span::styled(position, dim()),
             Span::styled(
-                "   q/Esc close · Ctrl+E extract · PgUp/PgDn/Space page",
+                "   q close · f zoom · Ctrl+E extract · PgUp/PgDn/Space page",
                 Style::new().patch(dim()),
             ),
         ])),
