@@ -10,7 +10,7 @@ fn main() {
     opts.scan.inspector = Some(Arc::new(inspector::Inspector::new(&cfg)));
     let img = load_path(&Input::parse(&p), &opts, &Progress::default()).unwrap();
     let eff = efficiency::Efficiency::of(&img);
-    for _ in 0..2 {
+    for _ in 0..3 {
         let t = Instant::now();
         let ctx = Ctx::new(&img, &cfg);
         eprint!("ctx {:?} ", t.elapsed());

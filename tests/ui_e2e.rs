@@ -183,6 +183,51 @@ fn explore_the_demo_archive_open_a_file_and_quit() {
 }
 
 #[test]
+fn findings_pane_jumps_to_the_squashed_key_and_reveals_only_on_request() {
+    if !have("tmux", "-V") {
+        return skip("tmux");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let archive = demo_archive(dir.path());
+    let pidfile = dir.path().join("pid");
+    let t = Tmux::start("findings", &wrapped(&quote(&archive), &pidfile));
+    // Findings are computed after the load and badge the layer that holds the key.
+    t.wait_for(&["Layers (6)", "2 CRIT", "findings (F)"]);
+    t.send(&["F"]);
+    let screen = t.wait_for(&[
+        "Findings (",
+        "CRITICAL",
+        "/root/.ssh/id_rsa",
+        "Press v to reveal",
+    ]);
+    assert!(
+        !screen.contains("-----BEGIN RSA") && !screen.contains("Raw value"),
+        "no raw key before the reveal key:\n{screen}"
+    );
+    // v asks first; y shows the raw value of this one finding.
+    t.send(&["v"]);
+    t.wait_for(&["Show the raw secret on screen"]);
+    t.send(&["y"]);
+    t.wait_for(&[
+        "Raw value (on screen only",
+        "-----BEGIN RSA PRIVATE KEY-----",
+    ]);
+    // Moving away hides it; Enter on the key jumps to it in layer 3 of the tree.
+    t.send(&["j", "k"]);
+    let screen = t.wait_for(&["Press v to reveal"]);
+    assert!(!screen.contains("Raw value"), "{screen}");
+    t.send(&["Enter"]);
+    t.wait_for(&["Layer 3 contents", "id_rsa  !CRIT"]);
+    t.send(&["Enter"]);
+    t.wait_for(&[
+        "/root/.ssh/id_rsa · layer 3",
+        "-----BEGIN RSA PRIVATE KEY-----",
+    ]);
+    t.send(&["q", "q"]);
+    assert_restored(&t);
+}
+
+#[test]
 fn ctrl_c_and_sigterm_restore_the_terminal() {
     if !have("tmux", "-V") {
         return skip("tmux");

@@ -510,3 +510,125 @@ fn a_failed_load_is_shown_not_fatal() {
     keys(&mut app, "jk\t?");
     assert!(!app.quit);
 }
+
+#[test]
+fn findings_enter_jumps_to_the_squashed_key_and_reveal_needs_the_deliberate_key() {
+    use strata::analysis::finding::Category;
+    use strata::ui::app::FindingsState;
+    let mut app = demo_app();
+    assert_eq!(app.findings_state, FindingsState::Ready);
+    assert!(!app.findings.is_empty());
+    // Worst first.
+    assert!(app
+        .findings
+        .windows(2)
+        .all(|w| w[0].severity >= w[1].severity));
+    // Start somewhere else: layer 0, tree fully collapsed, a filter that hides the key.
+    keys(&mut app, "\tx/nginx\n");
+    assert_eq!(app.layer, 0);
+    assert_eq!(app.filter_text, "nginx");
+    keys(&mut app, "F");
+    assert!(app.findings_open);
+    assert_eq!(app.focus, Pane::Findings);
+    let i = app
+        .findings
+        .iter()
+        .position(|f| f.rule == "private-key")
+        .expect("the squashed private key is found");
+    for _ in 0..i {
+        keys(&mut app, "j");
+    }
+    let f = app.selected_finding().unwrap().clone();
+    assert_eq!(f.category, Category::Secret);
+    assert_eq!(f.path.as_deref(), Some("/root/.ssh/id_rsa"));
+    assert_eq!(f.layer, Some(3));
+    assert_eq!(f.removed_in, Some(4));
+
+    // The raw value is read back only after `v` and a confirmation.
+    let raw = {
+        let image = app.tree.as_ref().unwrap().image.clone();
+        let (v, off, len) = app.secret_location(&f).expect("content match recorded");
+        String::from_utf8(strata::source::content::read_range(&image, v, off, len).unwrap())
+            .unwrap()
+    };
+    assert!(raw.contains("PRIVATE KEY"), "{raw}");
+    assert!(app.reveal.is_none());
+    keys(&mut app, "v");
+    assert!(matches!(app.prompt, Some(Prompt::Reveal { .. })));
+    assert!(app.reveal.is_none());
+    keys(&mut app, "n");
+    assert!(app.prompt.is_none());
+    assert!(app.revealed(app.finding_selected).is_none(), "declined");
+    keys(&mut app, "vy");
+    let shown = app.revealed(app.finding_selected).expect("revealed");
+    assert_eq!(shown.expose(), raw);
+    assert!(
+        !format!("{:?}", app.reveal).contains("PRIVATE KEY"),
+        "Debug never prints the secret"
+    );
+    // Moving the selection hides it again, for good.
+    keys(&mut app, "j");
+    assert!(app.reveal.is_none());
+    keys(&mut app, "k");
+    assert!(app.reveal.is_none());
+    assert_eq!(app.selected_finding(), Some(&f));
+
+    // Enter: layer 3 selected, the key selected in the tree (parents expanded, filter cleared).
+    keys(&mut app, "\n");
+    assert!(!app.findings_open);
+    assert_eq!(app.focus, Pane::Tree);
+    assert_eq!(app.layer, 3);
+    assert!(app.filter_text.is_empty());
+    assert_eq!(selected_path(&app), "root/.ssh/id_rsa");
+    let (_, version, _) = app.selected_entry().unwrap();
+    let tree = app.tree.as_ref().unwrap();
+    assert_eq!(tree.image.fs.versions[version.unwrap() as usize].layer, 3);
+    // …and Enter opens it from that layer.
+    keys(&mut app, "\n");
+    assert_eq!(app.viewer.as_ref().unwrap().layer, 3);
+    assert!(viewer_text(&app).starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+}
+
+#[test]
+fn findings_without_a_file_select_their_layer_or_point_to_the_config() {
+    let mut app = demo_app();
+    keys(&mut app, "F");
+    // A config finding (no layer): Enter points to the image details.
+    let i = app
+        .findings
+        .iter()
+        .position(|f| f.layer.is_none())
+        .expect("a config finding");
+    for _ in 0..i {
+        keys(&mut app, "j");
+    }
+    keys(&mut app, "\n");
+    assert_eq!(app.focus, Pane::ImageDetails);
+    assert!(app
+        .notice
+        .as_ref()
+        .unwrap()
+        .0
+        .contains("image configuration"));
+    // `v` on a non-secret finding reveals nothing (F focuses the open pane).
+    keys(&mut app, "F");
+    assert_eq!(app.focus, Pane::Findings);
+    let j = app
+        .findings
+        .iter()
+        .position(|f| f.category != strata::analysis::finding::Category::Secret)
+        .unwrap();
+    keys(&mut app, "g");
+    for _ in 0..j {
+        keys(&mut app, "j");
+    }
+    keys(&mut app, "v");
+    assert!(app.prompt.is_none());
+    // Esc closes the pane, F reopens it; Tab goes to the layers and back.
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(!app.findings_open);
+    keys(&mut app, "F\t");
+    assert_eq!(app.focus, Pane::Layers);
+    keys(&mut app, "\t");
+    assert_eq!(app.focus, Pane::Findings);
+}

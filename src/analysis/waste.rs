@@ -2,7 +2,7 @@
 //! versions, whole-file copies made by a chmod/chown, deleted files and directories), and
 //! identical content shipped under several paths. Top offenders first; small ones summed.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use super::efficiency::Efficiency;
 use super::finding::{Category, Finding, Severity};
@@ -20,50 +20,71 @@ struct Item<'a> {
 const WHY_HIDDEN: &str = "Every layer is shipped and stored whole. A file changed or deleted by a later layer stays in the earlier layer's tarball: it costs download, disk and scan time and is invisible in the running container.";
 
 /// Waste findings, largest first; the tail below the configured size is summed.
-pub fn findings(ctx: &Ctx, _eff: &Efficiency) -> Vec<Finding> {
-    let mut items = superseded(ctx);
+pub fn findings(ctx: &Ctx, eff: &Efficiency) -> Vec<Finding> {
+    let mut items = superseded(ctx, eff);
     items.extend(deleted(ctx));
     items.extend(duplicates(ctx));
     rank(ctx, items)
 }
 
-fn superseded<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
+/// Adds a layer to a small sorted set.
+fn add(set: &mut Vec<usize>, layer: usize) {
+    if let Err(at) = set.binary_search(&layer) {
+        set.insert(at, layer);
+    }
+}
+
+fn superseded<'a>(ctx: &'a Ctx, eff: &Efficiency) -> Vec<Item<'a>> {
     let fs = &ctx.image.fs;
-    // (path, rule) -> (bytes, holding layers, superseding layers)
-    type Acc = (u64, BTreeSet<usize>, BTreeSet<usize>, bool);
-    let mut acc: HashMap<(PathId, &'static str), Acc> = HashMap::new();
-    for v in &fs.versions {
-        if v.kind != EntryKind::File
-            || v.size == 0
-            || v.is_visible()
-            || v.removal != Some(RemovalCause::Overwritten)
-        {
-            continue;
+    // (path, rule) -> (bytes, holding layers, superseding layers, identical rewrite)
+    type Acc = (u64, Vec<usize>, Vec<usize>, bool);
+    let mut acc: Vec<((PathId, &'static str), Acc)> = Vec::new();
+    for r in &eff.reclaimable {
+        let vs = fs.versions_of(r.path);
+        let mut local: [Option<Acc>; 2] = [None, None];
+        for (i, &vid) in vs.iter().enumerate() {
+            let v = &fs.versions[vid as usize];
+            if v.kind != EntryKind::File
+                || v.size == 0
+                || v.is_visible()
+                || v.removal != Some(RemovalCause::Overwritten)
+            {
+                continue;
+            }
+            let Some(k) = v.removed_in else { continue };
+            let next = vs[i + 1..]
+                .iter()
+                .map(|&n| &fs.versions[n as usize])
+                .find(|n| n.layer == k);
+            let (slot, unchanged) = match next.map(|n| n.status) {
+                Some(Status::MetadataChanged) => (1, false),
+                Some(Status::Unchanged) => (1, true),
+                _ => (0, false),
+            };
+            let e = local[slot].get_or_insert_with(Default::default);
+            e.0 += v.size;
+            add(&mut e.1, v.layer as usize);
+            add(&mut e.2, k as usize);
+            e.3 |= unchanged;
         }
-        let Some(k) = v.removed_in else { continue };
-        let next = fs
-            .versions_of(v.path)
-            .iter()
-            .map(|&n| &fs.versions[n as usize])
-            .find(|n| n.layer == k);
-        let (rule, unchanged) = match next.map(|n| n.status) {
-            Some(Status::MetadataChanged) => ("waste-metadata-copy", false),
-            Some(Status::Unchanged) => ("waste-metadata-copy", true),
-            _ => ("waste-overwritten", false),
-        };
-        let e = acc.entry((v.path, rule)).or_default();
-        e.0 += v.size;
-        e.1.insert(v.layer as usize);
-        e.2.insert(k as usize);
-        e.3 |= unchanged;
+        for (slot, a) in local.into_iter().enumerate() {
+            if let Some(a) = a {
+                let rule = if slot == 1 {
+                    "waste-metadata-copy"
+                } else {
+                    "waste-overwritten"
+                };
+                acc.push(((r.path, rule), a));
+            }
+        }
     }
     let mut out = Vec::new();
     for ((pid, rule), (bytes, held, by, unchanged)) in acc {
         let build = move || {
             let path = ctx.path(pid);
             let held_l: Vec<String> = held.iter().map(ToString::to_string).collect();
-            let first_by = by.iter().next().copied().unwrap_or(0);
-            let last_by = by.iter().next_back().copied();
+            let first_by = by.first().copied().unwrap_or(0);
+            let last_by = by.last().copied();
             let (title, message, fix) = if rule == "waste-metadata-copy" {
                 let what = if unchanged {
                     "rewrote it with identical content and metadata"
@@ -88,14 +109,14 @@ fn superseded<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
                     ctx.cmd(first_by),
                     human(bytes),
                     held_l.join(", "),
-                    ctx.cmd(held.iter().next().copied().unwrap_or(0))
+                    ctx.cmd(held.first().copied().unwrap_or(0))
                 ),
                 "Write the file once, in its final form: generate it in the step that needs it, or build it in an earlier stage and COPY only the result.",
             )
             };
             Finding {
                 path: Some(path),
-                layer: held.iter().next().copied(),
+                layer: held.first().copied(),
                 removed_in: last_by,
                 bytes: Some(bytes),
                 evidence: Some(format!(
@@ -156,7 +177,7 @@ fn deleted<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
         }
     };
     // (root, layer, opaque?) -> (bytes, files, holding layers)
-    type Acc = (u64, u64, BTreeSet<usize>);
+    type Acc = (u64, u64, Vec<usize>);
     let mut acc: HashMap<(PathId, u32, u8), Acc> = HashMap::new();
     for v in &fs.versions {
         if v.kind != EntryKind::File || v.size == 0 || v.is_visible() {
@@ -177,7 +198,7 @@ fn deleted<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
         let e = acc.entry((root, k, family)).or_default();
         e.0 += v.size;
         e.1 += 1;
-        e.2.insert(v.layer as usize);
+        add(&mut e.2, v.layer as usize);
     }
     let mut out = Vec::new();
     for ((root, k, family), (bytes, files, held)) in acc {
@@ -190,7 +211,7 @@ fn deleted<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
             };
             let path = ctx.path(root);
             let held_l: Vec<String> = held.iter().map(ToString::to_string).collect();
-            let first = held.iter().next().copied().unwrap_or(0);
+            let first = held.first().copied().unwrap_or(0);
             let what = match cause {
                 RemovalCause::OpaqueDir => {
                     format!("{path} was emptied (opaque directory) in layer {k}")

@@ -16,6 +16,9 @@ use super::highlight::StyledLine;
 use super::keymap::{self, Action, Scope};
 use super::text;
 use crate::analysis::efficiency::Efficiency;
+use crate::analysis::finding::{Category, Finding, Package, Severity};
+use crate::analysis::findings::FindingsConfig;
+use crate::analysis::inspector::Inspector;
 use crate::model::fs::{EntryKind, PathId, VersionId};
 use crate::model::Image;
 use crate::source::{LoadOptions, ProgressEvent};
@@ -128,6 +131,31 @@ pub enum ExtractError {
     Failed(String),
 }
 
+/// A raw secret read back for the reveal key. It lives only in memory and on screen: its
+/// `Debug` output is redacted so it never reaches a log.
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a raw value.
+    pub fn new(raw: String) -> Self {
+        Self(raw)
+    }
+
+    /// The raw value (draw it, never log it).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
+}
+
+/// Findings and the package inventory of one image.
+pub type FindingsResult = Result<(Vec<Finding>, Vec<Package>), String>;
+
 /// Messages from the worker.
 #[derive(Debug)]
 pub enum Msg {
@@ -177,6 +205,20 @@ pub enum Msg {
         /// Written file and byte count, or why not.
         result: Result<(PathBuf, u64), ExtractError>,
     },
+    /// The findings pass over a loaded image finished.
+    Findings {
+        /// Load request the findings belong to.
+        req: u64,
+        /// Findings (worst first) and packages, or why the pass failed.
+        result: FindingsResult,
+    },
+    /// A secret was read back for the reveal key.
+    Revealed {
+        /// Reveal request.
+        req: u64,
+        /// The raw value, or why it could not be read.
+        result: Result<Secret, String>,
+    },
 }
 
 /// Work for the worker.
@@ -194,6 +236,8 @@ pub enum Command {
         target: Target,
         /// Options.
         opts: LoadOptions,
+        /// Run the findings pass after loading, with this configuration.
+        findings: Option<Arc<FindingsConfig>>,
     },
     /// Read a chunk of a file version.
     Read {
@@ -231,6 +275,19 @@ pub enum Command {
         /// Replace an existing file.
         overwrite: bool,
     },
+    /// Read one matched secret back from its layer (the reveal key).
+    Reveal {
+        /// Reveal request.
+        req: u64,
+        /// The image.
+        image: Arc<Image>,
+        /// The file version holding the match.
+        version: VersionId,
+        /// Byte offset of the match in the file.
+        offset: u64,
+        /// Length of the match.
+        len: u64,
+    },
 }
 
 /// Input to [`App::update`].
@@ -266,6 +323,8 @@ pub enum Pane {
     ImageDetails,
     /// File tree (or the viewer when open).
     Tree,
+    /// Findings list (replaces the tree while open).
+    Findings,
 }
 
 /// Loading state.
@@ -405,6 +464,11 @@ pub enum Prompt {
         /// The file.
         target: ExtractTarget,
     },
+    /// Confirming that one secret may be shown on screen.
+    Reveal {
+        /// Index of the finding in [`App::findings`].
+        finding: usize,
+    },
     /// Confirming an overwrite.
     Overwrite {
         /// The file.
@@ -438,6 +502,43 @@ pub struct Areas {
     pub tree: Rect,
     /// Image list (inner rows area).
     pub images: Rect,
+    /// Findings list (inner rows area).
+    pub findings: Rect,
+}
+
+/// Rows of the findings list per finding.
+pub const FINDING_ROWS: usize = 2;
+
+/// State of the reveal key for the selected secret finding.
+#[derive(Debug)]
+pub enum Reveal {
+    /// Reading the value back.
+    Pending {
+        /// Reveal request.
+        req: u64,
+        /// Finding index.
+        finding: usize,
+    },
+    /// Shown on screen until the selection moves.
+    Shown {
+        /// Finding index.
+        finding: usize,
+        /// The raw value.
+        secret: Secret,
+    },
+}
+
+/// Progress of the findings pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindingsState {
+    /// No image loaded yet.
+    Idle,
+    /// Running on the worker.
+    Running,
+    /// Done.
+    Ready,
+    /// Failed with this message.
+    Failed(String),
 }
 
 /// The whole UI state.
@@ -505,6 +606,24 @@ pub struct App {
     pub notice: Option<(String, Level)>,
     /// Finding badges (set by the findings engine).
     pub badges: Vec<Badge>,
+    /// Configuration of the findings pass.
+    pub findings_cfg: Arc<FindingsConfig>,
+    /// Findings of the loaded image, worst first.
+    pub findings: Vec<Finding>,
+    /// Package inventory of the loaded image.
+    pub packages: Vec<Package>,
+    /// Progress of the findings pass.
+    pub findings_state: FindingsState,
+    /// The findings pane is shown (in place of the tree).
+    pub findings_open: bool,
+    /// Selected finding.
+    pub finding_selected: usize,
+    /// First finding on screen.
+    pub findings_scroll: usize,
+    /// The revealed secret of the selected finding, if the user asked for it.
+    pub reveal: Option<Reveal>,
+    load_req: u64,
+    reveal_req: u64,
     /// Time to first frame etc. can be measured from here.
     pub started: Instant,
     /// Set when the program should exit.
@@ -522,12 +641,45 @@ pub struct App {
     pub extract_dir: String,
 }
 
+/// Longest secret read back for the reveal key.
+const MAX_REVEAL: u64 = 16 << 10;
+
+/// Short severity label for badges.
+pub fn severity_short(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "CRIT",
+        Severity::High => "HIGH",
+        Severity::Medium => "MED",
+        Severity::Low => "LOW",
+        Severity::Info => "INFO",
+    }
+}
+
+/// Badge level of a severity.
+pub fn badge_level(s: Severity) -> BadgeLevel {
+    match s {
+        Severity::Critical | Severity::High => BadgeLevel::Critical,
+        Severity::Medium | Severity::Low => BadgeLevel::Warning,
+        Severity::Info => BadgeLevel::Info,
+    }
+}
+
 /// Rows kept for the text viewer before reading the next chunk.
 const READ_AHEAD_SCREENS: usize = 2;
 
 impl App {
-    /// A fresh app; call [`App::start`] for the first commands.
+    /// A fresh app with the default findings configuration; call [`App::start`] for the
+    /// first commands.
     pub fn new(opts: LoadOptions) -> Self {
+        Self::with_findings(opts, Arc::new(FindingsConfig::default()))
+    }
+
+    /// A fresh app using `cfg` for findings. When `opts` has no content inspector, the
+    /// findings inspector is installed so secrets are found during the single layer pass.
+    pub fn with_findings(mut opts: LoadOptions, cfg: Arc<FindingsConfig>) -> Self {
+        if opts.scan.inspector.is_none() {
+            opts.scan.inspector = Some(Arc::new(Inspector::new(&cfg)));
+        }
         let cwd = std::env::current_dir()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|_| ".".into());
@@ -564,6 +716,16 @@ impl App {
             filter_text: String::new(),
             notice: None,
             badges: Vec::new(),
+            findings_cfg: cfg,
+            findings: Vec::new(),
+            packages: Vec::new(),
+            findings_state: FindingsState::Idle,
+            findings_open: false,
+            finding_selected: 0,
+            findings_scroll: 0,
+            reveal: None,
+            load_req: 0,
+            reveal_req: 0,
             started: Instant::now(),
             quit: false,
             dirty: true,
@@ -613,6 +775,8 @@ impl App {
         self.layers_scroll = 0;
         self.close_viewer();
         self.focus = Pane::Layers;
+        self.clear_findings();
+        self.load_req = req;
         self.progress = LoadProgress::default();
         self.load = LoadState::Loading { req, label };
         self.load_started = Some(Instant::now());
@@ -621,7 +785,19 @@ impl App {
             req,
             target,
             opts: self.opts.clone(),
+            findings: Some(self.findings_cfg.clone()),
         }
+    }
+
+    fn clear_findings(&mut self) {
+        self.findings.clear();
+        self.packages.clear();
+        self.badges.clear();
+        self.findings_state = FindingsState::Idle;
+        self.findings_open = false;
+        self.finding_selected = 0;
+        self.findings_scroll = 0;
+        self.reveal = None;
     }
 
     /// Sets the findings badges.
@@ -640,6 +816,7 @@ impl App {
             Pane::LayerDetails | Pane::ImageDetails => Scope::Details,
             Pane::Tree if self.viewer.is_some() => Scope::Viewer,
             Pane::Tree => Scope::Tree,
+            Pane::Findings => Scope::Findings,
         }
     }
 
@@ -743,6 +920,7 @@ impl App {
                         self.tree = Some(tree);
                         self.tree_stale = true;
                         self.load = LoadState::Done;
+                        self.findings_state = FindingsState::Running;
                         self.prepare();
                     }
                     Err(e) => {
@@ -811,6 +989,36 @@ impl App {
                     } else {
                         v.eof = true;
                         self.notice = Some((msg, Level::Error));
+                    }
+                }
+                Vec::new()
+            }
+            Msg::Findings { req, result } => {
+                if req != self.load_req || !self.loaded() {
+                    return Vec::new();
+                }
+                match result {
+                    Ok((findings, packages)) => self.set_findings(findings, packages),
+                    Err(e) => self.findings_state = FindingsState::Failed(text::one_line(&e)),
+                }
+                Vec::new()
+            }
+            Msg::Revealed { req, result } => {
+                let finding = match &self.reveal {
+                    Some(Reveal::Pending { req: r, finding }) if *r == req => *finding,
+                    _ => return Vec::new(),
+                };
+                match result {
+                    Ok(secret) if finding == self.finding_selected && self.findings_open => {
+                        self.reveal = Some(Reveal::Shown { finding, secret });
+                    }
+                    Ok(_) => self.reveal = None,
+                    Err(e) => {
+                        self.reveal = None;
+                        self.notice = Some((
+                            format!("cannot read the secret back: {}", text::one_line(&e)),
+                            Level::Error,
+                        ));
                     }
                 }
                 Vec::new()
@@ -943,7 +1151,9 @@ impl App {
                 Vec::new()
             }
             Action::Close => {
-                if self.viewer.is_some() {
+                if self.focus == Pane::Findings {
+                    self.close_findings();
+                } else if self.viewer.is_some() {
                     self.close_viewer();
                 } else if self.screen == Screen::Explorer && self.from_list {
                     self.back_to_list();
@@ -953,6 +1163,7 @@ impl App {
                 Vec::new()
             }
             Action::Filter if self.screen == Screen::Explorer => {
+                self.close_findings();
                 self.close_viewer();
                 self.focus = Pane::Tree;
                 self.prompt = Some(Prompt::Filter {
@@ -962,11 +1173,24 @@ impl App {
                 Vec::new()
             }
             _ if self.screen == Screen::Images => self.images_action(action),
+            Action::Findings if self.screen == Screen::Explorer => {
+                if self.findings_open && self.focus == Pane::Findings {
+                    self.close_findings();
+                } else {
+                    self.findings_open = true;
+                    self.focus = Pane::Findings;
+                    if self.findings_state == FindingsState::Running {
+                        self.notice =
+                            Some(("findings are still being computed…".into(), Level::Info));
+                    }
+                }
+                Vec::new()
+            }
             Action::SwitchPane => {
-                self.focus = if self.focus == Pane::Tree {
+                self.focus = if matches!(self.focus, Pane::Tree | Pane::Findings) {
                     Pane::Layers
                 } else {
-                    Pane::Tree
+                    self.right_pane()
                 };
                 Vec::new()
             }
@@ -974,16 +1198,16 @@ impl App {
                 self.focus = match self.focus {
                     Pane::Layers => Pane::LayerDetails,
                     Pane::LayerDetails => Pane::ImageDetails,
-                    Pane::ImageDetails | Pane::Tree => Pane::Layers,
+                    Pane::ImageDetails | Pane::Tree | Pane::Findings => Pane::Layers,
                 };
                 Vec::new()
             }
             Action::PrevLeftPane => {
                 self.focus = match self.focus {
-                    Pane::Layers => Pane::Tree,
+                    Pane::Layers => self.right_pane(),
                     Pane::LayerDetails => Pane::Layers,
                     Pane::ImageDetails => Pane::LayerDetails,
-                    Pane::Tree => Pane::ImageDetails,
+                    Pane::Tree | Pane::Findings => Pane::ImageDetails,
                 };
                 Vec::new()
             }
@@ -1019,12 +1243,24 @@ impl App {
                 }
                 Pane::Tree if self.viewer.is_some() => self.viewer_action(action),
                 Pane::Tree => self.tree_action(action),
+                Pane::Findings => self.findings_action(action),
             },
         }
     }
 
+    /// The pane on the right: the findings while open, else the tree (or viewer).
+    pub fn right_pane(&self) -> Pane {
+        if self.findings_open {
+            Pane::Findings
+        } else {
+            Pane::Tree
+        }
+    }
+
     fn back(&mut self) {
-        if self.viewer.is_some() {
+        if self.focus == Pane::Findings {
+            self.close_findings();
+        } else if self.viewer.is_some() {
             self.close_viewer();
         } else if !self.filter_text.is_empty() && self.screen == Screen::Explorer {
             let _ = self.set_filter(String::new());
@@ -1036,6 +1272,7 @@ impl App {
     }
 
     fn back_to_list(&mut self) {
+        self.clear_findings();
         self.screen = Screen::Images;
         self.load = LoadState::Idle;
         self.image = None;
@@ -1345,6 +1582,237 @@ impl App {
         self.read_ahead().into_iter().collect()
     }
 
+    // ----- findings -----------------------------------------------------------------------
+
+    /// Stores the findings of the loaded image (worst first) and derives the badges.
+    pub fn set_findings(&mut self, mut findings: Vec<Finding>, packages: Vec<Package>) {
+        crate::analysis::findings::sort(&mut findings);
+        self.findings = findings;
+        self.packages = packages;
+        self.findings_state = FindingsState::Ready;
+        self.finding_selected = 0;
+        self.findings_scroll = 0;
+        self.reveal = None;
+        let badges = self.finding_badges();
+        self.set_badges(badges);
+    }
+
+    /// Badges from the findings: one per layer (count and worst severity) and one per path
+    /// (a `!` marker with the worst severity).
+    fn finding_badges(&self) -> Vec<Badge> {
+        use std::collections::BTreeMap;
+        let mut layers: BTreeMap<usize, (usize, Severity)> = BTreeMap::new();
+        let mut paths: BTreeMap<PathId, Severity> = BTreeMap::new();
+        let fs = self.tree.as_ref().map(|t| &t.image.fs);
+        for f in &self.findings {
+            if let Some(l) = f.layer {
+                let e = layers.entry(l).or_insert((0, f.severity));
+                e.0 += 1;
+                e.1 = e.1.max(f.severity);
+            }
+            if let (Some(p), Some(fs)) = (&f.path, fs) {
+                if let Some(id) = fs.lookup(p.trim_start_matches('/').as_bytes()) {
+                    let e = paths.entry(id).or_insert(f.severity);
+                    *e = (*e).max(f.severity);
+                }
+            }
+        }
+        let mut out: Vec<Badge> = layers
+            .into_iter()
+            .map(|(l, (n, sev))| Badge {
+                layer: Some(l),
+                path: None,
+                text: format!("{n} {:<4}", severity_short(sev)),
+                level: badge_level(sev),
+            })
+            .collect();
+        out.extend(paths.into_iter().map(|(id, sev)| Badge {
+            layer: None,
+            path: Some(id),
+            text: format!("!{}", severity_short(sev)),
+            level: badge_level(sev),
+        }));
+        out
+    }
+
+    /// The selected finding.
+    pub fn selected_finding(&self) -> Option<&Finding> {
+        self.findings.get(self.finding_selected)
+    }
+
+    fn close_findings(&mut self) {
+        self.findings_open = false;
+        self.reveal = None;
+        if self.focus == Pane::Findings {
+            self.focus = Pane::Tree;
+        }
+    }
+
+    fn findings_action(&mut self, action: Action) -> Vec<Command> {
+        let n = self.findings.len();
+        let page = (self.areas.findings.height as usize / FINDING_ROWS).max(1);
+        match action {
+            Action::Open => self.jump_to_finding(),
+            Action::Reveal => self.start_reveal(),
+            other => {
+                let before = self.finding_selected;
+                move_index(&mut self.finding_selected, n, other, page);
+                if self.finding_selected != before {
+                    // A revealed secret belongs to one finding only.
+                    self.reveal = None;
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Enter on a finding: select its layer and, for a file, show that file in the tree
+    /// (parents expanded, filters cleared when they hide it).
+    fn jump_to_finding(&mut self) {
+        let Some(f) = self.selected_finding().cloned() else {
+            return;
+        };
+        self.reveal = None;
+        let Some(layer) = f.layer.filter(|&l| l < self.layer_count()) else {
+            self.focus = Pane::ImageDetails;
+            self.notice = Some((
+                "this finding is about the image configuration: see Image details".into(),
+                Level::Info,
+            ));
+            return;
+        };
+        self.select_layer(layer);
+        let Some(path) = f.path else {
+            self.focus = Pane::Layers;
+            self.notice = Some((format!("layer {layer} selected"), Level::Info));
+            return;
+        };
+        self.findings_open = false;
+        self.close_viewer();
+        self.focus = Pane::Tree;
+        let shown = crate::model::sanitize(&path);
+        if self.show_path(&path) {
+            self.notice = Some((
+                format!("{shown} in layer {layer}: Enter opens it"),
+                Level::Info,
+            ));
+        } else {
+            self.notice = Some((
+                format!("{shown} is not in the tree of layer {layer}"),
+                Level::Error,
+            ));
+        }
+    }
+
+    /// Selects `path` in the tree of the selected layer, expanding its parents and clearing
+    /// filters that hide it.
+    fn show_path(&mut self, path: &str) -> bool {
+        self.prepare();
+        let Some(tree) = self.tree.as_mut() else {
+            return false;
+        };
+        let Some(id) = tree
+            .image
+            .fs
+            .lookup(path.trim_start_matches('/').as_bytes())
+        else {
+            return false;
+        };
+        let mut cur = tree.image.fs.parent(id);
+        while cur != 0 {
+            tree.collapsed[cur as usize] = false;
+            cur = tree.image.fs.parent(cur);
+        }
+        tree.rebuild();
+        if tree.select_path(id) {
+            return true;
+        }
+        tree.filter = Default::default();
+        tree.refilter();
+        self.filter_text.clear();
+        tree.select_path(id)
+    }
+
+    /// Where the raw value of a secret finding is: (version, offset, length), from the
+    /// content matches recorded during the layer pass (same path and layer, same rule first).
+    pub fn secret_location(&self, f: &Finding) -> Option<(VersionId, u64, u64)> {
+        if f.category != Category::Secret {
+            return None;
+        }
+        let image = &self.tree.as_ref()?.image;
+        let id = image
+            .fs
+            .lookup(f.path.as_deref()?.trim_start_matches('/').as_bytes())?;
+        let layer = f.layer?;
+        let vids: Vec<VersionId> = image
+            .fs
+            .versions_of(id)
+            .iter()
+            .copied()
+            .filter(|&v| image.fs.versions[v as usize].layer as usize == layer)
+            .collect();
+        let mut matches = image
+            .content_matches
+            .iter()
+            .filter(|(v, _)| vids.contains(v));
+        let same_rule = matches.clone().find(|(_, m)| *m.rule == *f.rule);
+        same_rule
+            .or_else(|| matches.next())
+            .map(|(v, m)| (*v, m.offset, u64::from(m.len)))
+    }
+
+    fn start_reveal(&mut self) {
+        let Some(f) = self.selected_finding() else {
+            return;
+        };
+        if f.category != Category::Secret {
+            self.notice = Some((
+                "only secret findings have a value to reveal".into(),
+                Level::Info,
+            ));
+            return;
+        }
+        if self.secret_location(f).is_none() {
+            self.notice = Some((
+                "no matched value to reveal for this finding (Enter shows its file)".into(),
+                Level::Info,
+            ));
+            return;
+        }
+        self.prompt = Some(Prompt::Reveal {
+            finding: self.finding_selected,
+        });
+    }
+
+    fn reveal_command(&mut self, finding: usize) -> Option<Command> {
+        if finding != self.finding_selected {
+            return None;
+        }
+        let f = self.findings.get(finding)?;
+        let (version, offset, len) = self.secret_location(f)?;
+        let image = self.tree.as_ref()?.image.clone();
+        self.reveal_req = self.req();
+        self.reveal = Some(Reveal::Pending {
+            req: self.reveal_req,
+            finding,
+        });
+        Some(Command::Reveal {
+            req: self.reveal_req,
+            image,
+            version,
+            offset,
+            len: len.min(MAX_REVEAL),
+        })
+    }
+
+    /// The revealed raw secret of finding `i`, if the user asked for it.
+    pub fn revealed(&self, i: usize) -> Option<&Secret> {
+        match &self.reveal {
+            Some(Reveal::Shown { finding, secret }) if *finding == i => Some(secret),
+            _ => None,
+        }
+    }
+
     // ----- prompts ------------------------------------------------------------------------
 
     fn start_extract(&mut self) {
@@ -1414,6 +1882,14 @@ impl App {
                 _ => {
                     edit(&mut text, k);
                     self.prompt = Some(Prompt::ExtractDir { text, target });
+                }
+            },
+            Prompt::Reveal { finding } => match k.code {
+                KeyCode::Char('y' | 'Y') => {
+                    return self.reveal_command(finding).into_iter().collect();
+                }
+                _ => {
+                    self.notice = Some(("not revealed".into(), Level::Info));
                 }
             },
             Prompt::Overwrite {
@@ -1510,6 +1986,8 @@ impl App {
             Some(Pane::LayerDetails)
         } else if hit(a.image_details) {
             Some(Pane::ImageDetails)
+        } else if self.findings_open && hit(expand(a.findings)) {
+            Some(Pane::Findings)
         } else if hit(expand(a.tree)) {
             Some(Pane::Tree)
         } else {
@@ -1558,6 +2036,14 @@ impl App {
                         let i = self.layers_scroll + (m.row - a.layers.y) as usize;
                         if let Some(l) = self.layer_rows.get(i).and_then(|r| r.layer) {
                             self.select_layer(l);
+                        }
+                    }
+                    Pane::Findings if hit(a.findings) => {
+                        let i =
+                            self.findings_scroll + (m.row - a.findings.y) as usize / FINDING_ROWS;
+                        if i < self.findings.len() && i != self.finding_selected {
+                            self.finding_selected = i;
+                            self.reveal = None;
                         }
                     }
                     Pane::Tree if hit(a.tree) && self.viewer.is_none() => {

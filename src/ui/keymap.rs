@@ -75,6 +75,10 @@ pub enum Action {
     Extract,
     /// Viewer: full width or beside the layers.
     Zoom,
+    /// Show or hide the findings pane.
+    Findings,
+    /// Findings: show the selected secret's raw value (after a confirmation).
+    Reveal,
 }
 
 /// Where a binding applies.
@@ -92,6 +96,8 @@ pub enum Scope {
     Viewer,
     /// Layer and image details panes.
     Details,
+    /// The findings pane.
+    Findings,
 }
 
 impl Scope {
@@ -104,6 +110,7 @@ impl Scope {
             Self::Tree => "File tree",
             Self::Viewer => "File viewer",
             Self::Details => "Details panes",
+            Self::Findings => "Findings pane",
         }
     }
 }
@@ -458,6 +465,13 @@ pub static BINDINGS: &[Binding] = &[
         None,
     ),
     b(
+        &[k('F')],
+        S::Global,
+        A::Findings,
+        "show/hide the findings: secrets, wasted bytes, bloat, config problems",
+        Some("Findings"),
+    ),
+    b(
         &[k('/'), ctrl('f')],
         S::Global,
         A::Filter,
@@ -470,6 +484,21 @@ pub static BINDINGS: &[Binding] = &[
         A::Extract,
         "save the file (as of this layer) into a directory",
         Some("Extract"),
+    ),
+    // Findings.
+    b(
+        &[code(KeyCode::Enter)],
+        S::Findings,
+        A::Open,
+        "go to the finding's file in its layer (Enter again opens it)",
+        Some("Go to file"),
+    ),
+    b(
+        &[k('v')],
+        S::Findings,
+        A::Reveal,
+        "reveal this secret's raw value on screen (asks first; hidden when you move)",
+        Some("Reveal secret"),
     ),
     // Viewer.
     b(
@@ -550,6 +579,7 @@ pub fn help() -> Vec<(Scope, String, &'static str)> {
         Scope::Layers,
         Scope::Tree,
         Scope::Viewer,
+        Scope::Findings,
         Scope::Details,
         Scope::Images,
     ] {

@@ -54,7 +54,9 @@ async fn main_loop(launch: Launch, opts: LoadOptions) -> Result<Timings> {
     let mut first_frame = None;
     let mut loaded = None;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut app = App::new(opts);
+    // The same `.strata.toml` as `strata report` (the CLI already rejected an invalid one).
+    let cfg = crate::analysis::findings::FindingsConfig::discover().unwrap_or_default();
+    let mut app = App::with_findings(opts, std::sync::Arc::new(cfg));
     let size = term.size().map_err(io)?;
     app.size = (size.width, size.height);
     spawn(app.start(launch), &tx);

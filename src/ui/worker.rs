@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::app::{App, Chunk, Command, Event, ExtractError, ImageRow, Loaded, Msg, Target};
+use super::app::{App, Chunk, Command, Event, ExtractError, ImageRow, Loaded, Msg, Secret, Target};
 use super::filetree::{LayerView, Mode, TreeIndex};
 use super::highlight;
 use crate::analysis::efficiency::Efficiency;
+use crate::analysis::findings::FindingsConfig;
 use crate::model::fs::{EntryKind, VersionId};
 use crate::model::Image;
 use crate::source::{LoadOptions, Progress};
@@ -62,6 +63,7 @@ pub fn execute(cmd: Command, tx: &Sender) {
         Command::Load { req, .. } => Some(("load", *req)),
         Command::Read { req, .. } => Some(("read", *req)),
         Command::Extract { req, .. } => Some(("extract", *req)),
+        Command::Reveal { req, .. } => Some(("reveal", *req)),
         _ => None,
     };
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cmd, tx)));
@@ -74,6 +76,10 @@ pub fn execute(cmd: Command, tx: &Sender) {
                 result: Err(msg),
             }),
             Some(("read", req)) => tx.send(Msg::ContentError { req, error: msg }),
+            Some(("reveal", req)) => tx.send(Msg::Revealed {
+                req,
+                result: Err(msg),
+            }),
             Some((_, req)) => tx.send(Msg::Extracted {
                 req,
                 result: Err(ExtractError::Failed(msg)),
@@ -91,7 +97,25 @@ fn run(cmd: Command, tx: &Sender) {
         Command::Warmup => {
             highlight::assets();
         }
-        Command::Load { req, target, opts } => load(req, &target, &opts, tx),
+        Command::Load {
+            req,
+            target,
+            opts,
+            findings,
+        } => load(req, &target, &opts, findings.as_deref(), tx),
+        Command::Reveal {
+            req,
+            image,
+            version,
+            offset,
+            len,
+        } => {
+            // The raw value goes to the UI only, never to a log or a file.
+            let result = crate::source::content::read_range(&image, version, offset, len)
+                .map(|b| Secret::new(String::from_utf8_lossy(&b).into_owned()))
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::Revealed { req, result });
+        }
         Command::Read {
             req,
             ticket,
@@ -197,15 +221,34 @@ pub fn largest_files(image: &Image, n: usize) -> Vec<VersionId> {
     out.into_iter().map(|(_, v)| v).collect()
 }
 
-fn load(req: u64, target: &Target, opts: &LoadOptions, tx: &Sender) {
+fn load(
+    req: u64,
+    target: &Target,
+    opts: &LoadOptions,
+    findings: Option<&FindingsConfig>,
+    tx: &Sender,
+) {
     let ptx = tx.clone();
     let progress = Progress::new(move |event| {
         let _ = ptx.send(Msg::Progress { req, event });
     });
-    let result = load_image(target, opts, &progress)
-        .map(Box::new)
-        .map_err(|e| e.to_string());
-    let _ = tx.send(Msg::Loaded { req, result });
+    let result = load_image(target, opts, &progress).map_err(|e| e.to_string());
+    // The explorer opens as soon as the image is read; findings follow.
+    let analysed = match (&result, findings) {
+        (Ok(l), Some(cfg)) => Some((l.image.clone(), l.eff.clone(), cfg)),
+        _ => None,
+    };
+    let _ = tx.send(Msg::Loaded {
+        req,
+        result: result.map(Box::new),
+    });
+    if let Some((image, eff, cfg)) = analysed {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::analysis::findings::analyze(&image, &eff, cfg)
+        }))
+        .map_err(|_| format!("the findings pass failed: {}", take_panic()));
+        let _ = tx.send(Msg::Findings { req, result });
+    }
 }
 
 struct ReadJob<'a> {

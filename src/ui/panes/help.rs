@@ -42,6 +42,10 @@ pub fn intro() -> Vec<Line<'static>> {
             "Ctrl+L: what the selected layer changed · Ctrl+A (layers pane) or c: everything changed since layer 0",
             dim(),
         ),
+        Line::styled(
+            "F: findings (worst first). Badges: a layer's finding count and worst severity; !SEV marks a file with findings.",
+            dim(),
+        ),
     ]
 }
 
@@ -102,6 +106,7 @@ pub fn lines(width: usize) -> Vec<Line<'static>> {
             Scope::Images,
             Scope::Tree,
             Scope::Viewer,
+            Scope::Findings,
         ],
         width,
     ));
@@ -137,7 +142,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
             &[Scope::Global, Scope::Layers, Scope::Details, Scope::Images],
             lw,
         );
-        let rr = bindings(&[Scope::Tree, Scope::Viewer], lw);
+        let rr = bindings(&[Scope::Tree, Scope::Viewer, Scope::Findings], lw);
         let max = l.len().max(rr.len()).saturating_sub(cols.height as usize);
         app.help_scroll = scroll.min(max);
         let sc = (app.help_scroll.min(u16::MAX as usize) as u16, 0);

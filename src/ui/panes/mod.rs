@@ -1,6 +1,7 @@
 //! Drawing: one module per pane, all reading the [`App`] state. Only the rows on screen are
 //! built; every string from the image is made safe before it becomes a `Span`.
 
+pub mod findings;
 pub mod help;
 pub mod image_details;
 pub mod images;
@@ -108,7 +109,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
 }
 
 fn explorer(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
-    if app.viewer.is_some() && app.viewer_full {
+    if app.viewer.is_some() && app.viewer_full && !app.findings_open {
         viewer::draw(frame, app, area);
         return;
     }
@@ -127,7 +128,9 @@ fn explorer(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     layers::draw(frame, app, layers_area);
     layer_details::draw(frame, app, details_area);
     image_details::draw(frame, app, image_area);
-    if app.viewer.is_some() {
+    if app.findings_open {
+        findings::draw(frame, app, right);
+    } else if app.viewer.is_some() {
         viewer::draw(frame, app, right);
     } else {
         tree::draw(frame, app, right);

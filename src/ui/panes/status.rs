@@ -70,6 +70,10 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Span::styled("█", Style::new().fg(Color::Cyan)),
             Span::styled("  Enter save · Esc cancel", dim()),
         ]),
+        Some(Prompt::Reveal { .. }) => Line::from(vec![Span::styled(
+            " Show the raw secret on screen (never saved or logged)? [y/N]",
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        )]),
         Some(Prompt::Overwrite { existing, .. }) => Line::from(vec![Span::styled(
             format!(
                 " {} exists. Overwrite? [y/N]",
@@ -120,12 +124,13 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             _ => match (&app.image, &app.eff) {
                 (Some(img), Some(eff)) => Line::styled(
                     format!(
-                        " {} · {} layers · {} · {} reclaimable · efficiency {:.1} % · ? for help",
+                        " {} · {} layers · {} · {} reclaimable · efficiency {:.1} % · {}",
                         sanitize(&img.reference),
                         img.layers.len(),
                         bytes(eff.total_bytes),
                         bytes(eff.reclaimable_bytes),
-                        eff.score * 100.0
+                        eff.score * 100.0,
+                        findings_summary(app)
                     ),
                     dim(),
                 ),
@@ -134,4 +139,13 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         },
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+fn findings_summary(app: &App) -> String {
+    use crate::ui::app::FindingsState;
+    match &app.findings_state {
+        FindingsState::Ready => format!("{} findings (F)", app.findings.len()),
+        FindingsState::Failed(_) => "findings failed (F)".into(),
+        _ => "analysing…".into(),
+    }
 }

@@ -1,0 +1,241 @@
+//! The findings pane (in place of the tree while open): findings worst first, two rows each
+//! (severity label and colour, category, layer, bytes, title; then path and the layer's history
+//! command), and a details area with message, why, fix and the redacted evidence. A secret's
+//! raw value appears only after the reveal key, for the selected finding only.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{block, dim, follow, heading, selected};
+use crate::analysis::finding::{Category, Finding, Severity};
+use crate::model::sanitize;
+use crate::ui::app::{App, FindingsState, Pane, Reveal, FINDING_ROWS};
+use crate::ui::text::{bytes, fit, fit_left, one_line};
+
+/// Colour of a severity (always shown with its label).
+pub fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Critical => Style::new()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD),
+        Severity::High => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        Severity::Medium => Style::new().fg(Color::Yellow),
+        Severity::Low => Style::new().fg(Color::Cyan),
+        Severity::Info => dim(),
+    }
+}
+
+fn category(c: Category) -> &'static str {
+    match c {
+        Category::Secret => "secret",
+        Category::Waste => "waste",
+        Category::Bloat => "bloat",
+        Category::Config => "config",
+    }
+}
+
+/// The one-line history command of `layer` (already safe), as the layers pane shows it.
+fn command(app: &App, layer: usize) -> Option<&str> {
+    app.layer_rows
+        .iter()
+        .find(|r| r.layer == Some(layer))
+        .map(|r| r.text.as_str())
+}
+
+fn title(app: &App) -> Line<'static> {
+    let mut spans = vec![Span::raw(" Findings ")];
+    match &app.findings_state {
+        FindingsState::Ready => {
+            spans.push(Span::styled(
+                format!("({}) worst first ", app.findings.len()),
+                dim(),
+            ));
+            for sev in [
+                Severity::Critical,
+                Severity::High,
+                Severity::Medium,
+                Severity::Low,
+                Severity::Info,
+            ] {
+                let n = app.findings.iter().filter(|f| f.severity == sev).count();
+                if n > 0 {
+                    spans.push(Span::styled(
+                        format!("{n} {}", sev.as_str()),
+                        severity_style(sev),
+                    ));
+                    spans.push(Span::raw(" "));
+                }
+            }
+        }
+        FindingsState::Running | FindingsState::Idle => {
+            spans.push(Span::styled("(analysing…) ", dim()));
+        }
+        FindingsState::Failed(_) => spans.push(Span::styled("(failed) ", dim())),
+    }
+    Line::from(spans)
+}
+
+/// The two list rows of one finding.
+fn rows(app: &App, f: &Finding, width: usize) -> [Line<'static>; 2] {
+    let sev = format!("{:<8}", f.severity.as_str().to_uppercase());
+    let layer = f.layer.map_or("  -".to_string(), |l| format!("L{l:<2}"));
+    let size = f.bytes.map_or(String::new(), bytes);
+    let head = format!(" {:<6} {layer:>3} {size:>10}  ", category(f.category));
+    let used = 8 + head.chars().count();
+    let first = Line::from(vec![
+        Span::styled(sev, severity_style(f.severity)),
+        Span::raw(head),
+        Span::styled(
+            fit(&one_line(&f.title), width.saturating_sub(used)),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+    ]);
+    let mut second = vec![Span::raw("         ")];
+    let mut left = width.saturating_sub(9);
+    if let Some(p) = &f.path {
+        let p = fit_left(&sanitize(p), left.min(48));
+        left = left.saturating_sub(p.chars().count() + 2);
+        second.push(Span::raw(p));
+        second.push(Span::raw("  "));
+    }
+    if let Some(cmd) = f.layer.and_then(|l| command(app, l)) {
+        second.push(Span::styled(fit(cmd, left), dim()));
+    } else if f.path.is_none() {
+        second.push(Span::styled(fit("image configuration", left), dim()));
+    }
+    [first, Line::from(second)]
+}
+
+/// The details of the selected finding (also used by tests).
+pub fn details(app: &App) -> Vec<Line<'static>> {
+    let Some(f) = app.selected_finding() else {
+        return Vec::new();
+    };
+    let field = |name: &str, value: String| -> Line<'static> {
+        Line::from(vec![heading(&format!("{name}: ")), Span::raw(value)])
+    };
+    let mut out = vec![Line::from(vec![
+        Span::styled(
+            format!(" {} ", f.severity.as_str().to_uppercase()),
+            severity_style(f.severity),
+        ),
+        Span::raw(" "),
+        heading(&one_line(&f.title)),
+        Span::styled(format!("  ({})", sanitize(&f.rule)), dim()),
+    ])];
+    let mut place = Vec::new();
+    if let Some(p) = &f.path {
+        place.push(sanitize(p));
+    }
+    if let Some(l) = f.layer {
+        place.push(format!("layer {l}"));
+    }
+    if let Some(r) = f.removed_in {
+        place.push(format!("removed in layer {r}"));
+    }
+    if let Some(b) = f.bytes {
+        place.push(bytes(b));
+    }
+    if !place.is_empty() {
+        out.push(field("Where", place.join(" · ")));
+    }
+    if let Some(e) = &f.evidence {
+        out.push(field("Evidence", one_line(e)));
+    }
+    if f.category == Category::Secret {
+        match &app.reveal {
+            Some(Reveal::Shown { finding, secret }) if *finding == app.finding_selected => {
+                out.push(Line::styled(
+                    "Raw value (on screen only; move the selection to hide it):",
+                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                ));
+                for l in secret.expose().lines() {
+                    out.push(Line::styled(sanitize(l), Style::new().fg(Color::Red)));
+                }
+            }
+            Some(Reveal::Pending { finding, .. }) if *finding == app.finding_selected => {
+                out.push(Line::styled("reading the value back…", dim()));
+            }
+            _ if app.secret_location(f).is_some() => {
+                out.push(Line::styled(
+                    "Press v to reveal the raw value on screen.",
+                    dim(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    out.push(Line::raw(one_line(&f.message)));
+    if let Some(w) = &f.why {
+        out.push(field("Why", one_line(w)));
+    }
+    if let Some(x) = &f.fix {
+        out.push(field("Fix", one_line(x)));
+    }
+    if let Some(cmd) = f.layer.and_then(|l| command(app, l)) {
+        out.push(field("Command", cmd.to_string()));
+    }
+    out
+}
+
+/// Draws the findings pane.
+pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+    let focused = app.focus == Pane::Findings;
+    let b = block(title(app), focused);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    if inner.height < 3 {
+        return;
+    }
+    let [list, sep, info] = Layout::vertical([
+        Constraint::Percentage(45),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    app.areas.findings = list;
+    let msg = match &app.findings_state {
+        FindingsState::Ready if app.findings.is_empty() => Some("  no findings".to_string()),
+        FindingsState::Ready => None,
+        FindingsState::Failed(e) => Some(format!("  {e}")),
+        _ => Some("  analysing the image…".into()),
+    };
+    if let Some(m) = msg {
+        frame.render_widget(
+            Paragraph::new(Line::styled(m, dim())).wrap(Wrap { trim: false }),
+            list,
+        );
+        return;
+    }
+    let per_screen = (list.height as usize / FINDING_ROWS).max(1);
+    follow(&mut app.findings_scroll, app.finding_selected, per_screen);
+    let width = list.width as usize;
+    let mut lines = Vec::with_capacity(list.height as usize);
+    for (i, f) in app
+        .findings
+        .iter()
+        .enumerate()
+        .skip(app.findings_scroll)
+        .take(per_screen)
+    {
+        for mut l in rows(app, f, width) {
+            if i == app.finding_selected {
+                l = l.style(selected(focused));
+            }
+            lines.push(l);
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), list);
+    frame.render_widget(
+        Paragraph::new(Line::styled("─".repeat(sep.width as usize), dim())),
+        sep,
+    );
+    frame.render_widget(
+        Paragraph::new(details(app)).wrap(Wrap { trim: false }),
+        info,
+    );
+}
