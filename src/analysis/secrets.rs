@@ -397,6 +397,17 @@ impl RuleSet {
             .collect()
     }
 
+    /// Which rules the keyword prefilter lets run on `content`.
+    fn triggered(&self, content: &[u8]) -> Vec<bool> {
+        let mut hit: Vec<bool> = self.content.iter().map(|r| r.always).collect();
+        self.keywords.search(content, |k| {
+            for &r in &self.keyword_rules[k] {
+                hit[r] = true;
+            }
+        });
+        hit
+    }
+
     /// Every accepted match: (rule, (start, end, label, is_secret_group)).
     #[allow(clippy::type_complexity)]
     fn candidates(
@@ -404,15 +415,7 @@ impl RuleSet {
         path: Option<&[u8]>,
         content: &[u8],
     ) -> Vec<(usize, (usize, usize, Option<String>, bool))> {
-        let mut hit = vec![false; self.content.len()];
-        for (i, r) in self.content.iter().enumerate() {
-            hit[i] = r.always;
-        }
-        self.keywords.search(content, |k| {
-            for &r in &self.keyword_rules[k] {
-                hit[r] = true;
-            }
-        });
+        let hit = self.triggered(content);
         let mut out = Vec::new();
         for (ri, rule) in self.content.iter().enumerate() {
             if !hit[ri] {
@@ -567,6 +570,7 @@ impl Prefilter {
 fn preview(label: Option<&str>, value: &[u8], is_value: bool) -> String {
     let text = String::from_utf8_lossy(value);
     match (label, is_value) {
+        (Some(l), true) if l.ends_with([':', '=']) => format!("{l}{}", mask_value(&text)),
         (Some(l), true) => format!("{l}={}", mask_value(&text)),
         (None, true) => mask_value(&text),
         (Some(l), false) => format!("{l} (redacted)"),
@@ -1158,6 +1162,28 @@ mod tests {
         assert!(ids("app/c", &glpat).contains(&"gitlab-token".to_owned()));
         let stripe = fake("sk_live_", B62, 24, 19);
         assert!(ids("app/c", &stripe).contains(&"stripe-secret-key".to_owned()));
+        let azure = fake("xY75Q~", B62, 34, 53);
+        assert_eq!(
+            ids(
+                "app/appsettings.json",
+                &format!("\"ClientSecret\": \"{azure}\"\n")
+            ),
+            ["azure-client-secret"]
+        );
+        let aws_secret = fake("", B62, 40, 59);
+        assert_eq!(
+            ids("app/.env", &format!("AWS_SECRET_ACCESS_KEY={aws_secret}\n")),
+            ["aws-secret-access-key"]
+        );
+        assert_eq!(
+            ids(
+                "app/sa.json",
+                "{\"type\": \"service_account\", \"project_id\": \"p\"}"
+            ),
+            ["gcp-service-account"]
+        );
+        let pypi = fake("pypi-AgEIcHlwaS5vcmc", B62, 60, 61);
+        assert_eq!(ids("app/c", &pypi), ["pypi-token"]);
     }
 
     #[test]
@@ -1301,6 +1327,24 @@ mod tests {
             toml::from_str("[[rules]]\nid='x'\ntitle='x'\nseverity='high'\nregex='('\n")
                 .expect("config");
         assert!(RuleSet::build(&bad).is_err());
+    }
+
+    #[test]
+    fn every_keyword_triggers_its_rule() {
+        let file: RulesFile = toml::from_str(BUILTIN_RULES).expect("rules");
+        let r = rules();
+        for spec in &file.content {
+            let idx = r
+                .content
+                .iter()
+                .position(|c| *c.id == spec.id)
+                .expect("rule");
+            for k in &spec.keywords {
+                let hay = format!("{}{k}{}", "x ".repeat(40), " y".repeat(40));
+                assert!(r.triggered(hay.as_bytes())[idx], "{} by {k:?}", spec.id);
+            }
+        }
+        assert!(!r.triggered(b"nothing to see here")[0]);
     }
 
     #[test]

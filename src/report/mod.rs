@@ -163,15 +163,16 @@ pub struct ReclaimableSection {
     pub removed_in: Vec<usize>,
 }
 
-/// Masks the value of an `ENV` entry whose name looks like a secret (first 4 characters kept).
+/// Masks the value of an `ENV` entry whose name looks like a secret, or any part of it a
+/// secret rule recognises (a token under an innocent name); first 4 characters kept.
 pub fn mask_env(entry: &str) -> String {
     let Some((k, v)) = entry.split_once('=') else {
-        return sanitize(entry);
+        return crate::analysis::secrets::redact_command(entry);
     };
     if crate::analysis::looks_secret_name(k) && !v.is_empty() {
         format!("{}={}", sanitize(k), mask_value(v))
     } else {
-        sanitize(entry)
+        crate::analysis::secrets::redact_command(entry)
     }
 }
 
