@@ -65,7 +65,8 @@ pub fn history_command(image: &Image, layer: usize) -> Option<String> {
         .history_for_layer(layer)
         .map(|h| h.created_by.as_str())
         .or_else(|| image.layers.get(layer).map(|l| l.created_by.as_str()))?;
-    let line = crate::report::text::one_line(cmd, 200);
+    let cmd = crate::analysis::secrets::redact_command(cmd);
+    let line = crate::report::text::one_line(&cmd, 200);
     (!line.is_empty()).then(|| redact_text(&line))
 }
 

@@ -87,6 +87,8 @@ pub fn instruction(created_by: &str) -> String {
 /// Masks the values of `ENV`/`ARG` instructions whose names look like secrets (as the image
 /// details mask the config env), so a screenshot of the layers pane does not leak them.
 pub fn mask_instruction(instr: &str) -> String {
+    let redacted = crate::analysis::secrets::redact_command(instr);
+    let instr = redacted.as_str();
     let Some((head, rest)) = instr.split_once(' ') else {
         return instr.to_owned();
     };
@@ -160,5 +162,20 @@ mod tests {
             "ENV A=1 API_TOKEN=abcd…(redacted)"
         );
         assert_eq!(fit_left("/a/b/cdef", 5), "…cdef");
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    #[test]
+    fn build_args_and_url_passwords_are_masked_in_instructions() {
+        let cmd = "|1 GITHUB_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB /bin/sh -c curl https://deploy:s3cr3tPassw0rd@example.org/x";
+        let shown = super::mask_instruction(cmd);
+        assert!(
+            !shown.contains("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
+            "{shown}"
+        );
+        assert!(!shown.contains("s3cr3tPassw0rd"), "{shown}");
+        assert!(shown.contains("example.org"), "{shown}");
     }
 }
