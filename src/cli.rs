@@ -140,16 +140,7 @@ pub fn load(input: &str, opts: &LoadOptions, progress: &Progress) -> Result<crat
 }
 
 fn write_out(output: Option<&PathBuf>, text: &str) -> Result<()> {
-    match output {
-        Some(p) => std::fs::write(p, text).map_err(|e| Error::io(p, e)),
-        None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("stdout", e)),
-                _ => Ok(()),
-            }
-        }
-    }
+    crate::ci::write_out(output.map(PathBuf::as_path), text)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {

@@ -16,6 +16,18 @@ pub enum Category {
     Config,
 }
 
+impl Category {
+    /// Lower-case name, as in the JSON contract.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Secret => "secret",
+            Self::Waste => "waste",
+            Self::Bloat => "bloat",
+            Self::Config => "config",
+        }
+    }
+}
+
 /// How bad a finding is; ordered from `Info` (least) to `Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::config::{ByteLimit, Policy};
 use crate::analysis::efficiency::Efficiency;
-use crate::analysis::finding::{Category, Finding};
+use crate::analysis::finding::Finding;
 use crate::model::fs::EntryKind;
 use crate::model::Image;
 use crate::report::text::bytes as human;
@@ -216,15 +216,6 @@ fn summary(fs: &[&Finding]) -> String {
     }
 }
 
-fn category_name(c: Category) -> &'static str {
-    match c {
-        Category::Secret => "secret",
-        Category::Waste => "waste",
-        Category::Bloat => "bloat",
-        Category::Config => "config",
-    }
-}
-
 /// Evaluates `policy` against the image's metrics and its findings.
 pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &Policy) -> Outcome {
     let m = Metrics::of(image, eff);
@@ -298,7 +289,7 @@ pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &
             .collect();
         let failed = of_cat.iter().any(|f| max.is_none_or(|m| f.severity > m));
         rules.push(RuleResult {
-            rule: format!("max-severity.{}", category_name(cat)),
+            rule: format!("max-severity.{}", cat.as_str()),
             status: pass_fail(failed),
             measured: summary(&of_cat),
             threshold: match max {

@@ -90,15 +90,6 @@ pub fn security_severity(s: Severity) -> &'static str {
     }
 }
 
-fn category_name(c: Category) -> &'static str {
-    match c {
-        Category::Secret => "secret",
-        Category::Waste => "waste",
-        Category::Bloat => "bloat",
-        Category::Config => "config",
-    }
-}
-
 /// Percent-encodes a path for a URI reference (unreserved characters and `/` kept).
 fn encode_path(p: &str) -> String {
     let mut out = String::with_capacity(p.len());
@@ -136,7 +127,7 @@ fn fingerprint(f: &Finding) -> String {
     let mut h = Sha256::new();
     for part in [
         f.rule.as_str(),
-        category_name(f.category),
+        f.category.as_str(),
         f.path.as_deref().unwrap_or(""),
         &f.layer.map(|l| l.to_string()).unwrap_or_default(),
         if f.path.is_none() {
@@ -226,10 +217,7 @@ fn rule_descriptor(id: &str, fs: &[&Finding]) -> Value {
         md.push_str(&format!("\n\n**Fix:** {fx}"));
     }
     md.push_str(&format!("\n\nRule `{}` of strata.", sanitize(id)));
-    let mut tags = vec![
-        category_name(first.category).to_owned(),
-        "container-image".into(),
-    ];
+    let mut tags = vec![first.category.as_str().to_owned(), "container-image".into()];
     let mut props = serde_json::Map::new();
     if matches!(first.category, Category::Secret | Category::Config) {
         tags.push("security".into());
@@ -238,7 +226,7 @@ fn rule_descriptor(id: &str, fs: &[&Finding]) -> Value {
         props.insert("security-severity".into(), json!(security_severity(worst)));
     }
     props.insert("tags".into(), json!(tags));
-    props.insert("category".into(), json!(category_name(first.category)));
+    props.insert("category".into(), json!(first.category.as_str()));
     json!({
         "id": sanitize(id),
         "name": rule_name(&sanitize(id)),
@@ -291,7 +279,7 @@ fn result(image: &Image, f: &Finding, rule_index: usize) -> Value {
         }));
     }
     let mut props = serde_json::Map::new();
-    props.insert("category".into(), json!(category_name(f.category)));
+    props.insert("category".into(), json!(f.category.as_str()));
     props.insert("severity".into(), json!(f.severity.as_str()));
     if let Some(l) = f.layer {
         props.insert("layer".into(), json!(l));

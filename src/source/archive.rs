@@ -54,6 +54,18 @@ fn link_target(member: &str, target: &[u8], symlink: bool) -> String {
     }
 }
 
+/// Follows member links (at most 8 hops, so a link cycle ends) to the member holding bytes.
+fn follow_links(member: &str, link_of: impl Fn(&str) -> Option<String>) -> String {
+    let mut name = member_name(member.as_bytes());
+    for _ in 0..8 {
+        match link_of(&name) {
+            Some(next) => name = next,
+            None => break,
+        }
+    }
+    name
+}
+
 fn looks_like_json(head: &[u8]) -> bool {
     head.iter()
         .find(|b| !b.is_ascii_whitespace())
@@ -223,14 +235,9 @@ impl BlobStore for ArchiveIndex {
     }
 
     fn canonical(&self, member: &str) -> String {
-        let mut name = member_name(member.as_bytes());
-        for _ in 0..8 {
-            match self.members.get(&name).and_then(|m| m.link.clone()) {
-                Some(next) => name = next,
-                None => break,
-            }
-        }
-        name
+        follow_links(member, |name| {
+            self.members.get(name).and_then(|m| m.link.clone())
+        })
     }
 }
 
@@ -330,14 +337,7 @@ impl BlobStore for StreamContents {
     }
 
     fn canonical(&self, member: &str) -> String {
-        let mut name = member_name(member.as_bytes());
-        for _ in 0..8 {
-            match self.links.get(&name) {
-                Some(next) => name = next.clone(),
-                None => break,
-            }
-        }
-        name
+        follow_links(member, |name| self.links.get(name).cloned())
     }
 }
 
