@@ -20,7 +20,8 @@ measure() {
     local best="" rss=0 code=0 t wall kb
     "$@" >/dev/null 2>&1 || true   # warm the page cache
     for _ in $(seq "$RUNS"); do
-        t=$( { /usr/bin/time -f '%e %M %x' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+        /usr/bin/time -o "$OUT/time.txt" -f '%e %M %x' "$@" >/dev/null 2>&1 || true
+        t=$(tail -1 "$OUT/time.txt")
         read -r wall kb code <<<"$t"
         if [[ -z $best ]] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; fi
         ((kb > rss)) && rss=$kb

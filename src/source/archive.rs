@@ -163,8 +163,20 @@ impl ArchiveIndex {
             let mut f = File::open(&path).map_err(|e| Error::io(&path, e))?;
             f.seek(SeekFrom::Start(*offset))
                 .map_err(|e| Error::io(&path, e))?;
-            scan_layer(f.take(*size), &format!("{label}: {member}"), opts)
+            scan_layer(
+                f.take(*size),
+                &format!("{label}: {member}"),
+                &declared(opts, member),
+            )
         })
+    }
+}
+
+/// Scan options for one member: whether the layout names it by its digest.
+fn declared(opts: &ScanOptions, member: &str) -> ScanOptions {
+    ScanOptions {
+        blob_digest_declared: super::resolve::digest_from_member(member).is_some(),
+        ..opts.clone()
     }
 }
 
@@ -282,7 +294,7 @@ impl LayoutDir {
         run_parallel(jobs, progress, |(member, _, _)| {
             let path = self.file(member);
             let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            scan_layer(f, &path.display().to_string(), opts)
+            scan_layer(f, &path.display().to_string(), &declared(opts, member))
         })
     }
 }
@@ -494,7 +506,7 @@ pub fn scan_stream<R: Read>(
             let (tx, rx) = mpsc::channel::<Chunk>();
             let worker_budget = budget.clone();
             let member_label = format!("{label}: {name}");
-            let opts = opts.clone();
+            let opts = declared(opts, &name);
             let handle = s.spawn(move || {
                 let reader = ChunkReader {
                     rx,

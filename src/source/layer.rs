@@ -45,6 +45,11 @@ pub struct ScanOptions {
     pub inspector: Option<Arc<dyn ContentInspector>>,
     /// Skip sha256 verification of blobs and diff IDs (faster, less safe).
     pub skip_digests: bool,
+    /// The layout names this blob by its digest (OCI blobs, crane and skopeo members). A
+    /// compressed blob is then verified by hashing its stored bytes, which authenticates the
+    /// content; otherwise by hashing the uncompressed tar against the config's diff ID. An
+    /// uncompressed blob is hashed once either way (its digest is its diff ID).
+    pub blob_digest_declared: bool,
 }
 
 impl std::fmt::Debug for ScanOptions {
@@ -52,6 +57,7 @@ impl std::fmt::Debug for ScanOptions {
         f.debug_struct("ScanOptions")
             .field("inspector", &self.inspector.is_some())
             .field("skip_digests", &self.skip_digests)
+            .field("blob_digest_declared", &self.blob_digest_declared)
             .finish()
     }
 }
@@ -67,9 +73,10 @@ pub struct LayerScan {
     pub blob_bytes: u64,
     /// Bytes of the uncompressed tar.
     pub tar_bytes: u64,
-    /// `sha256:` of the blob (empty when digests are skipped).
+    /// `sha256:` of the compressed blob (empty unless it was hashed, see
+    /// [`ScanOptions::blob_digest_declared`]).
     pub blob_digest: String,
-    /// `sha256:` of the uncompressed tar, the diff ID (empty when digests are skipped).
+    /// `sha256:` of the uncompressed tar, the diff ID (empty unless it was hashed).
     pub diff_id: String,
     /// Inspector findings by entry index.
     pub matches: Vec<(u32, ContentMatch)>,
@@ -222,8 +229,10 @@ pub fn scan_layer<R: Read>(reader: R, name: &str, opts: &ScanOptions) -> Result<
         .ok_or_else(|| Error::invalid(name, "layer is neither a tar, a gzip nor a zstd stream"))?;
     let digests = !opts.skip_digests;
     let compressed_count = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    let outer_hasher = (digests && compression != Compression::None)
-        .then(|| std::rc::Rc::new(std::cell::RefCell::new(Sha256::new())));
+    // One sha256 per layer: the stored blob when its digest is declared, else the tar.
+    let hash_blob = digests && compression != Compression::None && opts.blob_digest_declared;
+    let hash_tar = digests && !hash_blob;
+    let outer_hasher = hash_blob.then(|| std::rc::Rc::new(std::cell::RefCell::new(Sha256::new())));
     let outer = Outer {
         inner: buffered,
         hasher: outer_hasher.clone(),
@@ -247,7 +256,7 @@ pub fn scan_layer<R: Read>(reader: R, name: &str, opts: &ScanOptions) -> Result<
     };
     let inner = Hashing {
         inner: guarded,
-        hasher: digests.then(Sha256::new),
+        hasher: hash_tar.then(Sha256::new),
         count: 0,
     };
     let mut scan = LayerScan {
@@ -458,4 +467,51 @@ fn hash_content<R: Read>(entry: &mut R, buf: &mut [u8], size: u64) -> io::Result
         left -= n as u64;
     }
     Ok(hasher.digest())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn tiny_tar() -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(5);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, "etc/hello", &b"hello"[..])
+            .expect("append");
+        b.into_inner().expect("tar")
+    }
+
+    #[test]
+    fn one_sha256_per_layer_blob_when_declared_else_tar() {
+        let tar = tiny_tar();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&tar).expect("gzip");
+        let gz = gz.finish().expect("gzip");
+        let declared = ScanOptions {
+            blob_digest_declared: true,
+            ..ScanOptions::default()
+        };
+        let s = scan_layer(&gz[..], "gz", &declared).expect("scan");
+        assert_eq!(s.blob_digest, crate::source::resolve::sha256_digest(&gz));
+        assert_eq!(s.diff_id, "");
+        let s = scan_layer(&gz[..], "gz", &ScanOptions::default()).expect("scan");
+        assert_eq!(s.diff_id, crate::source::resolve::sha256_digest(&tar));
+        assert_eq!(s.blob_digest, "");
+        assert_eq!(
+            (s.compression, s.tar_bytes, s.blob_bytes),
+            (Compression::Gzip, tar.len() as u64, gz.len() as u64)
+        );
+        let s = scan_layer(&tar[..], "plain", &declared).expect("scan");
+        assert_eq!(
+            s.diff_id,
+            crate::source::resolve::sha256_digest(&tar),
+            "uncompressed: the tar is the blob"
+        );
+        assert_eq!(s.entries.entries[0].hash, xxh3_64(b"hello"));
+    }
 }

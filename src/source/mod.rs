@@ -469,7 +469,9 @@ pub fn assemble(
         })?;
         let expected = &parsed.diff_ids[i];
         if !opts.scan.skip_digests {
-            if &scan.diff_id != expected {
+            // Compressed blobs named by digest were hashed as stored (see
+            // `ScanOptions::blob_digest_declared`); every other layer by its tar.
+            if !scan.diff_id.is_empty() && &scan.diff_id != expected {
                 return Err(Error::DigestMismatch {
                     path: format!("{reference}: {}", lref.member),
                     what: format!("layer {i} diff_id"),
@@ -482,7 +484,17 @@ pub fn assemble(
             } else {
                 &scan.blob_digest
             };
-            if let Some(want) = &lref.blob_digest {
+            if scan.diff_id.is_empty() && scan.blob_digest.is_empty() {
+                return Err(Error::invalid(
+                    format!("{reference}: {}", lref.member),
+                    "layer could not be verified: no digest was computed",
+                ));
+            }
+            if let Some(want) = lref
+                .blob_digest
+                .as_ref()
+                .filter(|_| !blob_digest.is_empty())
+            {
                 if want != blob_digest {
                     return Err(Error::DigestMismatch {
                         path: format!("{reference}: {}", lref.member),

@@ -152,7 +152,7 @@ pub fn blob_member(digest: &str) -> Option<String> {
 }
 
 /// The digest a member name implies, for layouts that name blobs by digest.
-fn digest_from_member(member: &str) -> Option<String> {
+pub fn digest_from_member(member: &str) -> Option<String> {
     let base = member.rsplit('/').next().unwrap_or(member);
     let hex = if let Some(rest) = member.strip_prefix("blobs/sha256/") {
         rest
