@@ -55,16 +55,23 @@ impl Input {
         let p = Path::new(s);
         if p.is_dir() {
             Self::Directory(p.to_owned())
-        } else if p.exists()
-            || s.ends_with(".tar")
-            || s.ends_with(".tar.gz")
-            || s.contains('/') && s.starts_with('.')
-        {
+        } else if p.exists() || looks_like_path(s) {
             Self::Archive(p.to_owned())
         } else {
             Self::Daemon(s.to_owned())
         }
     }
+}
+
+/// A string meant as a file even when the file is missing (so the error names the file
+/// instead of asking the daemon for an image of that name).
+fn looks_like_path(s: &str) -> bool {
+    s.starts_with('/')
+        || s.starts_with("./")
+        || s.starts_with("../")
+        || [".tar", ".tar.gz", ".tgz", ".tar.zst"]
+            .iter()
+            .any(|e| s.ends_with(e))
 }
 
 /// skopeo allows `PATH:REF`; keep the whole string when it names an existing path.
@@ -561,4 +568,43 @@ pub fn assemble(
 
 fn build_fs(layers: Vec<LayerEntries>) -> FileSystem {
     FileSystem::build(layers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_parse_by_transport_and_shape() {
+        assert_eq!(
+            Input::parse("nginx:1.25"),
+            Input::Daemon("nginx:1.25".into())
+        );
+        assert_eq!(
+            Input::parse("docker-daemon:app"),
+            Input::Daemon("app".into())
+        );
+        assert_eq!(
+            Input::parse("reg.io/team/app@sha256:ab"),
+            Input::Daemon("reg.io/team/app@sha256:ab".into())
+        );
+        assert_eq!(
+            Input::parse("/missing/image"),
+            Input::Archive("/missing/image".into())
+        );
+        assert_eq!(Input::parse("./x"), Input::Archive("./x".into()));
+        assert_eq!(
+            Input::parse("saved.tar"),
+            Input::Archive("saved.tar".into())
+        );
+        assert_eq!(
+            Input::parse("oci-archive:/tmp/a.tar:app:1"),
+            Input::Archive("/tmp/a.tar:app:1".into())
+        );
+        let dir = std::env::temp_dir();
+        assert_eq!(
+            Input::parse(&format!("oci:{}", dir.display())),
+            Input::Directory(dir)
+        );
+    }
 }
