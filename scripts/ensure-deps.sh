@@ -3,6 +3,7 @@
 #   docker.io      -> dockerd (20.10 on Debian 12) + containerd + runc
 #   busybox-static -> /bin/busybox, the only binary in the test images' rootfs
 #   tmux           -> driving the TUI in tests
+#   podman         -> a Podman API socket, to test strata against it via DOCKER_HOST
 # and, from PyPI, check-jsonschema (SARIF schema validation in tests/ci_gate.rs).
 # Runs `apt-get update` at most once, and only when something is missing.
 set -euo pipefail
@@ -33,9 +34,10 @@ if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install 
     missing+=(busybox-static)
 fi
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
 
 if ((${#missing[@]} == 0)); then
-    log "all present: dockerd, busybox-static, tmux"
+    log "all present: dockerd, busybox-static, tmux, podman"
     exit 0
 fi
 

@@ -1,0 +1,149 @@
+//! strata against a real Podman API socket given by DOCKER_HOST: the image loaded into Podman
+//! from the suite's `docker save` archive reports the same numbers as the archive itself.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const STRATA: &str = env!("CARGO_BIN_EXE_strata");
+
+fn required() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+        || std::env::var_os("STRATA_TEST_REQUIRE_DAEMON").is_some()
+}
+
+fn archive() -> Option<PathBuf> {
+    let dir = std::env::var_os("STRATA_TEST_IMAGES_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/strata-test-images"),
+        PathBuf::from,
+    );
+    let path = dir.join("layers.tar");
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        !required(),
+        "{} missing: run `bash scripts/build-test-images.sh`",
+        path.display()
+    );
+    eprintln!("SKIPPED: {} missing", path.display());
+    None
+}
+
+/// A `podman system service` on a private socket, stopped on drop.
+struct Service(Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(socket: &Path) -> Option<Service> {
+    let child = match Command::new("podman")
+        .args([
+            "system",
+            "service",
+            "--time=0",
+            &format!("unix://{}", socket.display()),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(
+                !required(),
+                "podman is not installed ({e}): run `bash scripts/ensure-deps.sh`"
+            );
+            eprintln!("SKIPPED: podman not installed ({e}); `apt-get install podman`");
+            return None;
+        }
+    };
+    let service = Service(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !socket.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "podman service did not create {}",
+            socket.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(service)
+}
+
+fn report(args: &[&str], host: Option<&str>) -> serde_json::Value {
+    let mut cmd = Command::new(STRATA);
+    cmd.args(args);
+    if let Some(h) = host {
+        cmd.env("DOCKER_HOST", h);
+    }
+    let out = cmd.output().expect("run strata");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn podman_socket_reports_the_same_image_as_the_archive() {
+    let Some(archive) = archive() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let socket = dir.path().join("podman.sock");
+    let Some(_service) = start(&socket) else {
+        return;
+    };
+    let load = Command::new("podman")
+        .args(["load", "-i", &archive.display().to_string()])
+        .output()
+        .expect("podman load");
+    assert!(
+        load.status.success(),
+        "{}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+    let host = format!("unix://{}", socket.display());
+
+    let images = Command::new(STRATA)
+        .args(["images", "--format", "json"])
+        .env("DOCKER_HOST", &host)
+        .output()
+        .expect("images");
+    assert!(
+        images.status.success(),
+        "{}",
+        String::from_utf8_lossy(&images.stderr)
+    );
+    let listed = String::from_utf8_lossy(&images.stdout);
+    assert!(listed.contains("strata-test/layers"), "{listed}");
+
+    let ours = report(
+        &[
+            "report",
+            "strata-test/layers:1",
+            "--format",
+            "json",
+            "--no-findings",
+        ],
+        Some(&host),
+    );
+    let theirs = report(
+        &[
+            "report",
+            &archive.display().to_string(),
+            "--format",
+            "json",
+            "--no-findings",
+        ],
+        None,
+    );
+    assert_eq!(ours["image"]["id"], theirs["image"]["id"]);
+    assert_eq!(ours["layers"], theirs["layers"]);
+    assert_eq!(ours["efficiency"], theirs["efficiency"]);
+    assert_eq!(ours["efficiency"]["reclaimable_bytes"], 18000);
+}
