@@ -4,7 +4,7 @@
 
 mod common;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
@@ -15,9 +15,10 @@ use strata::ui::app::{App, Command, Event, ImageRow, Launch, Msg, Screen};
 use strata::ui::{highlight, panes, worker};
 
 use common::fixture::{write_image, EntrySpec, HistorySpec, ImageSpec, LayerSpec, Layout};
+use common::ui::{ctrl, draw, keys, press};
 
+/// Width of the test terminal drawn by `common::ui::draw`.
 const W: u16 = 120;
-const H: u16 = 40;
 
 fn app_for(launch: Launch) -> App {
     highlight::assets();
@@ -33,35 +34,8 @@ fn demo_app() -> App {
     app_for(Launch::Demo)
 }
 
-fn draw(app: &mut App) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(W, H)).unwrap();
-    t.draw(|f| panes::draw(f, app)).unwrap();
-    t
-}
-
 fn screen(app: &mut App) -> String {
     draw(app).backend().to_string()
-}
-
-fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) {
-    let cmds = app.update(Event::Key(KeyEvent::new(code, mods)));
-    worker::settle(app, cmds);
-    draw(app);
-}
-
-fn keys(app: &mut App, script: &str) {
-    for c in script.chars() {
-        let code = match c {
-            '\t' => KeyCode::Tab,
-            '\n' => KeyCode::Enter,
-            c => KeyCode::Char(c),
-        };
-        press(app, code, KeyModifiers::NONE);
-    }
-}
-
-fn ctrl(app: &mut App, c: char) {
-    press(app, KeyCode::Char(c), KeyModifiers::CONTROL);
 }
 
 /// Finds `needle` on screen: (column, row) of its first character.

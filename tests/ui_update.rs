@@ -6,16 +6,15 @@ mod common;
 use std::path::Path;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use strata::source::LoadOptions;
 use strata::ui::app::{
     App, Command, Event, ImageRow, Launch, LoadState, Msg, Pane, Prompt, Screen, Target, ViewerKind,
 };
 use strata::ui::filetree::{Change, Mode};
-use strata::ui::{panes, worker};
+use strata::ui::worker;
 
 use common::fixture::{write_image, EntrySpec, ImageSpec, LayerSpec, Layout};
+use common::ui::{ctrl, draw, keys, press};
 
 fn demo_app() -> App {
     let mut app = App::new(LoadOptions::default());
@@ -24,34 +23,6 @@ fn demo_app() -> App {
     assert_eq!(app.load, LoadState::Done);
     draw(&mut app);
     app
-}
-
-fn draw(app: &mut App) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    t.draw(|f| panes::draw(f, app)).unwrap();
-    t
-}
-
-fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) {
-    let cmds = app.update(Event::Key(KeyEvent::new(code, mods)));
-    worker::settle(app, cmds);
-    draw(app);
-}
-
-/// Types a key script: plain characters, `\t` for Tab, `\n` for Enter.
-fn keys(app: &mut App, script: &str) {
-    for c in script.chars() {
-        let code = match c {
-            '\t' => KeyCode::Tab,
-            '\n' => KeyCode::Enter,
-            c => KeyCode::Char(c),
-        };
-        press(app, code, KeyModifiers::NONE);
-    }
-}
-
-fn ctrl(app: &mut App, c: char) {
-    press(app, KeyCode::Char(c), KeyModifiers::CONTROL);
 }
 
 fn selected_path(app: &App) -> String {

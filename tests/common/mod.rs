@@ -4,3 +4,4 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod ui;

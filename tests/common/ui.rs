@@ -1,0 +1,38 @@
+//! Driving the explorer's state in tests: draw on a 120x40 TestBackend, type key scripts.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use strata::ui::app::{App, Event};
+use strata::ui::{panes, worker};
+
+/// Draws `app` on a fresh 120x40 test terminal.
+pub fn draw(app: &mut App) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| panes::draw(f, app)).unwrap();
+    t
+}
+
+/// Sends one key, runs the commands it produced to completion, and redraws.
+pub fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) {
+    let cmds = app.update(Event::Key(KeyEvent::new(code, mods)));
+    worker::settle(app, cmds);
+    draw(app);
+}
+
+/// Types a key script: plain characters, `\t` for Tab, `\n` for Enter.
+pub fn keys(app: &mut App, script: &str) {
+    for c in script.chars() {
+        let code = match c {
+            '\t' => KeyCode::Tab,
+            '\n' => KeyCode::Enter,
+            c => KeyCode::Char(c),
+        };
+        press(app, code, KeyModifiers::NONE);
+    }
+}
+
+/// Sends Ctrl+`c`.
+pub fn ctrl(app: &mut App, c: char) {
+    press(app, KeyCode::Char(c), KeyModifiers::CONTROL);
+}
