@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::model::fs::{FileSystem, LayerEntries};
+use crate::model::fs::FileSystem;
 use crate::model::{HistoryEntry, Image, ImageConfig, Layer, LayerLocation, Origin};
 use crate::{Error, Result};
 use archive::{scan_stream, ArchiveIndex, LayoutDir};
@@ -541,7 +541,7 @@ pub fn assemble(
         });
         layer_inputs.push(scan.entries);
     }
-    let fs = build_fs(layer_inputs);
+    let fs = FileSystem::build(layer_inputs);
     for (layer, stats) in layers.iter_mut().zip(&fs.stats) {
         layer.size_bytes = stats.size_bytes;
         layer.files_added = stats.added;
@@ -564,10 +564,6 @@ pub fn assemble(
         .filter_map(|(l, e, c)| image.fs.version_for_entry(l, e).map(|v| (v, c)))
         .collect();
     Ok(image)
-}
-
-fn build_fs(layers: Vec<LayerEntries>) -> FileSystem {
-    FileSystem::build(layers)
 }
 
 #[cfg(test)]
