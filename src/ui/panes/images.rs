@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{block, dim, follow, selected};
+use super::{dim, follow, framed_list, selected};
 use crate::model::sanitize;
 use crate::ui::app::App;
 use crate::ui::text::{bytes, fit};
@@ -30,17 +30,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         Span::raw(" Images on the Docker daemon "),
         Span::styled(format!("({}) ", app.images.len()), dim()),
     ]);
-    let b = block(title, true);
-    let inner = b.inner(area);
-    frame.render_widget(b, area);
-    if inner.height < 2 {
+    let Some((header, rows)) = framed_list(frame, title, true, area) else {
         return;
-    }
-    let header = Rect { height: 1, ..inner };
-    let rows = Rect {
-        y: inner.y + 1,
-        height: inner.height - 1,
-        ..inner
     };
     app.areas.images = rows;
     let w = rows.width as usize;

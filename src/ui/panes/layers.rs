@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{badge_style, block, dim, follow, selected};
+use super::{badge_style, dim, follow, framed_list, selected};
 use crate::ui::app::{App, Pane};
 use crate::ui::filetree::Mode;
 use crate::ui::text::{bytes, fit};
@@ -25,17 +25,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         Span::styled(format!("({n}) "), dim()),
         Span::styled(format!("· tree: {mode} "), dim()),
     ]);
-    let b = block(title, focused);
-    let inner = b.inner(area);
-    frame.render_widget(b, area);
-    if inner.height < 2 {
+    let Some((header, rows)) = framed_list(frame, title, focused, area) else {
         return;
-    }
-    let header = Rect { height: 1, ..inner };
-    let rows = Rect {
-        y: inner.y + 1,
-        height: inner.height - 1,
-        ..inner
     };
     app.areas.layers = rows;
     frame.render_widget(

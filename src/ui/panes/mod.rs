@@ -68,6 +68,29 @@ pub fn block(title: Line<'_>, focused: bool) -> Block<'_> {
     }
 }
 
+/// Draws a pane frame and splits its inside into a one-line header and the rows below it;
+/// `None` when the pane is too small for both.
+pub fn framed_list(
+    frame: &mut Frame<'_>,
+    title: Line<'_>,
+    focused: bool,
+    area: Rect,
+) -> Option<(Rect, Rect)> {
+    let b = block(title, focused);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    if inner.height < 2 {
+        return None;
+    }
+    let header = Rect { height: 1, ..inner };
+    let rows = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    Some((header, rows))
+}
+
 /// A bold heading span.
 pub fn heading(s: &str) -> Span<'static> {
     Span::styled(s.to_string(), Style::new().add_modifier(Modifier::BOLD))

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{badge_style, block, change_style, dim, follow, selected};
+use super::{badge_style, change_style, dim, follow, framed_list, selected};
 use crate::model::fs::EntryKind;
 use crate::model::sanitize_bytes;
 use crate::ui::app::{App, LoadState, Pane};
@@ -59,19 +59,10 @@ fn title(app: &App) -> Line<'static> {
 /// Draws the file tree pane.
 pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     let focused = app.focus == Pane::Tree;
-    let b = block(title(app), focused);
-    let inner = b.inner(area);
-    frame.render_widget(b, area);
-    if inner.height < 2 {
+    let Some((header, rows_area)) = framed_list(frame, title(app), focused, area) else {
         return;
-    }
-    let attrs = app.attributes && inner.width >= 60;
-    let header = Rect { height: 1, ..inner };
-    let rows_area = Rect {
-        y: inner.y + 1,
-        height: inner.height - 1,
-        ..inner
     };
+    let attrs = app.attributes && rows_area.width >= 60;
     app.areas.tree = rows_area;
     let head = if attrs {
         "  Permission     UID:GID       Size Layer  Name"
