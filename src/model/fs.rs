@@ -397,7 +397,7 @@ impl FileSystem {
             }
             version.status = match prior {
                 None => Status::Added,
-                Some(p) => compare(&self.versions[p as usize], &version, &self.versions),
+                Some(p) => compare(&self.versions[p as usize], &version),
             };
             if entry.kind == EntryKind::File {
                 stats.size_bytes += version.size;
@@ -683,7 +683,8 @@ fn is_present(v: u32) -> bool {
     v != NONE
 }
 
-fn compare(old: &Version, new: &Version, _all: &[Version]) -> Status {
+/// How `new` differs from `old`, the version it replaces at the same path.
+fn compare(old: &Version, new: &Version) -> Status {
     if old.kind != new.kind
         || old.hash != new.hash
         || old.size != new.size
