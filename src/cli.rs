@@ -114,21 +114,21 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load_options(
-    cli_platform: Option<&str>,
-    no_verify: bool,
-    findings: Option<&FindingsConfig>,
-) -> Result<LoadOptions> {
+fn load_options(cli_platform: Option<&str>, no_verify: bool) -> Result<LoadOptions> {
     let mut opts = LoadOptions::default();
     if let Some(p) = cli_platform {
         opts.platform = Some(Platform::parse(p)?);
     }
     opts.scan.skip_digests = no_verify;
-    if let Some(cfg) = findings {
-        // Secret rules and package databases ride along the single pass over the layers.
-        opts.scan.inspector = Some(std::sync::Arc::new(Inspector::new(cfg)));
-    }
     Ok(opts)
+}
+
+/// Reads `.strata.toml` (an invalid one is an error) and lets its secret rules and package
+/// databases ride along the single pass over the layers.
+fn with_findings(mut opts: LoadOptions) -> Result<(LoadOptions, FindingsConfig)> {
+    let cfg = FindingsConfig::discover()?;
+    opts.scan.inspector = Some(std::sync::Arc::new(Inspector::new(&cfg)));
+    Ok((opts, cfg))
 }
 
 /// Loads any input the engine reads.
@@ -144,8 +144,7 @@ fn write_out(output: Option<&PathBuf>, text: &str) -> Result<()> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let findings_cfg = FindingsConfig::discover()?;
-    let mut opts = load_options(cli.platform.as_deref(), cli.no_verify, Some(&findings_cfg))?;
+    let opts = load_options(cli.platform.as_deref(), cli.no_verify)?;
     if let Some(h) = &cli.host {
         crate::source::daemon::set_host(h);
     }
@@ -168,15 +167,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             no_findings,
         }) => {
-            if no_findings {
-                opts.scan.inspector = None;
-            }
+            let (opts, findings_cfg) = if no_findings {
+                (opts, None)
+            } else {
+                let (opts, cfg) = with_findings(opts)?;
+                (opts, Some(cfg))
+            };
             let img = load(&image, &opts, &Progress::default())?;
             let eff = Efficiency::of(&img);
-            let (findings, packages) = if no_findings {
-                (Vec::new(), Vec::new())
-            } else {
-                analyze(&img, &eff, &findings_cfg)
+            let (findings, packages) = match &findings_cfg {
+                Some(cfg) => analyze(&img, &eff, cfg),
+                None => (Vec::new(), Vec::new()),
             };
             let report = Report::build(&img, &eff, findings, packages);
             let text = match format {
@@ -208,7 +209,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (false, Some(image)) => crate::ui::Launch::Image(image),
                 (false, None) => crate::ui::Launch::List,
             };
-            crate::ui::run(launch, opts)?;
+            let (opts, findings_cfg) = with_findings(opts)?;
+            crate::ui::run(launch, opts, findings_cfg)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -9,18 +9,20 @@ use tokio::sync::mpsc;
 
 use super::app::{App, Command, Event, Launch, LoadState};
 use super::{panes, terminal, worker};
+use crate::analysis::findings::FindingsConfig;
 use crate::source::LoadOptions;
 use crate::{Error, Result};
 
-/// Runs the explorer until the user quits. `STRATA_FIRST_FRAME=1` prints the time to the first
-/// frame with content (layers shown) on exit, for measurements.
-pub fn run(launch: Launch, opts: LoadOptions) -> Result<()> {
+/// Runs the explorer until the user quits, with `findings` (the `.strata.toml` sections) for
+/// the findings pane. `STRATA_FIRST_FRAME=1` prints the time to the first frame with content
+/// (layers shown) on exit, for measurements.
+pub fn run(launch: Launch, opts: LoadOptions, findings: FindingsConfig) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::Other(format!("cannot start the runtime: {e}")))?;
-    let r = rt.block_on(main_loop(launch, opts));
+    let r = rt.block_on(main_loop(launch, opts, findings));
     terminal::restore();
     // Workers may still be reading a huge image: do not wait for them.
     rt.shutdown_background();
@@ -47,15 +49,13 @@ type Timings = (Option<Duration>, Option<Duration>);
 /// Shortest time between two frames (about 60 per second at most).
 const FRAME: Duration = Duration::from_millis(16);
 
-async fn main_loop(launch: Launch, opts: LoadOptions) -> Result<Timings> {
+async fn main_loop(launch: Launch, opts: LoadOptions, cfg: FindingsConfig) -> Result<Timings> {
     let io = |e: std::io::Error| Error::Other(format!("terminal: {e}"));
     let (mut term, _guard) = terminal::init().map_err(io)?;
     let started = Instant::now();
     let mut first_frame = None;
     let mut loaded = None;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    // The same `.strata.toml` as `strata report` (the CLI already rejected an invalid one).
-    let cfg = crate::analysis::findings::FindingsConfig::discover().unwrap_or_default();
     let mut app = App::with_findings(opts, std::sync::Arc::new(cfg));
     let size = term.size().map_err(io)?;
     app.size = (size.width, size.height);
