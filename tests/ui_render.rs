@@ -23,7 +23,7 @@ const W: u16 = 120;
 fn app_for(launch: Launch) -> App {
     highlight::assets();
     let mut app = App::new(LoadOptions::default());
-    app.extract_dir = "/tmp/out".into();
+    app.prompt.extract_dir = "/tmp/out".into();
     let cmds = app.start(launch);
     worker::settle(&mut app, cmds);
     draw(&mut app);
@@ -134,7 +134,7 @@ fn viewer_config_files_of_every_kind_are_highlighted() {
         ("nginx.conf", "nginx"),
     ] {
         keys(&mut app, &format!("/{file}$\nG\n"));
-        let v = app.viewer.as_ref().unwrap();
+        let v = app.viewer.open.as_ref().unwrap();
         assert_eq!(v.syntax.as_deref(), Some(syntax), "{file}");
         assert!(v.styled.iter().all(Option::is_some), "{file} highlighted");
         keys(&mut app, "q");
@@ -220,7 +220,7 @@ fn loading_shows_layers_before_files() {
     insta::assert_snapshot!("loading", screen(&mut app));
     // Still responsive: layers can be browsed while loading.
     keys(&mut app, "jj");
-    assert_eq!(app.layer, 2);
+    assert_eq!(app.layers.selected, 2);
 }
 
 #[test]
@@ -261,7 +261,7 @@ fn small_terminal_does_not_panic() {
     keys(&mut app, "\t\n?");
     for (w, h) in [(20, 5), (40, 10), (79, 24), (1, 1), (200, 60)] {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-        t.draw(|f| panes::draw(f, &mut app)).unwrap();
+        t.draw(|f| panes::draw(f, &app)).unwrap();
     }
 }
 
@@ -355,7 +355,7 @@ fn escape_sequences_in_names_commands_and_content_render_inert() {
     assert!(s.contains("ENV X=\\x1b]0;pwned\\x07"), "{s}");
     // Open the file: its content too.
     keys(&mut app, "j\n");
-    let v = app.viewer.as_ref().unwrap();
+    let v = app.viewer.open.as_ref().unwrap();
     assert_eq!(
         v.title,
         "/app/evil\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u{9b}32m.txt"
@@ -402,7 +402,7 @@ fn findings_app() -> App {
     let mut app = App::with_findings(LoadOptions::default(), Arc::new(cfg));
     let cmds = app.start(Launch::Demo);
     worker::settle(&mut app, cmds);
-    assert_eq!(app.findings_state, strata::ui::app::FindingsState::Ready);
+    assert_eq!(app.findings.state, strata::ui::app::FindingsState::Ready);
     draw(&mut app);
     app
 }
@@ -410,7 +410,7 @@ fn findings_app() -> App {
 /// Every raw secret value of the demo: the content matches read back from their layers
 /// (line by line, as a screen would show them) and the secret-looking ENV values.
 fn demo_raw_secrets(app: &App) -> Vec<String> {
-    let image = app.tree.as_ref().unwrap().image.clone();
+    let image = app.tree.state.as_ref().unwrap().image.clone();
     assert!(!image.content_matches.is_empty(), "the inspector ran");
     let mut out = Vec::new();
     for (v, m) in &image.content_matches {
@@ -505,7 +505,7 @@ fn no_raw_secret_reaches_the_screen_without_the_reveal_key() {
     keys(&mut app, "?");
     // Every finding selected in the findings pane, and the reveal prompt declined.
     keys(&mut app, "F");
-    for _ in 0..app.findings.len() {
+    for _ in 0..app.findings.list.len() {
         screens.push(screen(&mut app));
         keys(&mut app, "vn");
         screens.push(screen(&mut app));
@@ -518,6 +518,7 @@ fn no_raw_secret_reaches_the_screen_without_the_reveal_key() {
     keys(&mut app, "g");
     let i = app
         .findings
+        .list
         .iter()
         .position(|f| f.rule == "private-key")
         .unwrap();
