@@ -464,7 +464,7 @@ impl App {
     }
 
     pub(in crate::ui) fn set_image(&mut self, image: Arc<Image>) {
-        self.layers.set_image(&image);
+        self.layers.set_image(&image, &self.findings.cfg.rules);
         self.image = Some(image);
     }
 }

@@ -9,8 +9,8 @@ use ratatui::Frame;
 
 use super::{block, dim, heading};
 use crate::model::{path, sanitize};
-use crate::report::mask_env;
 use crate::ui::app::{App, LoadState, Pane};
+use crate::ui::mask;
 use crate::ui::text::{bytes, fit_left, one_line};
 
 /// How many reclaimable paths are listed.
@@ -162,13 +162,15 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     if !c.env.is_empty() {
         out.push(Line::from(heading("Env:")));
         for e in &c.env {
-            out.push(Line::raw(format!("  {}", mask_env(e).replace('\n', "\\n"))));
+            let shown = mask::env(&app.findings.cfg.rules, e);
+            out.push(Line::raw(format!("  {}", shown.replace('\n', "\\n"))));
         }
     }
     if !c.labels.is_empty() {
         out.push(Line::from(heading("Labels:")));
         for (k, v) in &c.labels {
-            out.push(Line::raw(format!("  {}={}", one_line(k), one_line(v))));
+            let shown = mask::label(&app.findings.cfg.rules, k, v);
+            out.push(Line::raw(format!("  {}={}", one_line(k), one_line(&shown))));
         }
     }
     for w in &img.warnings {

@@ -10,7 +10,8 @@ use super::{block, dim, heading};
 use crate::model::sanitize;
 use crate::ui::app::{App, Pane};
 use crate::ui::highlight;
-use crate::ui::text::{bytes, instruction, mask_instruction};
+use crate::ui::mask;
+use crate::ui::text::{bytes, instruction};
 
 fn field(name: &str, value: String) -> Line<'static> {
     Line::from(vec![heading(&format!("{name}: ")), Span::raw(value)])
@@ -47,9 +48,10 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             dim(),
         ),
     ]));
-    let cmd = mask_instruction(&instruction(
-        hist.map_or(&layer.created_by, |h| &h.created_by),
-    ));
+    let cmd = mask::command(
+        &app.findings.cfg.rules,
+        &instruction(hist.map_or(&layer.created_by, |h| &h.created_by)),
+    );
     // Split on real newlines first (heredocs), then make every line safe.
     let raw: Vec<String> = cmd.lines().map(str::to_owned).collect();
     // The instruction keyword is highlighted as a command word; the rest is shell.
