@@ -63,7 +63,7 @@ pub struct Viewer {
     pub pending: bool,
     /// First line (or hex row) on screen.
     pub scroll: usize,
-    /// Rows on screen at the last draw.
+    /// Rows on screen in the current layout.
     pub height: usize,
     /// Bytes per hex dump row (16, or 8 on narrow panes).
     pub hex_per_row: usize,
