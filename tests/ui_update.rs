@@ -620,3 +620,37 @@ fn findings_without_a_file_select_their_layer_or_point_to_the_config() {
     keys(&mut app, "\t");
     assert_eq!(app.focus, Pane::Findings);
 }
+
+#[test]
+fn layer_views_are_built_by_the_worker_latest_wins_and_cached() {
+    let mut app = demo_app();
+    let j = || Event::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    let k = || Event::Key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE));
+    let view_layer = |app: &App| app.tree.state.as_ref().unwrap().view.layer;
+    // Layer 1's view is not built yet: the worker builds it, the tree keeps layer 0 meanwhile.
+    let first = app.update(j());
+    assert!(matches!(
+        first.as_slice(),
+        [Command::BuildView { layer: 1, .. }]
+    ));
+    assert_eq!(app.layers.selected, 1);
+    assert_eq!(view_layer(&app), 0);
+    assert!(app.tree.building());
+    // Layer 2 before it arrived: the build for layer 1 is stale and does no work.
+    let second = app.update(j());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
+    for c in first {
+        worker::execute(c, &tx);
+    }
+    assert!(rx.try_recv().is_err(), "the stale build did no work");
+    worker::settle(&mut app, second);
+    assert_eq!(view_layer(&app), 2);
+    assert!(!app.tree.building());
+    // Layer 1 was never built: built now; back to layer 2: cached, shown at once.
+    let cmds = app.update(k());
+    assert_eq!(cmds.len(), 1);
+    worker::settle(&mut app, cmds);
+    assert_eq!(view_layer(&app), 1);
+    assert!(app.update(j()).is_empty(), "cached view, no work");
+    assert_eq!(view_layer(&app), 2);
+}
