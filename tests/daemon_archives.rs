@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use strata::analysis::efficiency::Efficiency;
 use strata::model::{EntryKind, Image};
-use strata::source::{load_path, Input, LoadOptions, Progress};
+use strata::source::{load as load_input, Input, LoadOptions, Progress};
 
 /// The archive of a test image, or `None` (loud skip) when the images were not built.
 /// Under CI, or when scripts/test.sh built the images, a missing archive fails the test.
@@ -35,7 +35,7 @@ fn archive(name: &str) -> Option<PathBuf> {
 fn load(name: &str) -> Option<Image> {
     let path = archive(name)?;
     Some(
-        load_path(
+        load_input(
             &Input::Archive(path),
             &LoadOptions::default(),
             &Progress::default(),
