@@ -279,3 +279,19 @@ fn the_check_catches_cycles_upward_imports_and_terminal_crates() {
         "a  e \"\" \"\" j \nl"
     );
 }
+
+#[test]
+fn finding_rules_do_not_import_the_findings_pass() {
+    // The pass (findings.rs) runs the rule files; they share only context.rs, never the pass.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/analysis");
+    let mut checked = 0;
+    for rule in ["secrets", "waste", "bloat", "checks", "packages", "context"] {
+        let p = dir.join(format!("{rule}.rs"));
+        let code = strip_comments(&std::fs::read_to_string(&p).expect("rule file"));
+        for bad in ["super::findings", "analysis::findings", "super::pipeline"] {
+            assert!(!code.contains(bad), "{}: imports `{bad}`", p.display());
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 6);
+}
