@@ -166,7 +166,8 @@ fn per_keystroke_costs_on_a_500k_path_tree() {
         fs.path_count(),
         t.elapsed()
     );
-    let mut image = strata::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
+    let mut image =
+        strata::source::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
     image.layers.truncate(3);
     image.fs = fs;
     let image = Arc::new(image);

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use strata::analysis::efficiency::Efficiency;
 use strata::analysis::finding::{Category, Finding, Severity};
-use strata::ci::{evaluate, Policy, Status};
+use strata::policy::{evaluate, Policy, Status};
 use strata::source::{LoadOptions, Progress};
 
 mod common;
@@ -479,9 +479,20 @@ fn finding(
     }
 }
 
+/// An analysed image with hand-made findings, redacted with the built-in rules.
+fn analysed(image: &strata::model::Image, eff: &Efficiency, fs: &[Finding]) -> strata::Analysed {
+    strata::Analysed {
+        image: std::sync::Arc::new(image.clone()),
+        efficiency: eff.clone(),
+        findings: fs.to_vec(),
+        packages: Vec::new(),
+        redactor: strata::redact::Redactor::default(),
+    }
+}
+
 fn load(path: &Path) -> strata::model::Image {
-    strata::cli::load(
-        path.to_str().unwrap_or_default(),
+    strata::source::load(
+        &strata::source::Input::parse(path.to_str().unwrap_or_default()),
         &LoadOptions::default(),
         &Progress::default(),
     )
@@ -520,8 +531,9 @@ fn finding_rules_on_real_image() {
     let image = load(&img);
     let eff = Efficiency::of(&image);
     let fs = hand_made();
-    let status =
-        |o: &strata::ci::Outcome, r: &str| o.rules.iter().find(|x| x.rule == r).map(|x| x.status);
+    let status = |o: &strata::policy::Outcome, r: &str| {
+        o.rules.iter().find(|x| x.rule == r).map(|x| x.status)
+    };
 
     let mut p = Policy {
         highest_user_reclaimable_percent: None,
@@ -534,7 +546,7 @@ fn finding_rules_on_real_image() {
     // fail-on just above the worst severity passes; warn-on still warns.
     p.fail_on = Some(Severity::Critical);
     p.allow_paths
-        .push(strata::ci::PathPattern::parse("/app/keys/**").expect("glob"));
+        .push(strata::policy::PathPattern::parse("/app/keys/**").expect("glob"));
     let o = evaluate(&image, &eff, &fs, &p);
     assert_eq!(status(&o, "fail-on"), Some(Status::Pass));
     assert_eq!(status(&o, "warn-on"), Some(Status::Warn));
@@ -808,7 +820,7 @@ fn sarif_validates_against_the_official_schema() {
     let eff = Efficiency::of(&image);
     let mut fs = hand_made();
     fs[0].removed_in = Some(2);
-    let text = strata::report::sarif::render(&image, &eff, &fs);
+    let text = strata::report::sarif::render(&analysed(&image, &eff, &fs));
     validate(&cmd, &schema, &text).unwrap_or_else(|e| panic!("sarif with findings: {e}\n{text}"));
     let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
     let run = &doc["runs"][0];
@@ -963,18 +975,21 @@ fn secrets_stay_redacted_in_every_format() {
     fs[3].message = "ENV DB_PASSWORD=strata-fake-db-password in history".into();
     outputs.push((
         "sarif lib".into(),
-        strata::report::sarif::render(&image, &eff, &fs),
+        strata::report::sarif::render(&analysed(&image, &eff, &fs)),
     ));
     outputs.push((
         "markdown lib".into(),
-        strata::report::markdown::render(&image, &eff, &fs, None),
+        strata::report::markdown::render(&analysed(&image, &eff, &fs), None),
     ));
     let o = evaluate(&image, &eff, &fs, &Policy::default());
     outputs.push((
         "ci text lib".into(),
-        strata::ci::render_text(&image, &Policy::default(), &o),
+        strata::report::ci::render_text(&analysed(&image, &eff, &fs), &Policy::default(), &o),
     ));
-    outputs.push(("ci json lib".into(), strata::ci::render_json(&image, &o)));
+    outputs.push((
+        "ci json lib".into(),
+        strata::report::ci::render_json(&analysed(&image, &eff, &fs), &o),
+    ));
     for (what, out) in &outputs {
         for s in &secrets {
             assert!(!out.contains(s.as_str()), "{what} leaks {s:?}");

@@ -268,8 +268,8 @@ fn demo_archive_loads_into_docker() {
         .unwrap();
     assert!(out.status.success(), "docker load: {out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(strata::demo::TAG), "{stdout}");
-    let img = strata::demo::load(&Default::default(), &Default::default()).unwrap();
+    assert!(stdout.contains(strata::source::demo::TAG), "{stdout}");
+    let img = strata::source::demo::load(&Default::default(), &Default::default()).unwrap();
     let out = Command::new("docker")
         .args([
             "image",
@@ -277,7 +277,7 @@ fn demo_archive_loads_into_docker() {
             "--format",
             "{{.Id}} {{len .RootFS.Layers}}",
         ])
-        .arg(strata::demo::TAG)
+        .arg(strata::source::demo::TAG)
         .output()
         .unwrap();
     assert!(out.status.success(), "docker image inspect: {out:?}");

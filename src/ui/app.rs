@@ -20,8 +20,8 @@ use super::state::tree::{Tree, TreeOutcome};
 use super::state::viewer::{ViewerOutcome, ViewerPane};
 use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::Finding;
-use crate::analysis::findings::FindingsConfig;
 use crate::analysis::inspector::Inspector;
+use crate::config::FindingsConfig;
 use crate::model::fs::{PathId, VersionId};
 use crate::model::Image;
 use crate::source::LoadOptions;
@@ -241,7 +241,7 @@ impl App {
         let req = self.req();
         let label = match &target {
             Target::Reference(r) => crate::model::sanitize(r),
-            Target::Demo => crate::demo::REFERENCE.to_string(),
+            Target::Demo => crate::source::demo::REFERENCE.to_string(),
         };
         self.screen = Screen::Explorer;
         self.image = None;

@@ -1,61 +1,14 @@
-//! Redaction in the explorer, with the configured rule set (built-in rules plus the user's
-//! `[[secrets.rules]]` and allowlists): history commands, config env and labels are masked
-//! for display, and the file viewer masks the byte spans a secret rule matched until the
-//! deliberate reveal (`v`, then `y`). The panes' one way into the secret rules, so the rule
-//! set can move without touching them.
+//! What the file viewer keeps masked until the deliberate reveal (`v`, then `y`): the byte
+//! spans a secret rule of the configured rule set matched (the rules of the engine's one
+//! redaction owner, [`crate::redact`]: built-ins, the user's `[[secrets.rules]]`, allowlists).
+//! Every other pane redacts through [`crate::redact::Redactor`].
 
 use std::borrow::Cow;
 use std::ops::Range;
 
-use crate::analysis::secrets::{redact_with, RuleSet};
 use crate::model::fs::VersionId;
-use crate::model::{sanitize, Image};
-use crate::report::mask_value;
-
-/// A history step for display: every rule match and every secret-looking `NAME=value`
-/// masked (also the bare `ENV`/`ARG` pairs of an instruction), control characters escaped.
-pub fn command(rules: &RuleSet, instr: &str) -> String {
-    let redacted = redact_with(rules, instr);
-    let Some((head, rest)) = redacted.split_once(' ') else {
-        return redacted;
-    };
-    if head != "ENV" && head != "ARG" {
-        return redacted;
-    }
-    let masked: Vec<String> = rest
-        .split(' ')
-        .map(|tok| match tok.split_once('=') {
-            Some((k, v)) if !v.is_empty() && crate::analysis::looks_secret_name(k) => {
-                format!("{k}={}", mask_value(v))
-            }
-            _ => tok.to_owned(),
-        })
-        .collect();
-    format!("{head} {}", masked.join(" "))
-}
-
-/// A config env entry (`NAME=value`) for display: secret-looking names and rule matches
-/// masked.
-pub fn env(rules: &RuleSet, entry: &str) -> String {
-    match entry.split_once('=') {
-        Some((k, v)) if crate::analysis::looks_secret_name(k) && !v.is_empty() => {
-            format!("{}={}", sanitize(k), mask_value(v))
-        }
-        _ => redact_with(rules, entry),
-    }
-}
-
-/// A label value for display: masked whole under a secret-looking key, else its rule matches
-/// masked (a value without any is returned as it is, for the pane to make safe).
-pub fn label(rules: &RuleSet, key: &str, value: &str) -> String {
-    if crate::analysis::looks_secret_name(key) && !value.is_empty() {
-        mask_value(value)
-    } else if rules.scan_text(value).is_empty() {
-        value.to_owned()
-    } else {
-        redact_with(rules, value)
-    }
-}
+use crate::model::Image;
+use crate::redact::rules::RuleSet;
 
 /// Byte ranges of `content` (a piece of the file at `path`, as stored in the image) that a
 /// secret rule of `rules` matched. Allowlisted paths have none, as in the findings.

@@ -17,10 +17,10 @@ use super::state::images::ImageRow;
 use super::text;
 use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::{Finding, Package};
-use crate::analysis::findings::FindingsConfig;
-use crate::analysis::secrets::RuleSet;
+use crate::config::FindingsConfig;
 use crate::model::fs::VersionId;
 use crate::model::Image;
+use crate::redact::rules::RuleSet;
 use crate::source::{LoadOptions, ProgressEvent};
 
 /// What the explorer opens first.
@@ -464,7 +464,7 @@ impl App {
     }
 
     pub(in crate::ui) fn set_image(&mut self, image: Arc<Image>) {
-        self.layers.set_image(&image, &self.findings.cfg.rules);
+        self.layers.set_image(&image, &self.findings.cfg.redactor());
         self.image = Some(image);
     }
 }

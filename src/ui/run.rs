@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::app::{App, Command, Event, Launch, LoadState};
 use super::{panes, terminal, worker};
-use crate::analysis::findings::FindingsConfig;
+use crate::config::FindingsConfig;
 use crate::source::LoadOptions;
 use crate::{Error, Result};
 

@@ -134,27 +134,6 @@ mod tests {
         assert_eq!(bytes(999), "999 B");
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(fit("abcdef", 4), "abc…");
-        let rules = crate::analysis::secrets::RuleSet::builtin().unwrap();
-        assert_eq!(
-            crate::ui::mask::command(&rules, "ENV A=1 API_TOKEN=abcdefghijklmnop"),
-            "ENV A=1 API_TOKEN=abcd…(redacted)"
-        );
         assert_eq!(fit_left("/a/b/cdef", 5), "…cdef");
-    }
-}
-
-#[cfg(test)]
-mod redaction_tests {
-    #[test]
-    fn build_args_and_url_passwords_are_masked_in_instructions() {
-        let cmd = "|1 GITHUB_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB /bin/sh -c curl https://deploy:s3cr3tPassw0rd@example.org/x";
-        let rules = crate::analysis::secrets::RuleSet::builtin().unwrap();
-        let shown = crate::ui::mask::command(&rules, cmd);
-        assert!(
-            !shown.contains("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
-            "{shown}"
-        );
-        assert!(!shown.contains("s3cr3tPassw0rd"), "{shown}");
-        assert!(shown.contains("example.org"), "{shown}");
     }
 }

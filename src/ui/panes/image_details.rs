@@ -10,7 +10,6 @@ use ratatui::Frame;
 use super::{block, dim, heading};
 use crate::model::{path, sanitize};
 use crate::ui::app::{App, LoadState, Pane};
-use crate::ui::mask;
 use crate::ui::text::{bytes, fit_left, one_line};
 
 /// How many reclaimable paths are listed.
@@ -161,16 +160,23 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     }
     if !c.env.is_empty() {
         out.push(Line::from(heading("Env:")));
+        let redact = app.findings.cfg.redactor();
         for e in &c.env {
-            let shown = mask::env(&app.findings.cfg.rules, e);
-            out.push(Line::raw(format!("  {}", shown.replace('\n', "\\n"))));
+            out.push(Line::raw(format!(
+                "  {}",
+                redact.env(e).replace('\n', "\\n")
+            )));
         }
     }
     if !c.labels.is_empty() {
         out.push(Line::from(heading("Labels:")));
+        let redact = app.findings.cfg.redactor();
         for (k, v) in &c.labels {
-            let shown = mask::label(&app.findings.cfg.rules, k, v);
-            out.push(Line::raw(format!("  {}={}", one_line(k), one_line(&shown))));
+            out.push(Line::raw(format!(
+                "  {}={}",
+                one_line(k),
+                one_line(&redact.label(k, v))
+            )));
         }
     }
     for w in &img.warnings {

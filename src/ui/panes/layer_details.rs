@@ -10,7 +10,6 @@ use super::{block, dim, heading};
 use crate::model::sanitize;
 use crate::ui::app::{App, Pane};
 use crate::ui::highlight;
-use crate::ui::mask;
 use crate::ui::text::{bytes, instruction};
 
 fn field(name: &str, value: String) -> Line<'static> {
@@ -48,10 +47,9 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             dim(),
         ),
     ]));
-    let cmd = mask::command(
-        &app.findings.cfg.rules,
-        &instruction(hist.map_or(&layer.created_by, |h| &h.created_by)),
-    );
+    let cmd = app.findings.cfg.redactor().instruction(&instruction(
+        hist.map_or(&layer.created_by, |h| &h.created_by),
+    ));
     // Split on real newlines first (heredocs), then make every line safe.
     let raw: Vec<String> = cmd.lines().map(str::to_owned).collect();
     // The instruction keyword is highlighted as a command word; the rest is shell.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{follow, move_index};
 use crate::analysis::finding::{Category, Finding, Package, Severity};
-use crate::analysis::findings::FindingsConfig;
+use crate::config::FindingsConfig;
 use crate::model::fs::{FileSystem, PathId, VersionId};
 use crate::model::Image;
 use crate::ui::app::{App, Level, Pane};

@@ -2,11 +2,11 @@
 //! tree and the scroll of the layer details.
 
 use super::{follow, move_index, scroll};
-use crate::analysis::secrets::RuleSet;
 use crate::model::Image;
+use crate::redact::Redactor;
 use crate::ui::filetree::Mode;
 use crate::ui::keymap::Action;
-use crate::ui::{mask, text};
+use crate::ui::text;
 
 /// One row of the layers pane: a history step, with or without a layer.
 #[derive(Debug, Clone)]
@@ -55,8 +55,8 @@ impl Layers {
     }
 
     /// Builds the rows of `image`: its history steps in order, layers without history kept in
-    /// order among them. Commands are masked with `rules` and made safe here, once.
-    pub fn set_image(&mut self, image: &Image, rules: &RuleSet) {
+    /// order among them. Commands are redacted by `redact` and made safe here, once.
+    pub fn set_image(&mut self, image: &Image, redact: &Redactor) {
         let mut rows = Vec::new();
         let mut seen = vec![false; image.layers.len()];
         for (hi, h) in image.history.iter().enumerate() {
@@ -67,7 +67,7 @@ impl Layers {
             rows.push(LayerRow {
                 layer,
                 history: Some(hi),
-                text: text::one_line(&mask::command(rules, &text::instruction(&h.created_by))),
+                text: text::one_line(&redact.instruction(&text::instruction(&h.created_by))),
             });
         }
         for (l, s) in seen.iter().enumerate() {

@@ -6,9 +6,9 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::analysis::secrets::RuleSet;
 use crate::model::fs::{EntryKind, PathId, VersionId};
 use crate::model::Image;
+use crate::redact::rules::RuleSet;
 use crate::ui::highlight::StyledLine;
 use crate::ui::keymap::Action;
 use crate::ui::msg::{Chunk, Command};
