@@ -36,7 +36,7 @@ fn load(name: &str) -> Option<Image> {
     let path = archive(name)?;
     Some(
         load_path(
-            &Input::Archive(path),
+            &Input::Archive(path, None),
             &LoadOptions::default(),
             &Progress::default(),
         )
