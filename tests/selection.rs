@@ -512,3 +512,110 @@ fn config_digest_mismatch_names_both_digests_and_no_verify_skips_it() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A real multi-image `docker save` (shared base layer stored once, as a symlink)
+// ---------------------------------------------------------------------------------------------
+
+/// `docker save -o DEST REFS…` on the suite's dockerd; `None` (loud skip) when the daemon or
+/// the test images are missing, a failure when they are required (CI, scripts/test.sh).
+fn docker_save(refs: &[&str], dest: &Path) -> Option<()> {
+    let required = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+        || std::env::var_os("STRATA_TEST_REQUIRE_DAEMON").is_some();
+    let out = Command::new("docker")
+        .arg("save")
+        .arg("-o")
+        .arg(dest)
+        .args(refs)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Some(()),
+        other => {
+            let why = match other {
+                Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                !required,
+                "docker save {refs:?} failed ({why}): run scripts/build-test-images.sh"
+            );
+            eprintln!("SKIPPED: docker save {refs:?} failed: {why}");
+            None
+        }
+    }
+}
+
+fn daemon_id(reference: &str) -> String {
+    let out = Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}", reference])
+        .output()
+        .expect("docker image inspect");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn a_real_multi_image_docker_save_gives_each_image_asked_for() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("two.tar");
+    let refs = ["strata-test/layers:1", "strata-test/clean:1"];
+    if docker_save(&refs, &path).is_none() {
+        return;
+    }
+    let p = path.display().to_string();
+    let err = fails(&path, &[]);
+    assert!(err.contains("holds 2 images"), "{err}");
+    for r in refs {
+        assert!(err.contains(r), "lists {r}: {err}");
+    }
+    let listed = list_images(&Input::parse(&p)).expect("list");
+    assert_eq!(listed.len(), 2);
+    for r in refs {
+        let id = daemon_id(r);
+        let img = load_str(&format!("docker-archive:{p}:{r}"), &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{r}: {e}"));
+        assert_eq!(img.id, id, "{r}");
+        assert_eq!(img.repo_tags, vec![r.to_string()]);
+        let n = listed
+            .iter()
+            .find(|s| s.names.iter().any(|x| x == r))
+            .expect("listed")
+            .index;
+        assert_eq!(listed[n].id.as_deref(), Some(id.as_str()));
+        let by_index = load_str(&format!("docker-archive:{p}:@{n}"), &LoadOptions::default())
+            .expect("by index");
+        assert_eq!(by_index.id, id, "@{n}");
+        // The daemon's own report of the image equals the archive's chosen image.
+        let daemon = strata::source::daemon::load(r, &LoadOptions::default(), &Progress::default())
+            .expect("daemon load");
+        let sizes = |i: &strata::model::Image| -> Vec<u64> {
+            i.layers.iter().map(|l| l.size_bytes).collect()
+        };
+        assert_eq!(
+            sizes(&img),
+            sizes(&daemon),
+            "{r}: same layers as the daemon's"
+        );
+    }
+}
+
+#[test]
+fn two_manifests_of_the_same_platform_are_two_images() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("same-platform.tar");
+    let mut specs = numbered_specs(2);
+    for s in &mut specs {
+        s.repo_tags.clear();
+    }
+    let w = multi_platform(&specs, &path, Comp::Gzip, Missing::Nothing).expect("write");
+    let err = fails(&path, &[]);
+    assert!(
+        err.contains("holds 2 images for platform linux/amd64"),
+        "{err}"
+    );
+    for i in &w.images {
+        let m = i.manifest_digest.clone().expect("manifest digest");
+        assert!(err.contains(&m), "{err}");
+        let img = load_str(&path.display().to_string(), &with_image(&m)).expect("by digest");
+        assert_eq!(img.id, i.config_digest);
+    }
+}

@@ -797,3 +797,48 @@ fn read_some<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     }
     Ok(filled)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_resolve_inside_or_are_marked_outside() {
+        assert_eq!(
+            link_target("a/layer.tar", b"../b/layer.tar", true),
+            Link::Member("b/layer.tar".into())
+        );
+        assert_eq!(
+            link_target("a/layer.tar", b"../../x", true),
+            Link::Outside("../../x".into())
+        );
+        assert_eq!(
+            link_target("a/layer.tar", b"/etc/passwd", true),
+            Link::Outside("/etc/passwd".into())
+        );
+        // Hard links are relative to the archive root.
+        assert_eq!(
+            link_target("a/b/c", b"a/x", false),
+            Link::Member("a/x".into())
+        );
+        assert_eq!(
+            link_target("a/b/c", b"../x", false),
+            Link::Outside("../x".into())
+        );
+        let links: HashMap<&str, Link> = [
+            ("a", Link::Member("b".into())),
+            ("b", Link::Member("c".into())),
+            ("c", Link::Member("a".into())),
+        ]
+        .into_iter()
+        .collect();
+        let err = follow_links("x.tar", "a", |n| links.get(n).cloned())
+            .expect_err("cycle")
+            .to_string();
+        assert_eq!(err, "x.tar: symlink cycle: a -> b -> c -> a");
+        assert_eq!(
+            follow_links("x.tar", "z", |n| links.get(n).cloned()).expect("plain"),
+            "z"
+        );
+    }
+}

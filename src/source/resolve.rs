@@ -330,7 +330,7 @@ fn describe(images: &[ImageSummary]) -> String {
 }
 
 const HOW_TO_CHOOSE: &str = "choose one with --image TAG|@N|sha256:DIGEST \
-     (or docker-archive:PATH:TAG, oci:DIR:REF, PATH:@N)";
+     (or docker-archive:PATH:TAG|@N, oci-archive:PATH:REF|@N, oci:DIR:REF|@N)";
 
 // These messages list names: not capped like parser errors (the list is capped at ten).
 fn several_images(store: &dyn BlobStore, images: &[ImageSummary]) -> Error {
@@ -984,11 +984,28 @@ fn resolve_oci(
         }
     };
     let want = platform.cloned().unwrap_or_else(Platform::host);
-    let pick = candidates.iter().position(|c| {
+    let fits = |c: &Candidate| {
         c.platform
             .as_ref()
             .is_some_and(|(os, arch, v)| want.matches(os, arch, v.as_deref()))
-    });
+    };
+    let pick = candidates.iter().position(fits);
+    if let Some(first) = pick {
+        // Two manifests of one platform are two images: never silently the first.
+        let same: Vec<&Candidate> = candidates
+            .iter()
+            .filter(|c| fits(c) && c.platform == candidates[first].platform)
+            .collect();
+        if same.len() > 1 {
+            let digests: Vec<&str> = same.iter().map(|c| c.digest.as_str()).collect();
+            return Err(Error::Other(format!(
+                "{}: holds {} images for platform {want}: {}; choose one with --image sha256:DIGEST",
+                store.label(),
+                same.len(),
+                digests.join(", ")
+            )));
+        }
+    }
     let chosen = match pick {
         Some(i) => candidates.swap_remove(i),
         None if platform.is_none() && candidates.len() == 1 => candidates.remove(0),
@@ -1353,6 +1370,43 @@ mod tests {
             Some(format!("sha256:{hex}"))
         );
         assert_eq!(digest_from_member("abc/layer.tar"), None);
+    }
+
+    #[test]
+    fn selectors_and_docker_references() {
+        assert_eq!(ImageSelector::parse("@3"), ImageSelector::Index(3));
+        assert_eq!(
+            ImageSelector::parse("sha256:ABCdef"),
+            ImageSelector::Digest("sha256:abcdef".into())
+        );
+        assert_eq!(
+            ImageSelector::parse("@x"),
+            ImageSelector::Reference("@x".into())
+        );
+        assert_eq!(
+            ImageSelector::parse("app:1"),
+            ImageSelector::Reference("app:1".into())
+        );
+        assert_eq!(
+            normalize_reference("alpine"),
+            "docker.io/library/alpine:latest"
+        );
+        assert_eq!(normalize_reference("team/app:1"), "docker.io/team/app:1");
+        assert_eq!(
+            normalize_reference("docker.io/alpine:3"),
+            "docker.io/library/alpine:3"
+        );
+        assert_eq!(
+            normalize_reference("localhost:5000/app"),
+            "localhost:5000/app:latest"
+        );
+        assert!(reference_matches(
+            "docker.io/library/busybox:latest",
+            "busybox"
+        ));
+        assert!(reference_matches("localhost/app:1", "app:1"));
+        assert!(!reference_matches("busybox:1", "busybox"));
+        assert!(!reference_matches("team/app:1", "app:1"));
     }
 
     #[test]
