@@ -9,10 +9,10 @@ use std::process::Command;
 
 use common::fixture::*;
 use strata::source::resolve::{ImageSelector, Platform};
-use strata::source::{list_images, load_path, Input, LoadOptions, Progress};
+use strata::source::{list_images, load, Input, LoadOptions, Progress};
 
 fn load_str(input: &str, opts: &LoadOptions) -> strata::Result<strata::model::Image> {
-    load_path(&Input::parse(input), opts, &Progress::default())
+    load(&Input::parse(input), opts, &Progress::default())
 }
 
 fn with_image(sel: &str) -> LoadOptions {
@@ -517,32 +517,20 @@ fn config_digest_mismatch_names_both_digests_and_no_verify_skips_it() {
 // A real multi-image `docker save` (shared base layer stored once, as a symlink)
 // ---------------------------------------------------------------------------------------------
 
-/// `docker save -o DEST REFS…` on the suite's dockerd; `None` (loud skip) when the daemon or
-/// the test images are missing, a failure when they are required (CI, scripts/test.sh).
-fn docker_save(refs: &[&str], dest: &Path) -> Option<()> {
-    let required = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-        || std::env::var_os("STRATA_TEST_REQUIRE_DAEMON").is_some();
+/// `docker save -o DEST REFS…` on the suite's dockerd (the test fails if it cannot).
+fn docker_save(refs: &[&str], dest: &Path) {
     let out = Command::new("docker")
         .arg("save")
         .arg("-o")
         .arg(dest)
         .args(refs)
-        .output();
-    match out {
-        Ok(o) if o.status.success() => Some(()),
-        other => {
-            let why = match other {
-                Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
-                Err(e) => e.to_string(),
-            };
-            assert!(
-                !required,
-                "docker save {refs:?} failed ({why}): run scripts/build-test-images.sh"
-            );
-            eprintln!("SKIPPED: docker save {refs:?} failed: {why}");
-            None
-        }
-    }
+        .output()
+        .expect("run docker");
+    assert!(
+        out.status.success(),
+        "docker save {refs:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn daemon_id(reference: &str) -> String {
@@ -554,13 +542,16 @@ fn daemon_id(reference: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn a_real_multi_image_docker_save_gives_each_image_asked_for() {
+    common::real::daemon_with_images();
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("two.tar");
     let refs = ["strata-test/layers:1", "strata-test/clean:1"];
-    if docker_save(&refs, &path).is_none() {
-        return;
-    }
+    docker_save(&refs, &path);
     let p = path.display().to_string();
     let err = fails(&path, &[]);
     assert!(err.contains("holds 2 images"), "{err}");
