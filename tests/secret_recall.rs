@@ -5,7 +5,8 @@
 //! and asserts recall 1.0 and no false positive: every case was written for a rule, so a miss or
 //! a false alarm is a regression of that rule (or a wrong label), never noise.
 //!
-//! The same image then goes through every output format: no generated secret value may appear.
+//! The image's config and history carry new token formats too. The image then goes through every
+//! output format: no generated secret value may appear.
 
 mod common;
 
@@ -84,18 +85,29 @@ fn alphabet(name: &str) -> &'static [u8] {
     }
 }
 
-/// Expands `«NAME:N»` and `«UUID»` with a generator seeded by the case number.
+/// Expands a case's `«NAME:N»` and `«UUID»` with a generator seeded by the case number.
 fn expand(case: &Case, seed: u64) -> Expanded {
+    let (text, generated) = expand_text(&case.text, seed);
+    let mut bytes = Vec::new();
+    if case.binary {
+        bytes.extend_from_slice(b"\0\0\0\x01");
+    }
+    bytes.extend_from_slice(text.as_bytes());
+    Expanded { bytes, generated }
+}
+
+/// The text with its generators expanded, and every generated run.
+fn expand_text(text: &str, seed: u64) -> (String, Vec<String>) {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x1000_0000_01b3) | 1);
     let mut out = String::new();
     let mut generated = Vec::new();
-    let mut rest = case.text.as_str();
+    let mut rest = text;
     while let Some(open) = rest.find('«') {
         out.push_str(&rest[..open]);
         let after = &rest[open + '«'.len_utf8()..];
         let close = after
             .find('»')
-            .unwrap_or_else(|| panic!("{}: unclosed generator", case.path));
+            .unwrap_or_else(|| panic!("{text:?}: unclosed generator"));
         let spec = &after[..close];
         let value = if spec == "UUID" {
             let h = |rng: &mut Rng, n| rng.pick(alphabet("HEX"), n);
@@ -110,10 +122,10 @@ fn expand(case: &Case, seed: u64) -> Expanded {
         } else {
             let (name, n) = spec
                 .split_once(':')
-                .unwrap_or_else(|| panic!("{}: bad generator {spec:?}", case.path));
+                .unwrap_or_else(|| panic!("bad generator {spec:?}"));
             let n: usize = n
                 .parse()
-                .unwrap_or_else(|_| panic!("{}: bad length in {spec:?}", case.path));
+                .unwrap_or_else(|_| panic!("bad length in {spec:?}"));
             rng.pick(alphabet(name), n)
         };
         out.push_str(&value);
@@ -121,12 +133,7 @@ fn expand(case: &Case, seed: u64) -> Expanded {
         rest = &after[close + '»'.len_utf8()..];
     }
     out.push_str(rest);
-    let mut bytes = Vec::new();
-    if case.binary {
-        bytes.extend_from_slice(b"\0\0\0\x01");
-    }
-    bytes.extend_from_slice(out.as_bytes());
-    Expanded { bytes, generated }
+    (out, generated)
 }
 
 /// Every rule id of the built-in rule file, content and file rules.
@@ -140,7 +147,7 @@ fn builtin_rule_ids() -> BTreeSet<String> {
 }
 
 /// One image holding every case as a file (parent directories included).
-fn corpus_image(cases: &[Case], expanded: &[Expanded]) -> ImageSpec {
+fn corpus_image(cases: &[Case], expanded: &[Expanded], env: &[String], history: &str) -> ImageSpec {
     let mut dirs = BTreeSet::new();
     for c in cases {
         let mut p = Path::new(&c.path).parent();
@@ -156,8 +163,18 @@ fn corpus_image(cases: &[Case], expanded: &[Expanded]) -> ImageSpec {
     for (c, e) in cases.iter().zip(expanded) {
         entries.push(EntrySpec::file(&c.path, &e.bytes, 0o644));
     }
-    ImageSpec::new(vec![LayerSpec::new("COPY corpus /", entries)])
+    let mut spec = ImageSpec::new(vec![LayerSpec::new(history, entries)]);
+    spec.config = serde_json::json!({ "Env": env });
+    spec
 }
+
+/// The image config's `Env` and the layer's history step: new token formats outside files,
+/// found (and masked) only by the content rules (the names are not secret-looking).
+const ENV: [&str; 2] = [
+    "PATH=/usr/local/bin:/usr/bin:/bin",
+    "BACKUP_URL=https://strata.blob.core.windows.net/b?sv=2022-11-02&sr=c&sp=rw&sig=«B64:43»%3D",
+];
+const HISTORY: &str = "/bin/sh -c curl -H 'Authorization: Bearer dapi«HEX:32»' https://adb-1.azuredatabricks.net/api/2.0/jobs/list && docker login -u ci -p dckr_pat_«URL:27» && vault login hvs.CAES«URL:88»";
 
 fn report(image: &Path, format: &str) -> String {
     let out = Command::new(STRATA)
@@ -257,10 +274,23 @@ fn secret_corpus_recall_and_precision_per_family() {
             c.path
         );
     }
+    // Config and history values, seeded after the cases.
+    let mut outside = Vec::new();
+    let env: Vec<String> = ENV
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let (text, generated) = expand_text(e, 10_000 + i as u64);
+            outside.extend(generated);
+            text
+        })
+        .collect();
+    let (history, generated) = expand_text(HISTORY, 20_000);
+    outside.extend(generated);
     let dir = tempfile::tempdir().expect("tempdir");
     let image = dir.path().join("corpus.tar");
     write_image(
-        &corpus_image(cases, &expanded),
+        &corpus_image(cases, &expanded, &env, &history),
         Layout::DockerLegacy,
         &image,
     )
@@ -269,17 +299,34 @@ fn secret_corpus_recall_and_precision_per_family() {
     // Secret findings per file.
     let json: serde_json::Value = serde_json::from_str(&report(&image, "json")).expect("json");
     let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut unplaced: Vec<String> = Vec::new();
     for f in json["findings"].as_array().expect("findings[]") {
         if f["category"] != "secret" {
             continue;
         }
-        let path = f["path"].as_str().unwrap_or("(image config or history)");
         let rule = f["rule"].as_str().expect("rule").to_owned();
-        found
-            .entry(path.trim_start_matches('/').to_owned())
-            .or_default()
-            .insert(rule);
+        match f["path"].as_str() {
+            Some(path) => {
+                found
+                    .entry(path.trim_start_matches('/').to_owned())
+                    .or_default()
+                    .insert(rule);
+            }
+            None => unplaced.push(format!("{rule}: {}", f["title"])),
+        }
     }
+    // The config's SAS URL and the history's three tokens, each found by its content rule.
+    unplaced.sort();
+    assert_eq!(
+        unplaced,
+        [
+            "env-secret: \"Secret in ENV BACKUP_URL\"",
+            "history-secret: \"Databricks access token in the build history\"",
+            "history-secret: \"Docker Hub access token in the build history\"",
+            "history-secret: \"HashiCorp Vault token in the build history\"",
+        ],
+        "config and history findings"
+    );
 
     let mut tally: BTreeMap<&str, Tally> = corpus
         .families
@@ -367,15 +414,15 @@ fn secret_corpus_recall_and_precision_per_family() {
     // first 4 characters of a value, so both the whole run and the run without its first 4
     // characters must be absent (runs of 8 or more characters; shorter ones are not secrets).
     let mut raw: Vec<&str> = Vec::new();
-    for (c, e) in cases.iter().zip(&expanded) {
-        if c.expect.is_empty() {
-            continue;
-        }
-        for g in &e.generated {
-            if g.len() >= 12 {
-                raw.push(g);
-                raw.push(&g[4..]);
-            }
+    let positives = cases
+        .iter()
+        .zip(&expanded)
+        .filter(|(c, _)| !c.expect.is_empty())
+        .flat_map(|(_, e)| &e.generated);
+    for g in positives.chain(&outside) {
+        if g.len() >= 12 {
+            raw.push(g);
+            raw.push(&g[4..]);
         }
     }
     assert!(raw.len() > 200, "{} generated values", raw.len());
