@@ -763,7 +763,7 @@ impl App {
         let req = self.req();
         let label = match &target {
             Target::Reference(r) => crate::model::sanitize(r),
-            Target::Demo => crate::demo::REFERENCE.to_string(),
+            Target::Demo => crate::source::demo::REFERENCE.to_string(),
         };
         self.screen = Screen::Explorer;
         self.image = None;
@@ -1078,7 +1078,12 @@ impl App {
             rows.push(LayerRow {
                 layer,
                 history: Some(hi),
-                text: text::one_line(&text::mask_instruction(&text::instruction(&h.created_by))),
+                text: text::one_line(
+                    &self
+                        .findings_cfg
+                        .redactor()
+                        .instruction(&text::instruction(&h.created_by)),
+                ),
             });
         }
         for (l, s) in seen.iter().enumerate() {
