@@ -84,7 +84,7 @@ pub enum ListFormat {
 pub enum Format {
     /// Readable text.
     Text,
-    /// The `strata.report/v1` JSON contract.
+    /// The `strata.report/v1.1` JSON contract.
     Json,
 }
 
@@ -93,7 +93,7 @@ pub enum Format {
 pub enum ReportFormat {
     /// Readable text.
     Text,
-    /// The `strata.report/v1` JSON contract.
+    /// The `strata.report/v1.1` JSON contract.
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,

@@ -136,12 +136,23 @@ pub struct Ctx<'a> {
     pub image: &'a Image,
     /// The configuration.
     pub cfg: &'a FindingsConfig,
+    /// Where the base image ends.
+    pub base: super::base::BaseBoundary,
     cmds: Vec<String>,
 }
 
 impl<'a> Ctx<'a> {
-    /// Prepares a pass over `image`.
+    /// Prepares a pass over `image` (its base found from its labels and history).
     pub fn new(image: &'a Image, cfg: &'a FindingsConfig) -> Self {
+        Self::with_base(image, cfg, super::base::BaseBoundary::detect(image))
+    }
+
+    /// Prepares a pass over `image` whose base is `base`.
+    pub fn with_base(
+        image: &'a Image,
+        cfg: &'a FindingsConfig,
+        base: super::base::BaseBoundary,
+    ) -> Self {
         let cmds = image
             .layers
             .iter()
@@ -154,7 +165,12 @@ impl<'a> Ctx<'a> {
                 }
             })
             .collect();
-        Self { image, cfg, cmds }
+        Self {
+            image,
+            cfg,
+            base,
+            cmds,
+        }
     }
 
     /// The redacted, one-line history command of `layer`.
@@ -282,6 +298,7 @@ pub fn finding(
         evidence: None,
         fix: None,
         why: None,
+        base: false,
     }
 }
 
@@ -342,7 +359,8 @@ pub fn sort(findings: &mut [Finding]) {
     });
 }
 
-/// Runs every analysis: findings (worst first) and the package inventory.
+/// Runs every analysis: findings (worst first) and the package inventory, each marked
+/// `base` when inherited from the base image (`analysis::base`).
 pub fn analyze(
     image: &Image,
     eff: &Efficiency,
@@ -364,6 +382,9 @@ pub fn analyze(
         ));
     }
     out.retain(|f| !cfg.options.disable.iter().any(|d| d == &f.rule));
+    for f in &mut out {
+        f.base = ctx.base.is_base_finding(image, f);
+    }
     sort(&mut out);
     (out, inventory.packages)
 }

@@ -267,7 +267,11 @@ fn duplicates<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
     let min = ctx.cfg.options.duplicate_min_bytes.max(1);
     let mut groups: HashMap<(u64, u64), Vec<VersionId>> = HashMap::new();
     for (vid, v) in fs.versions.iter().enumerate() {
-        if v.kind == EntryKind::File && v.removed_in.is_none() && v.size >= min {
+        if v.kind == EntryKind::File
+            && v.removed_in.is_none()
+            && v.size >= min
+            && !super::bloat::is_documentation(ctx, v.path)
+        {
             groups
                 .entry((v.hash, v.size))
                 .or_default()

@@ -61,6 +61,9 @@ pub struct CiArgs {
     /// Ignore findings under this path: a glob (`/app/test/**`) or `re:REGEX` (repeatable).
     #[arg(long = "allow-paths", alias = "allow-path", value_name = "PATTERN")]
     pub allow_paths: Vec<String>,
+    /// Ignore findings inherited from the base image (`--ignore-inherited`, or `=false`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub ignore_inherited: Option<String>,
     /// Fail when a finding of at least this severity remains [default: high].
     #[arg(long, value_name = "LEVEL")]
     pub fail_on: Option<String>,
@@ -100,6 +103,7 @@ impl CiArgs {
                 "highest-user-reclaimable-percent",
                 &self.highest_user_reclaimable_percent,
             ),
+            ("ignore-inherited", &self.ignore_inherited),
             ("fail-on", &self.fail_on),
             ("warn-on", &self.warn_on),
         ];
@@ -152,6 +156,9 @@ pub fn run(args: &CiArgs, opts: &LoadOptions) -> Result<ExitCode> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let mut policy = Policy::load(args.config.as_deref(), &cwd)?;
     args.apply_flags(&mut policy)?;
+    for w in &policy.warnings {
+        eprintln!("strata: warning: {w}");
+    }
     let cfg = findings_config(args.config.as_deref())?;
     let mut opts = opts.clone();
     // Secret rules and package databases ride along the single pass over the layers.
@@ -287,7 +294,25 @@ pub fn render_text(image: &Image, policy: &Policy, o: &Outcome) -> String {
                 String::new()
             }
         );
-        for j in active.iter().take(TOP_FINDINGS) {
+        let base = crate::analysis::base::BaseBoundary::detect(image);
+        let mut shown: Vec<&&rules::Judged> = active.iter().take(TOP_FINDINGS).collect();
+        // With a base image: what this image added first, then what it inherited.
+        shown.sort_by_key(|j| j.finding.base);
+        let mut heading = None;
+        for j in shown {
+            if base.layers > 0 && heading != Some(j.finding.base) {
+                heading = Some(j.finding.base);
+                let title = if j.finding.base {
+                    crate::report::text::INHERITED
+                } else {
+                    crate::report::text::ADDED
+                };
+                let n = active
+                    .iter()
+                    .filter(|a| a.finding.base == j.finding.base)
+                    .count();
+                let _ = writeln!(s, "  {title} ({n}):");
+            }
             let f = &j.finding;
             let mut line = format!(
                 "  {:<4} {:<8} {}",
@@ -356,6 +381,7 @@ pub(crate) mod tests {
             origin: Origin::Daemon("unit-test".into()),
             content_matches: Vec::new(),
             captured: std::collections::HashMap::new(),
+            known_base: None,
         }
     }
 
@@ -371,6 +397,7 @@ pub(crate) mod tests {
             forbid_rules: vec!["a.b".into()],
             allow_rules: Vec::new(),
             allow_paths: vec!["/tmp/**".into()],
+            ignore_inherited: None,
             fail_on: Some("critical".into()),
             warn_on: Some("off".into()),
             format: CiFormat::Text,
@@ -421,6 +448,7 @@ pub(crate) mod tests {
             evidence: Some("DB_PASSWORD=hunt…(redacted)".into()),
             fix: None,
             why: None,
+            base: false,
         };
         let p = Policy::default();
         let o = evaluate(&img, &eff, std::slice::from_ref(&f), &p);

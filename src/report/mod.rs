@@ -1,5 +1,5 @@
 //! The report: one document built from the model and the analyses, rendered as JSON (the
-//! `strata.report/v1` contract documented in `docs/report-schema.md`) or readable text.
+//! `strata.report/v1.1` contract documented in `docs/report-schema.md`) or readable text.
 
 pub mod markdown;
 pub mod sarif;
@@ -11,8 +11,9 @@ use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::{Finding, Package};
 use crate::model::{path, sanitize, Image};
 
-/// Schema identifier of the JSON report.
-pub const SCHEMA: &str = "strata.report/v1";
+/// Schema identifier of the JSON report (v1.1 adds `base` and the `base` flags; every v1
+/// field keeps its name and meaning).
+pub const SCHEMA: &str = "strata.report/v1.1";
 /// How many reclaimable paths the report lists.
 pub const TOP_RECLAIMABLE: usize = 20;
 
@@ -23,6 +24,8 @@ pub struct Report {
     pub schema: &'static str,
     /// The image and its configuration.
     pub image: ImageSection,
+    /// Where the base image ends and which rule found it.
+    pub base: crate::analysis::base::BaseBoundary,
     /// Every history step, oldest first.
     pub history: Vec<HistorySection>,
     /// Every layer, bottom first.
@@ -100,6 +103,8 @@ pub struct HistorySection {
     pub empty_layer: bool,
     /// Index of the produced layer.
     pub layer: Option<usize>,
+    /// The step belongs to the base image.
+    pub base: bool,
 }
 
 /// One entry of `layers`.
@@ -133,6 +138,8 @@ pub struct LayerSection {
     pub bytes_superseded: u64,
     /// History step that made the layer.
     pub created_by: String,
+    /// The layer belongs to the base image.
+    pub base: bool,
 }
 
 /// `efficiency` in the report.
@@ -161,6 +168,8 @@ pub struct ReclaimableSection {
     pub layers: Vec<usize>,
     /// Layers that removed or superseded each of them.
     pub removed_in: Vec<usize>,
+    /// Inherited: the base image itself removed or superseded every one of them.
+    pub base: bool,
 }
 
 /// Masks the value of an `ENV` entry whose name looks like a secret, or any part of it a
@@ -197,6 +206,7 @@ impl Report {
         packages: Vec<Package>,
     ) -> Self {
         let c = &image.config;
+        let base = crate::analysis::base::BaseBoundary::detect(image);
         Self {
             schema: SCHEMA,
             image: ImageSection {
@@ -236,12 +246,14 @@ impl Report {
             history: image
                 .history
                 .iter()
-                .map(|h| HistorySection {
+                .enumerate()
+                .map(|(i, h)| HistorySection {
                     created_by: crate::analysis::secrets::redact_command(&h.created_by),
                     created: h.created.clone(),
                     comment: h.comment.clone(),
                     empty_layer: h.empty_layer,
                     layer: h.layer,
+                    base: base.is_base_history(i),
                 })
                 .collect(),
             layers: image
@@ -262,6 +274,7 @@ impl Report {
                     files_removed: l.files_removed,
                     bytes_superseded: l.bytes_superseded,
                     created_by: crate::analysis::secrets::redact_command(&l.created_by),
+                    base: base.is_base_layer(l.index),
                 })
                 .collect(),
             efficiency: EfficiencySection {
@@ -278,9 +291,11 @@ impl Report {
                         bytes: r.bytes,
                         layers: r.layers.clone(),
                         removed_in: r.removed_in.clone(),
+                        base: r.removed_in.iter().all(|&l| base.is_base_layer(l)),
                     })
                     .collect(),
             },
+            base,
             findings,
             packages,
             warnings: image.warnings.iter().map(|w| sanitize(w)).collect(),

@@ -794,6 +794,7 @@ pub fn preview(reference: &str, meta: &DaemonMetadata) -> Image {
         origin: Origin::Daemon(meta.id.clone()),
         content_matches: Vec::new(),
         captured: std::collections::HashMap::new(),
+        known_base: None,
     }
 }
 
@@ -1031,6 +1032,7 @@ pub fn load_from(
     progress: &Progress,
 ) -> Result<Image> {
     check_reference(reference)?;
+    let ep_for_base = ep.clone();
     let ep = ep.clone();
     let r = reference.to_owned();
     let (conn, meta) = block_on(async move {
@@ -1062,7 +1064,55 @@ pub fn load_from(
     image.reference = reference.to_owned();
     image.repo_tags = meta.repo_tags;
     image.repo_digests = meta.repo_digests;
+    image.known_base = known_base(ep_for_base, &image.config.labels);
     Ok(image)
+}
+
+/// The base image named by the `org.opencontainers.image.base.name` (or `.digest`) label, when
+/// the daemon has it: its layers and history length, for `analysis::base`.
+fn known_base(
+    ep: Endpoint,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Option<crate::model::KnownBase> {
+    use crate::analysis::base::{BASE_DIGEST_LABEL, BASE_NAME_LABEL};
+    let name = labels.get(BASE_NAME_LABEL).map(|s| s.trim().to_owned());
+    let digest = labels.get(BASE_DIGEST_LABEL).map(|s| s.trim().to_owned());
+    let mut refs: Vec<String> = Vec::new();
+    if let Some(n) = name.as_ref().filter(|n| !n.is_empty()) {
+        refs.push(n.clone());
+        if let Some(d) = digest.as_ref().filter(|d| d.starts_with("sha256:")) {
+            let repo = n.split('@').next().unwrap_or(n);
+            let repo = match repo.rsplit_once(':') {
+                Some((r, tag)) if !tag.contains('/') => r,
+                _ => repo,
+            };
+            refs.push(format!("{repo}@{d}"));
+        }
+    }
+    if refs.iter().any(|r| check_reference(r).is_err()) {
+        return None;
+    }
+    block_on(async move {
+        let conn = connect(ep).await.ok()?;
+        for r in refs {
+            if let Ok(meta) = fetch_metadata(&conn, &r).await {
+                let diff_ids = meta
+                    .inspect
+                    .root_fs
+                    .as_ref()
+                    .and_then(|f| f.layers.clone())
+                    .unwrap_or_default();
+                return Some(crate::model::KnownBase {
+                    found: format!("{r} (from the daemon)"),
+                    diff_ids,
+                    history: meta.history.len(),
+                });
+            }
+        }
+        None
+    })
+    .ok()
+    .flatten()
 }
 
 #[cfg(test)]
