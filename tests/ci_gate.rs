@@ -564,7 +564,9 @@ fn dive_ci_quotes_comments_and_switches_as_dive_reads_them() {
 #[test]
 fn dive_ci_rule_keys_at_the_top_level() {
     // Beside a `rules:` mapping: ignored, with a warning that dive reads only `rules:`.
-    let Some(r) = with_dive_ci("rules:\n  lowestEfficiency: 0.5\nhighestWastedBytes: 1\n") else {
+    let Some(r) = with_dive_ci(
+        "rules:\n  lowestEfficiency: 0.5\n  highestUserWastedPercent: off\nhighestWastedBytes: 1\n",
+    ) else {
         return;
     };
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);

@@ -90,6 +90,7 @@ fn debian_rootfs() -> LayerSpec {
                 mode: r.mode,
             },
             'l' => EntrySpec::symlink(&r.path, &r.size_or_target),
+            'h' => EntrySpec::hard_link(&r.path, &r.size_or_target),
             _ => {
                 let size: usize = r.size_or_target.parse().expect("size");
                 let seed = if r.content_id == "-" {

@@ -73,6 +73,19 @@ static NOT_ROOTFS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"^(?:/bin/sh -c #\(nop\)\s*)?(?:COPY|RUN|WORKDIR)\b|^/bin/sh -c [^#]|^\|\d").ok()
 });
 
+/// A history step for people: its command, or what it is when it has none.
+fn step(created_by: &str) -> String {
+    let c = crate::analysis::findings::one_line(
+        &crate::analysis::secrets::redact_command(created_by),
+        60,
+    );
+    if c.is_empty() {
+        "an import without a command".to_owned()
+    } else {
+        format!("`{c}`")
+    }
+}
+
 fn matches(re: &LazyLock<Option<Regex>>, s: &str) -> bool {
     re.as_ref().is_some_and(|r| r.is_match(s.trim()))
 }
@@ -99,7 +112,9 @@ impl BaseBoundary {
                 .config
                 .labels
                 .get(k)
-                .map(|v| crate::model::sanitize(v.trim()))
+                .map(|v| {
+                    crate::model::sanitize(&crate::analysis::secrets::redact_command(v.trim()))
+                })
                 .filter(|v| !v.is_empty())
         };
         let (name, digest) = (label(BASE_NAME_LABEL), label(BASE_DIGEST_LABEL));
@@ -161,22 +176,22 @@ impl BaseBoundary {
             (Some(m), _) => (
                 m,
                 format!(
-                    "history: root filesystem `{}` (history {root}) up to the base's last metadata step `{}` (history {m})",
-                    crate::analysis::findings::one_line(&h[root].created_by, 60),
-                    crate::analysis::findings::one_line(&h[m].created_by, 60)
+                    "history: root filesystem {} (history {root}) up to the base's last metadata step {} (history {m})",
+                    step(&h[root].created_by),
+                    step(&h[m].created_by)
                 ),
             ),
             (None, true) => (
                 root,
                 format!(
-                    "history: root filesystem `{}` (history {root}, layer 0)",
-                    crate::analysis::findings::one_line(&h[root].created_by, 60)
+                    "history: root filesystem {} (history {root}, layer 0)",
+                    step(&h[root].created_by)
                 ),
             ),
             (None, false) => {
                 return Self::none(format!(
-                    "layer 0 is made by the image's own step `{}`",
-                    crate::analysis::findings::one_line(&h[root].created_by, 60)
+                    "layer 0 is made by the image's own step {}",
+                    step(&h[root].created_by)
                 ))
             }
         };
@@ -188,8 +203,10 @@ impl BaseBoundary {
                 end += 1;
             }
         }
-        if end + 1 >= h.len() || !(end + 1..h.len()).any(|i| !h[i].created_by.trim().is_empty()) {
-            return Self::none("the image has no step of its own after its root filesystem");
+        if !(end + 1..h.len()).any(makes_layer) {
+            return Self::none(
+                "the image has no layer of its own after its root filesystem and metadata",
+            );
         }
         let layers = h[..=end].iter().filter(|e| e.layer.is_some()).count();
         Self {
