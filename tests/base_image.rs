@@ -4,8 +4,8 @@
 //! flag of layers, findings, waste items and packages in `strata.report/v1.1`; the grouping of
 //! the text and markdown reports; the `ignore-inherited` policy key of `strata ci`.
 //!
-//! Without the daemon-built images the tests that need them skip loudly; under `CI=true` or
-//! `STRATA_TEST_REQUIRE_DAEMON=1` they fail.
+//! The tests that need the daemon-built images are ignored (with their reason) unless
+//! `STRATA_TEST_REAL=1` (tests/common/real.rs); then a missing image fails them.
 
 mod common;
 
@@ -15,43 +15,15 @@ use std::process::Command;
 use common::fixture::*;
 use serde_json::Value;
 
-fn required() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-        || std::env::var("STRATA_TEST_REQUIRE_DAEMON").is_ok_and(|v| v == "1")
-}
-
-fn images_dir() -> PathBuf {
-    std::env::var_os("STRATA_TEST_IMAGES_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/strata-test-images"),
-        PathBuf::from,
-    )
-}
-
-/// The archive of a daemon-built test image, or `None` after a loud skip message.
+/// The archive of a daemon-built test image (the test fails when it was not built).
 fn archive(name: &str) -> Option<PathBuf> {
-    let p = images_dir().join(format!("{name}.tar"));
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(!required(), "test image archive missing: {}", p.display());
-    eprintln!(
-        "\n!!!!!!!! SKIPPING: {} missing (run `bash scripts/test.sh` or scripts/build-test-images.sh)\n",
-        p.display()
-    );
-    None
+    Some(common::real::test_image(name))
 }
 
-/// True when a Docker daemon answers; else a loud skip (a failure when required).
+/// The daemon, with strata-test/twostage:1 (the test fails without them).
 fn daemon() -> bool {
-    let ok = Command::new("docker")
-        .args(["image", "inspect", "strata-test/twostage:1"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(!required(), "no daemon with strata-test/twostage:1");
-        eprintln!("\n!!!!!!!! SKIPPING: no Docker daemon with strata-test/twostage:1\n");
-    }
-    ok
+    common::real::daemon();
+    true
 }
 
 struct Run {
@@ -137,6 +109,10 @@ fn assert_consistent(r: &Value, base_layers: u64) {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images; STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn test_images_built_from_the_imported_base() {
     // base:1 is an imported root filesystem with nothing on top: no base of its own.
     let Some(p) = archive("base") else { return };
@@ -214,6 +190,10 @@ fn assert_twostage(r: &Value) {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images; STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn two_stage_build_from_its_archive_and_from_the_daemon() {
     let Some(p) = archive("twostage") else { return };
     let r = report(&p.display().to_string());
@@ -236,6 +216,10 @@ fn two_stage_build_from_its_archive_and_from_the_daemon() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images; STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn reports_group_added_before_inherited() {
     let Some(p) = archive("twostage") else { return };
     let t = strata(&["report", p.to_str().unwrap_or_default()]);
@@ -282,6 +266,10 @@ fn reports_group_added_before_inherited() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images; STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn ci_ignores_inherited_findings_only_when_asked() {
     let Some(p) = archive("twostage") else { return };
     let img = p.to_str().unwrap_or_default();
@@ -371,8 +359,8 @@ fn label_rule_needs_the_base_itself_and_history_rule_its_cmd() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("image.tar");
     write_image(&spec, Layout::DockerLegacy, &path).expect("write");
-    let mut image = strata::cli::load(
-        &path.display().to_string(),
+    let mut image = strata::source::load(
+        &strata::source::Input::parse(&path.display().to_string()),
         &strata::source::LoadOptions::default(),
         &strata::source::Progress::default(),
     )

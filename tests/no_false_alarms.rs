@@ -19,7 +19,7 @@ use strata::analysis::efficiency::Efficiency;
 use strata::analysis::finding::{Finding, Package, Severity};
 use strata::analysis::findings::{analyze, FindingsConfig};
 use strata::analysis::inspector::Inspector;
-use strata::source::{load_path, Input, LoadOptions, Progress};
+use strata::source::{load, Input, LoadOptions, Progress};
 
 /// 2026-01-01T00:00:00Z: a fixed "now" for the image-age check.
 const NOW: i64 = 1_767_225_600;
@@ -152,7 +152,7 @@ fn analyse(spec: &ImageSpec) -> (Vec<Finding>, Vec<Package>, strata::model::Imag
     };
     let mut opts = LoadOptions::default();
     opts.scan.inspector = Some(Arc::new(Inspector::new(&cfg)));
-    let image = load_path(
+    let image = load(
         &Input::parse(&path.display().to_string()),
         &opts,
         &Progress::default(),

@@ -75,10 +75,7 @@ static NOT_ROOTFS: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// A history step for people: its command, or what it is when it has none.
 fn step(created_by: &str) -> String {
-    let c = crate::analysis::findings::one_line(
-        &crate::analysis::secrets::redact_command(created_by),
-        60,
-    );
+    let c = crate::text::one_line(&crate::redact::Redactor::default().command(created_by), 60);
     if c.is_empty() {
         "an import without a command".to_owned()
     } else {
@@ -113,7 +110,7 @@ impl BaseBoundary {
                 .labels
                 .get(k)
                 .map(|v| {
-                    crate::model::sanitize(&crate::analysis::secrets::redact_command(v.trim()))
+                    crate::model::sanitize(&crate::redact::Redactor::default().command(v.trim()))
                 })
                 .filter(|v| !v.is_empty())
         };
