@@ -558,6 +558,7 @@ fn base_image(reference: &str, resolved: &Resolved, parsed: ParsedConfig, origin
         origin,
         content_matches: Vec::new(),
         captured: HashMap::new(),
+        known_base: None,
     }
 }
 
