@@ -18,11 +18,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::model::{Image, KnownBase};
-
-/// The label naming the base image.
-pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
-/// The label holding the base image's manifest digest.
-pub const BASE_DIGEST_LABEL: &str = "org.opencontainers.image.base.digest";
+pub use crate::model::{BASE_DIGEST_LABEL, BASE_NAME_LABEL};
 
 /// Which rule found the base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -211,7 +211,7 @@ pub(super) fn known_base(
     ep: super::Endpoint,
     labels: &std::collections::BTreeMap<String, String>,
 ) -> Option<crate::model::KnownBase> {
-    use crate::analysis::base::{BASE_DIGEST_LABEL, BASE_NAME_LABEL};
+    use crate::model::{BASE_DIGEST_LABEL, BASE_NAME_LABEL};
     let name = labels.get(BASE_NAME_LABEL).map(|s| s.trim().to_owned());
     let digest = labels.get(BASE_DIGEST_LABEL).map(|s| s.trim().to_owned());
     let mut refs: Vec<String> = Vec::new();
