@@ -258,6 +258,11 @@ impl Image {
     }
 }
 
+/// The OCI label naming an image's base image.
+pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
+/// The OCI label holding the base image's manifest digest.
+pub const BASE_DIGEST_LABEL: &str = "org.opencontainers.image.base.digest";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,8 +276,3 @@ mod tests {
         assert_eq!(sanitize("plain text"), "plain text");
     }
 }
-
-/// The OCI label naming an image's base image.
-pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
-/// The OCI label holding the base image's manifest digest.
-pub const BASE_DIGEST_LABEL: &str = "org.opencontainers.image.base.digest";
