@@ -646,43 +646,10 @@ pub fn scan_stream<R: Read>(
         let entries = archive.entries().map_err(|e| archive_error(label, &e))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| archive_error(label, &e))?;
-            let name = member_name(&entry.path_bytes());
-            let etype = entry.header().entry_type();
             let size = entry.size();
-            match etype {
-                tar::EntryType::Symlink | tar::EntryType::Link => {
-                    if let Some(t) = entry.link_name_bytes() {
-                        let target = link_target(&name, &t, etype == tar::EntryType::Symlink);
-                        contents.links.insert(name, target);
-                    }
-                    continue;
-                }
-                tar::EntryType::Regular | tar::EntryType::Continuous => {}
-                _ => continue,
-            }
-            if size == 0 {
+            let Some((name, head)) = classify_member(&mut entry, &mut contents, label)? else {
                 continue;
-            }
-            let head = read_head(&mut entry, size).map_err(|e| archive_error(label, &e))?;
-            let layout_file = LAYOUT_FILES.contains(&name.as_str());
-            if layout_file || (looks_like_json(&head) && sniff(&head).is_none()) {
-                if size <= MAX_META_BYTES {
-                    let mut all = head;
-                    entry
-                        .read_to_end(&mut all)
-                        .map_err(|e| archive_error(label, &e))?;
-                    contents.meta.insert(name, all);
-                }
-                continue;
-            }
-            if sniff(&head).is_none() {
-                if let Some(kind) = super::layer::unsupported_compression(&head) {
-                    contents
-                        .unreadable
-                        .insert(name, super::layer::unsupported_message(kind));
-                }
-                continue;
-            }
+            };
             contents.layer_sizes.insert(name.clone(), size);
             layer_members += 1;
             progress.layer_started(layer_members);
@@ -750,39 +717,57 @@ pub fn scan_stream_meta<R: Read>(reader: R, label: &str) -> Result<StreamContent
     let mut archive = tar::Archive::new(reader);
     for entry in archive.entries().map_err(|e| archive_error(label, &e))? {
         let mut entry = entry.map_err(|e| archive_error(label, &e))?;
-        let name = member_name(&entry.path_bytes());
-        let etype = entry.header().entry_type();
         let size = entry.size();
-        match etype {
-            tar::EntryType::Symlink | tar::EntryType::Link => {
-                if let Some(t) = entry.link_name_bytes() {
-                    let target = link_target(&name, &t, etype == tar::EntryType::Symlink);
-                    contents.links.insert(name, target);
-                }
-                continue;
-            }
-            tar::EntryType::Regular | tar::EntryType::Continuous if size > 0 => {}
-            _ => continue,
-        }
-        let head = read_head(&mut entry, size).map_err(|e| archive_error(label, &e))?;
-        let layout_file = LAYOUT_FILES.contains(&name.as_str());
-        if layout_file || (looks_like_json(&head) && sniff(&head).is_none()) {
-            if size <= MAX_META_BYTES {
-                let mut all = head;
-                entry
-                    .read_to_end(&mut all)
-                    .map_err(|e| archive_error(label, &e))?;
-                contents.meta.insert(name, all);
-            }
-        } else if sniff(&head).is_some() {
+        if let Some((name, _)) = classify_member(&mut entry, &mut contents, label)? {
             contents.layer_sizes.insert(name, size);
-        } else if let Some(kind) = super::layer::unsupported_compression(&head) {
+        }
+    }
+    Ok(contents)
+}
+
+/// Sorts one member of an image tar stream: links, metadata documents (read whole, up to
+/// `MAX_META_BYTES`) and blobs in a compression strata does not read are recorded in
+/// `contents`; a layer blob comes back as its name and first bytes, anything else as `None`.
+fn classify_member<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    contents: &mut StreamContents,
+    label: &str,
+) -> Result<Option<(String, Vec<u8>)>> {
+    let name = member_name(&entry.path_bytes());
+    let etype = entry.header().entry_type();
+    let size = entry.size();
+    match etype {
+        tar::EntryType::Symlink | tar::EntryType::Link => {
+            if let Some(t) = entry.link_name_bytes() {
+                let target = link_target(&name, &t, etype == tar::EntryType::Symlink);
+                contents.links.insert(name, target);
+            }
+            return Ok(None);
+        }
+        tar::EntryType::Regular | tar::EntryType::Continuous if size > 0 => {}
+        _ => return Ok(None),
+    }
+    let head = read_head(entry, size).map_err(|e| archive_error(label, &e))?;
+    let layout_file = LAYOUT_FILES.contains(&name.as_str());
+    if layout_file || (looks_like_json(&head) && sniff(&head).is_none()) {
+        if size <= MAX_META_BYTES {
+            let mut all = head;
+            entry
+                .read_to_end(&mut all)
+                .map_err(|e| archive_error(label, &e))?;
+            contents.meta.insert(name, all);
+        }
+        return Ok(None);
+    }
+    if sniff(&head).is_none() {
+        if let Some(kind) = super::layer::unsupported_compression(&head) {
             contents
                 .unreadable
                 .insert(name, super::layer::unsupported_message(kind));
         }
+        return Ok(None);
     }
-    Ok(contents)
+    Ok(Some((name, head)))
 }
 
 fn read_some<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
