@@ -10,8 +10,9 @@ use crate::analysis::efficiency::Efficiency;
 use crate::analysis::findings::{analyze, FindingsConfig};
 use crate::analysis::inspector::Inspector;
 use crate::report::Report;
+use crate::source::registry::{self, RegistryOptions};
 use crate::source::resolve::Platform;
-use crate::source::{Input, LoadOptions, Progress};
+use crate::source::{Input, LoadOptions, Progress, ProgressEvent, SourceChoice};
 use crate::{Error, Result};
 
 /// strata: what is really inside a container image, layer by layer.
@@ -32,6 +33,20 @@ pub struct Cli {
     /// Docker daemon address (unix:///path or tcp://host:port); overrides DOCKER_HOST.
     #[arg(long, global = true, value_name = "URL")]
     pub host: Option<String>,
+    /// Where a bare reference is read from: the daemon when it has the image, else its
+    /// registry (auto); only the daemon; or always the registry.
+    #[arg(long, global = true, value_enum, default_value_t = SourceChoice::Auto)]
+    pub source: SourceChoice,
+    /// Verify registry TLS certificates; `--tls-verify=false` also allows plain HTTP.
+    #[arg(long, global = true, value_name = "BOOL", default_value_t = true,
+          num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub tls_verify: bool,
+    /// Do not read or fill the registry blob cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// No progress bar on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// Subcommand.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -62,6 +77,12 @@ pub enum Command {
     },
     /// Gate an image in a pipeline: exit 0 pass, 1 a rule failed, 2 could not analyse.
     Ci(Box<crate::ci::CiArgs>),
+    /// Show the registry blob cache (place, size, limit); `--prune` empties it.
+    Cache {
+        /// Remove every cached blob first.
+        #[arg(long)]
+        prune: bool,
+    },
     /// Write the built-in demo image as an archive `docker load -i` accepts.
     Demo {
         /// Archive file to write.
@@ -114,12 +135,19 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load_options(cli_platform: Option<&str>, no_verify: bool) -> Result<LoadOptions> {
+fn load_options(cli: &Cli) -> Result<LoadOptions> {
     let mut opts = LoadOptions::default();
-    if let Some(p) = cli_platform {
+    if let Some(p) = &cli.platform {
         opts.platform = Some(Platform::parse(p)?);
     }
-    opts.scan.skip_digests = no_verify;
+    opts.scan.skip_digests = cli.no_verify;
+    opts.source = cli.source;
+    opts.registry = RegistryOptions {
+        tls_verify: cli.tls_verify,
+        use_cache: !cli.no_cache,
+        ..RegistryOptions::default()
+    };
+    opts.progress_bar = !cli.quiet;
     Ok(opts)
 }
 
@@ -131,10 +159,69 @@ fn with_findings(mut opts: LoadOptions) -> Result<(LoadOptions, FindingsConfig)>
     Ok((opts, cfg))
 }
 
-/// Loads any input the engine reads.
+/// Loads any input the engine reads. With `opts.progress_bar`, no listener in `progress` and
+/// stderr a terminal, a progress bar is drawn on stderr meanwhile.
 pub fn load(input: &str, opts: &LoadOptions, progress: &Progress) -> Result<crate::model::Image> {
+    use std::io::IsTerminal;
+    let bar = (opts.progress_bar && progress.is_silent() && std::io::stderr().is_terminal())
+        .then(crate::progress_bar::Bar::new);
+    let listener = bar
+        .as_ref()
+        .map_or_else(|| progress.clone(), |b| b.progress());
+    let notice = |msg: String| {
+        if let Some(b) = &bar {
+            b.println(&msg);
+        } else if progress.is_silent() {
+            if opts.progress_bar {
+                let _ = writeln!(std::io::stderr(), "strata: {msg}");
+            }
+        } else {
+            progress.emit(ProgressEvent::Phase(msg));
+        }
+    };
+    let loaded = load_from_source(input, opts, &listener, notice);
+    if let Some(b) = bar {
+        b.finish();
+    }
+    loaded
+}
+
+/// True for an image id (hex, or `sha256:` hex), which only the daemon knows.
+fn is_image_id(r: &str) -> bool {
+    let hex = r.strip_prefix("sha256:").unwrap_or(r);
+    hex.len() >= 12 && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn load_from_source(
+    input: &str,
+    opts: &LoadOptions,
+    progress: &Progress,
+    notice: impl Fn(String),
+) -> Result<crate::model::Image> {
+    use crate::source::daemon;
     match Input::parse(input) {
-        Input::Daemon(r) => crate::source::daemon::load(&r, opts, progress),
+        Input::Registry(r) => registry::load(&r, opts, progress),
+        Input::Daemon(r) => match opts.source {
+            SourceChoice::Daemon => daemon::load(&r, opts, progress),
+            SourceChoice::Registry => registry::load(&r, opts, progress),
+            SourceChoice::Auto if is_image_id(&r) => daemon::load(&r, opts, progress),
+            SourceChoice::Auto => match daemon::has_image(&r) {
+                Some(true) => daemon::load(&r, opts, progress),
+                found => {
+                    let full = registry::full_reference(&r)?;
+                    let why = if found.is_some() {
+                        "not on the Docker daemon"
+                    } else {
+                        "no Docker daemon answers"
+                    };
+                    notice(format!(
+                        "{full}: {why}; reading it from the registry (nothing is stored in the daemon; \
+                         --source daemon forbids this)"
+                    ));
+                    registry::load(&r, opts, progress)
+                }
+            },
+        },
         other => crate::source::load_path(&other, opts, progress),
     }
 }
@@ -144,7 +231,7 @@ fn write_out(output: Option<&PathBuf>, text: &str) -> Result<()> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let opts = load_options(cli.platform.as_deref(), cli.no_verify)?;
+    let opts = load_options(&cli)?;
     if let Some(h) = &cli.host {
         crate::source::daemon::set_host(h);
     }
@@ -192,6 +279,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ci(args)) => crate::ci::run(&args, &opts),
+        Some(Command::Cache { prune }) => {
+            write_out(None, &registry::cache_command(prune)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Demo { write }) => {
             crate::demo::write(&write)?;
             Ok(ExitCode::SUCCESS)

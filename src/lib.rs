@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod model;
+pub mod progress_bar;
 pub mod report;
 pub mod source;
 pub mod ui;

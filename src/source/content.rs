@@ -38,6 +38,10 @@ pub fn open_layer(image: &Image, layer: usize) -> Result<Box<dyn Read + Send>> {
             &member,
             "demo",
         )?,
+        Origin::Registry(origin) => {
+            let digest = l.blob_digest.clone();
+            super::registry::open_blob(origin, &digest, l.location.blob_bytes)?
+        }
         Origin::Daemon(reference) => {
             let export = super::daemon::export_blocking(reference)?;
             member_stream(export, &member, reference)?

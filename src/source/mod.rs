@@ -5,6 +5,7 @@ pub mod archive;
 pub mod content;
 pub mod daemon;
 pub mod layer;
+pub mod registry;
 pub mod resolve;
 
 use std::collections::HashMap;
@@ -29,8 +30,11 @@ pub enum Input {
     Archive(PathBuf),
     /// An OCI image layout directory.
     Directory(PathBuf),
-    /// A reference on the Docker daemon (name:tag, name@digest, id).
+    /// A reference on the Docker daemon (name:tag, name@digest, id); read from a registry
+    /// when the daemon lacks it (see [`registry`]).
     Daemon(String),
+    /// A reference read from its registry (`registry:HOST/REPO:TAG`).
+    Registry(String),
 }
 
 impl Input {
@@ -47,6 +51,10 @@ impl Input {
                 };
             }
         }
+        if let Some(rest) = s.strip_prefix("registry:") {
+            return Self::Registry(rest.to_owned());
+        }
+        // `docker://` keeps dive's meaning (the daemon); skopeo uses it for registries.
         for prefix in ["docker-daemon:", "docker://", "daemon:"] {
             if let Some(rest) = s.strip_prefix(prefix) {
                 return Self::Daemon(rest.to_owned());
@@ -85,6 +93,18 @@ fn strip_ref_suffix(rest: &str) -> PathBuf {
     }
 }
 
+/// Which source a bare reference (`nginx:1.27`) is read from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceChoice {
+    /// The daemon when it has the image, else the registry (with a note on stderr).
+    #[default]
+    Auto,
+    /// Only the Docker daemon (never the registry).
+    Daemon,
+    /// Always the registry.
+    Registry,
+}
+
 /// Options for loading an image.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -94,6 +114,12 @@ pub struct LoadOptions {
     pub tag: Option<String>,
     /// Layer reading options (inspector, digests).
     pub scan: ScanOptions,
+    /// Where a bare reference is read from (`--source`).
+    pub source: SourceChoice,
+    /// Registry options (TLS, cache, parallel downloads).
+    pub registry: registry::RegistryOptions,
+    /// Draw a progress bar on stderr when it is a terminal (`strata report`, `strata ci`).
+    pub progress_bar: bool,
 }
 
 /// Progress of a load, reported from worker threads.
@@ -107,6 +133,15 @@ pub enum ProgressEvent {
     Bytes(u64),
     /// A layer started (streaming sources, where the total is unknown).
     LayerStarted(usize),
+    /// Bytes of one layer blob received so far, of its known total (registry downloads).
+    LayerBytes {
+        /// Layer index (the first layer using the blob).
+        index: usize,
+        /// Bytes received.
+        received: u64,
+        /// Blob size from the manifest.
+        total: u64,
+    },
     /// `done` of `total` layers read.
     LayerDone {
         /// Layers finished.
@@ -145,6 +180,11 @@ impl Progress {
         }
     }
 
+    /// True when nobody listens (events are dropped).
+    pub fn is_silent(&self) -> bool {
+        self.sink.is_none()
+    }
+
     pub(crate) fn bytes(&self, n: u64) {
         let total = self
             .bytes
@@ -180,8 +220,8 @@ pub fn load_path(input: &Input, opts: &LoadOptions, progress: &Progress) -> Resu
             let scans = dir.scan_layers(&members, &opts.scan, progress)?;
             assemble(&reference, &resolved, scans, origin, |_| None, opts)
         }
-        Input::Daemon(r) => Err(Error::Other(format!(
-            "{r}: not a file or directory (daemon references are loaded with the daemon source)"
+        Input::Daemon(r) | Input::Registry(r) => Err(Error::Other(format!(
+            "{r}: not a file or directory (image references are loaded with the daemon or registry source)"
         ))),
     }
 }
@@ -372,7 +412,7 @@ pub fn parse_config(bytes: &[u8], label: &str, layer_count: usize) -> Result<Par
 }
 
 /// The image as known before its layers are read (no filesystem yet).
-fn preview(reference: &str, resolved: &Resolved, origin: &Origin) -> Result<Image> {
+pub(crate) fn preview(reference: &str, resolved: &Resolved, origin: &Origin) -> Result<Image> {
     let parsed = parse_config(&resolved.config, reference, resolved.layers.len())?;
     let layers = resolved
         .layers
@@ -589,6 +629,14 @@ mod tests {
             Input::Archive("/missing/image".into())
         );
         assert_eq!(Input::parse("./x"), Input::Archive("./x".into()));
+        assert_eq!(
+            Input::parse("registry:127.0.0.1:5000/app:1"),
+            Input::Registry("127.0.0.1:5000/app:1".into())
+        );
+        assert_eq!(
+            Input::parse("docker://alpine:3"),
+            Input::Daemon("alpine:3".into())
+        );
         assert_eq!(
             Input::parse("saved.tar"),
             Input::Archive("saved.tar".into())

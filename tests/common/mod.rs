@@ -4,4 +4,5 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod registry;
 pub mod ui;
