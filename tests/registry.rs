@@ -111,6 +111,10 @@ fn arg(p: &Path) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn anonymous_plain_http_report_equals_the_archive_and_the_cache_serves_the_second_run() {
     if !tools_or_skip(&TOOLS) {
         return;
@@ -214,6 +218,10 @@ fn anonymous_plain_http_report_equals_the_archive_and_the_cache_serves_the_secon
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn bare_reference_without_a_daemon_reads_the_registry_and_says_so() {
     if !tools_or_skip(&TOOLS) {
         return;
@@ -252,6 +260,10 @@ fn bare_reference_without_a_daemon_reads_the_registry_and_says_so() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn multi_platform_index_picks_the_platform_and_counts_attestations() {
     if !tools_or_skip(&TOOLS) {
         return;
@@ -322,6 +334,10 @@ fn multi_platform_index_picks_the_platform_and_counts_attestations() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn tls_with_basic_auth_from_auths_and_from_a_credential_helper() {
     if !tools_or_skip(&["docker-registry", "skopeo", "openssl", "htpasswd"]) {
         return;
@@ -450,6 +466,10 @@ fn tls_with_basic_auth_from_auths_and_from_a_credential_helper() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn bearer_token_handshake_with_a_jwt_issuer() {
     if !tools_or_skip(&["docker-registry", "skopeo", "openssl"]) {
         return;
@@ -498,6 +518,10 @@ fn bearer_token_handshake_with_a_jwt_issuer() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn transient_faults_are_retried_and_a_blob_cut_every_time_is_an_error() {
     if !tools_or_skip(&TOOLS) {
         return;
@@ -563,6 +587,10 @@ fn transient_faults_are_retried_and_a_blob_cut_every_time_is_an_error() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn not_found_and_network_errors_are_named() {
     if !tools_or_skip(&TOOLS) {
         return;
@@ -614,6 +642,10 @@ fn not_found_and_network_errors_are_named() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn metadata_comes_before_any_layer_byte_and_layers_report_their_bytes() {
     use std::sync::{Arc, Mutex};
     use strata::source::{LoadOptions, Progress, ProgressEvent};
@@ -623,46 +655,75 @@ fn metadata_comes_before_any_layer_byte_and_layers_report_their_bytes() {
     let env = Env::new();
     let written = sample_archive(env.dir.path());
     let reg = Registry::start(&Auth::None, None);
-    reg.push(&format!("oci-archive:{}", arg(&written.path)), "events/app:1", None, None);
+    reg.push(
+        &format!("oci-archive:{}", arg(&written.path)),
+        "events/app:1",
+        None,
+        None,
+    );
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     let progress = Progress::new(move |e| sink.lock().expect("events").push(e));
     let mut opts = LoadOptions::default();
     opts.registry.use_cache = false;
-    let image = strata::source::registry::load(&format!("{}/events/app:1", reg.addr), &opts, &progress)
-        .expect("load from the registry");
+    let image =
+        strata::source::registry::load(&format!("{}/events/app:1", reg.addr), &opts, &progress)
+            .expect("load from the registry");
     let events = events.lock().expect("events");
     let first_byte = events
         .iter()
-        .position(|e| matches!(e, ProgressEvent::Bytes(_) | ProgressEvent::LayerBytes { .. }))
+        .position(|e| {
+            matches!(
+                e,
+                ProgressEvent::Bytes(_) | ProgressEvent::LayerBytes { .. }
+            )
+        })
         .expect("byte progress");
     let meta = events
         .iter()
         .position(|e| matches!(e, ProgressEvent::Metadata(_)))
         .expect("metadata event");
     assert!(meta < first_byte, "metadata after the first layer byte");
-    let ProgressEvent::Metadata(preview) = &events[meta] else { unreachable!() };
+    let ProgressEvent::Metadata(preview) = &events[meta] else {
+        unreachable!()
+    };
     assert_eq!(preview.layers.len(), written.layer_digests.len());
     assert!(!preview.history.is_empty());
     // Per layer: the last count equals the blob's size from the manifest.
     for (i, layer) in image.layers.iter().enumerate() {
         let last = events.iter().rev().find_map(|e| match e {
-            ProgressEvent::LayerBytes { index, received, total } if *index == i => Some((*received, *total)),
+            ProgressEvent::LayerBytes {
+                index,
+                received,
+                total,
+            } if *index == i => Some((*received, *total)),
             _ => None,
         });
         if let Some((received, total)) = last {
-            assert_eq!((received, total), (layer.blob_bytes, layer.blob_bytes), "layer {i}");
+            assert_eq!(
+                (received, total),
+                (layer.blob_bytes, layer.blob_bytes),
+                "layer {i}"
+            );
         }
     }
     let distinct: std::collections::HashSet<&String> = written.layer_digests.iter().collect();
     let reported = events
         .iter()
         .filter_map(|e| match e {
-            ProgressEvent::LayerBytes { index, received, total } if received == total => Some(*index),
+            ProgressEvent::LayerBytes {
+                index,
+                received,
+                total,
+            } if received == total => Some(*index),
             _ => None,
         })
         .collect::<std::collections::HashSet<_>>();
-    assert_eq!(reported.len(), distinct.len(), "every distinct blob reports its bytes");
+    assert_eq!(
+        reported.len(),
+        distinct.len(),
+        "every distinct blob reports its bytes"
+    );
 
     // Without the cache, the file viewer downloads the layer again and reads the file back.
     let before = reg.blob_gets();
@@ -675,12 +736,20 @@ fn metadata_comes_before_any_layer_byte_and_layers_report_their_bytes() {
     // With the cache, it reads the layer back from the cache: no blob request.
     std::env::set_var("STRATA_CACHE_DIR", env.cache());
     opts.registry.use_cache = true;
-    let cached = strata::source::registry::load(&format!("{}/events/app:1", reg.addr), &opts, &Progress::default())
-        .expect("load into the cache");
+    let cached = strata::source::registry::load(
+        &format!("{}/events/app:1", reg.addr),
+        &opts,
+        &Progress::default(),
+    )
+    .expect("load into the cache");
     let before = reg.blob_gets();
     let id = cached.fs.lookup(b"etc/os-release").expect("etc/os-release");
     let v = cached.fs.final_version(id).expect("version");
     let bytes = strata::source::content::read_content(&cached, v, 1 << 20).expect("read back");
     assert_eq!(bytes, b"ID=fixture\nVERSION_ID=1\n");
-    assert_eq!(reg.blob_gets(), before, "the viewer asked the registry instead of the cache");
+    assert_eq!(
+        reg.blob_gets(),
+        before,
+        "the viewer asked the registry instead of the cache"
+    );
 }

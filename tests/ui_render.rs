@@ -203,7 +203,7 @@ fn loading_shows_layers_before_files() {
         })
         .unwrap();
     // The engine reports metadata before reading layers: build that preview from the demo.
-    let full = strata::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
+    let full = strata::source::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
     let mut preview = full.clone();
     preview.fs = Default::default();
     for l in &mut preview.layers {
@@ -424,7 +424,7 @@ fn demo_raw_secrets(app: &App) -> Vec<String> {
     }
     for e in &image.config.env {
         if let Some((k, v)) = e.split_once('=') {
-            if strata::analysis::looks_secret_name(k) {
+            if strata::redact::looks_secret_name(k) {
                 out.push(v.to_string());
             }
         }

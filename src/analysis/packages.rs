@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
+use super::context::Ctx;
 use super::finding::Package;
-use super::findings::Ctx;
 use crate::model::fs::{PathId, Status, VersionId};
 use crate::model::path::split_parent;
 

@@ -3,8 +3,11 @@
 
 pub mod archive;
 pub mod content;
+#[cfg(feature = "daemon")]
 pub mod daemon;
+pub mod demo;
 pub mod layer;
+#[cfg(feature = "registry")]
 pub mod registry;
 pub mod resolve;
 
@@ -30,11 +33,110 @@ pub enum Input {
     Archive(PathBuf),
     /// An OCI image layout directory.
     Directory(PathBuf),
-    /// A reference on the Docker daemon (name:tag, name@digest, id); read from a registry
-    /// when the daemon lacks it (see [`registry`]).
+    /// A reference on the Docker daemon (name:tag, name@digest, id); with the `registry`
+    /// feature, read from its registry when the daemon lacks it (see `LoadOptions::source`).
     Daemon(String),
     /// A reference read from its registry (`registry:HOST/REPO:TAG`).
     Registry(String),
+    /// The built-in demo image.
+    Demo,
+}
+
+/// One place images come from. Every source reads config, history and layers into the same
+/// [`Image`] model (most through [`assemble`] or [`load_stream`]).
+///
+/// Adding a source (e.g. a registry) is one new file implementing this trait and one arm in
+/// [`Input::source`] (plus, if it has its own syntax, one case in [`Input::parse`]).
+pub trait Source {
+    /// Reads the image, reporting progress as it goes.
+    fn load(&self, opts: &LoadOptions, progress: &Progress) -> Result<Image>;
+}
+
+impl Input {
+    /// The source that reads this input.
+    pub fn source(&self) -> Box<dyn Source + '_> {
+        match self {
+            Self::Archive(path) => Box::new(ArchiveFile(path)),
+            Self::Directory(path) => Box::new(LayoutDirectory(path)),
+            #[cfg(feature = "registry")]
+            Self::Daemon(reference) => Box::new(registry::BareReference(reference)),
+            #[cfg(all(feature = "daemon", not(feature = "registry")))]
+            Self::Daemon(reference) => Box::new(daemon::DaemonImage(reference)),
+            #[cfg(feature = "registry")]
+            Self::Registry(reference) => Box::new(registry::RegistryImage(reference)),
+            #[cfg(not(feature = "registry"))]
+            Self::Registry(reference) => Box::new(NoRegistry(reference)),
+            #[cfg(not(any(feature = "daemon", feature = "registry")))]
+            Self::Daemon(reference) => Box::new(NoDaemon(reference)),
+            Self::Demo => Box::new(demo::Demo),
+        }
+    }
+}
+
+/// Loads any input the engine reads, through its [`Source`].
+pub fn load(input: &Input, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+    input.source().load(opts, progress)
+}
+
+/// A registry reference in a build without the `registry` feature: an error naming it.
+#[cfg(not(feature = "registry"))]
+struct NoRegistry<'a>(&'a str);
+
+#[cfg(not(feature = "registry"))]
+impl Source for NoRegistry<'_> {
+    fn load(&self, _: &LoadOptions, _: &Progress) -> Result<Image> {
+        Err(Error::Other(format!(
+            "registry:{}: this build has no registry source (cargo feature `registry`)",
+            self.0
+        )))
+    }
+}
+
+/// A daemon reference in a build without the `daemon` feature: an error naming it.
+#[cfg(not(any(feature = "daemon", feature = "registry")))]
+struct NoDaemon<'a>(&'a str);
+
+#[cfg(not(any(feature = "daemon", feature = "registry")))]
+impl Source for NoDaemon<'_> {
+    fn load(&self, _: &LoadOptions, _: &Progress) -> Result<Image> {
+        Err(no_daemon(self.0))
+    }
+}
+
+/// The error for a daemon reference when strata was built without the daemon source.
+#[cfg(not(feature = "daemon"))]
+pub(crate) fn no_daemon(reference: &str) -> Error {
+    Error::Other(format!(
+        "{reference}: not a file or directory, and this build has no daemon source (cargo feature `daemon`)"
+    ))
+}
+
+/// A saved archive: any `docker save` / OCI layout, plain or gzip/zstd-compressed.
+struct ArchiveFile<'a>(&'a Path);
+
+impl Source for ArchiveFile<'_> {
+    fn load(&self, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+        load_archive(self.0, opts, progress)
+    }
+}
+
+/// An OCI image layout directory.
+struct LayoutDirectory<'a>(&'a Path);
+
+impl Source for LayoutDirectory<'_> {
+    fn load(&self, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+        let path = self.0;
+        let dir = LayoutDir::open(path)?;
+        let resolved = resolve(&dir, opts.platform.as_ref(), opts.tag.as_deref())?;
+        let reference = path.display().to_string();
+        let origin = Origin::Directory(path.to_owned());
+        progress.emit(ProgressEvent::Metadata(Box::new(preview(
+            &reference, &resolved, &origin,
+        )?)));
+        let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
+        let scans = dir.scan_layers(&members, &opts.scan, progress)?;
+        assemble(&reference, &resolved, scans, origin, |_| None, opts)
+    }
 }
 
 impl Input {
@@ -94,7 +196,7 @@ fn strip_ref_suffix(rest: &str) -> PathBuf {
 }
 
 /// Which source a bare reference (`nginx:1.27`) is read from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SourceChoice {
     /// The daemon when it has the image, else the registry (with a note on stderr).
     #[default]
@@ -117,8 +219,9 @@ pub struct LoadOptions {
     /// Where a bare reference is read from (`--source`).
     pub source: SourceChoice,
     /// Registry options (TLS, cache, parallel downloads).
+    #[cfg(feature = "registry")]
     pub registry: registry::RegistryOptions,
-    /// Draw a progress bar on stderr when it is a terminal (`strata report`, `strata ci`).
+    /// The command line's own output: notes and a progress bar on stderr (off with `--quiet`).
     pub progress_bar: bool,
 }
 
@@ -142,6 +245,8 @@ pub enum ProgressEvent {
         /// Blob size from the manifest.
         total: u64,
     },
+    /// A one-line note for the user (e.g. that a reference is read from its registry).
+    Notice(String),
     /// `done` of `total` layers read.
     LayerDone {
         /// Layers finished.
@@ -201,28 +306,6 @@ impl Progress {
 
     pub(crate) fn layer_done(&self, done: usize, total: usize) {
         self.emit(ProgressEvent::LayerDone { done, total });
-    }
-}
-
-/// Loads an image from an archive or layout directory.
-pub fn load_path(input: &Input, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
-    match input {
-        Input::Archive(path) => load_archive(path, opts, progress),
-        Input::Directory(path) => {
-            let dir = LayoutDir::open(path)?;
-            let resolved = resolve(&dir, opts.platform.as_ref(), opts.tag.as_deref())?;
-            let reference = path.display().to_string();
-            let origin = Origin::Directory(path.clone());
-            progress.emit(ProgressEvent::Metadata(Box::new(preview(
-                &reference, &resolved, &origin,
-            )?)));
-            let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
-            let scans = dir.scan_layers(&members, &opts.scan, progress)?;
-            assemble(&reference, &resolved, scans, origin, |_| None, opts)
-        }
-        Input::Daemon(r) | Input::Registry(r) => Err(Error::Other(format!(
-            "{r}: not a file or directory (image references are loaded with the daemon or registry source)"
-        ))),
     }
 }
 

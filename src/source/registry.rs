@@ -597,6 +597,71 @@ fn with_runtime<T: Send>(f: impl FnOnce(&tokio::runtime::Handle) -> T + Send) ->
     out
 }
 
+/// `registry:REF`: always the registry.
+pub struct RegistryImage<'a>(pub &'a str);
+
+impl super::Source for RegistryImage<'_> {
+    fn load(&self, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+        load(self.0, opts, progress)
+    }
+}
+
+/// A bare reference: the daemon's image when the daemon has it, else the registry's (after a
+/// note naming the full reference), as `LoadOptions::source` allows.
+pub struct BareReference<'a>(pub &'a str);
+
+/// True for an image id (hex, or `sha256:` hex), which only the daemon knows.
+fn is_image_id(r: &str) -> bool {
+    let hex = r.strip_prefix("sha256:").unwrap_or(r);
+    hex.len() >= 12 && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl super::Source for BareReference<'_> {
+    fn load(&self, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+        use super::SourceChoice;
+        let r = self.0;
+        #[cfg(feature = "daemon")]
+        let (daemon_load, has): (fn(&str, &LoadOptions, &Progress) -> Result<Image>, _) =
+            (super::daemon::load, || super::daemon::has_image(r));
+        #[cfg(not(feature = "daemon"))]
+        let (daemon_load, has): (fn(&str, &LoadOptions, &Progress) -> Result<Image>, _) = (
+            |r: &str, _: &LoadOptions, _: &Progress| Err(super::no_daemon(r)),
+            || None::<bool>,
+        );
+        match opts.source {
+            SourceChoice::Daemon => daemon_load(r, opts, progress),
+            SourceChoice::Registry => load(r, opts, progress),
+            SourceChoice::Auto if is_image_id(r) => daemon_load(r, opts, progress),
+            SourceChoice::Auto => match has() {
+                Some(true) => daemon_load(r, opts, progress),
+                found => {
+                    let full = full_reference(r)?;
+                    let why = if found.is_some() {
+                        "not on the Docker daemon"
+                    } else {
+                        "no Docker daemon answers"
+                    };
+                    let note = format!(
+                        "{full}: {why}; reading it from the registry (nothing is stored in the daemon; \
+                         --source daemon forbids this)"
+                    );
+                    if !progress.is_silent() {
+                        progress.emit(ProgressEvent::Notice(note));
+                    } else if opts.progress_bar {
+                        use std::io::Write;
+                        let _ = writeln!(
+                            std::io::stderr(),
+                            "strata: {}",
+                            crate::model::sanitize(&note)
+                        );
+                    }
+                    load(r, opts, progress)
+                }
+            },
+        }
+    }
+}
+
 /// Loads an image from a registry (see the module documentation).
 pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
     let parsed = parse_reference(reference)?;

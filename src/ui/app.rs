@@ -763,7 +763,7 @@ impl App {
         let req = self.req();
         let label = match &target {
             Target::Reference(r) => crate::model::sanitize(r),
-            Target::Demo => crate::demo::REFERENCE.to_string(),
+            Target::Demo => crate::source::demo::REFERENCE.to_string(),
         };
         self.screen = Screen::Explorer;
         self.image = None;
@@ -890,6 +890,7 @@ impl App {
                     ProgressEvent::Bytes(b) => self.progress.bytes = b,
                     ProgressEvent::LayerStarted(n) => self.progress.started = n,
                     ProgressEvent::LayerBytes { .. } => {}
+                    ProgressEvent::Notice(n) => self.progress.phase = text::one_line(&n),
                     ProgressEvent::LayerDone { done, total } => {
                         self.progress.done = done;
                         self.progress.total = total;
@@ -1079,7 +1080,12 @@ impl App {
             rows.push(LayerRow {
                 layer,
                 history: Some(hi),
-                text: text::one_line(&text::mask_instruction(&text::instruction(&h.created_by))),
+                text: text::one_line(
+                    &self
+                        .findings_cfg
+                        .redactor()
+                        .instruction(&text::instruction(&h.created_by)),
+                ),
             });
         }
         for (l, s) in seen.iter().enumerate() {

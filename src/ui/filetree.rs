@@ -603,7 +603,7 @@ mod tests {
     use crate::source::{LoadOptions, Progress};
 
     fn demo() -> Arc<Image> {
-        Arc::new(crate::demo::load(&LoadOptions::default(), &Progress::default()).unwrap())
+        Arc::new(crate::source::demo::load(&LoadOptions::default(), &Progress::default()).unwrap())
     }
 
     fn tree(img: &Arc<Image>, layer: usize, mode: Mode) -> TreeState {

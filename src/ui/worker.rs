@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex};
 use super::app::{App, Chunk, Command, Event, ExtractError, ImageRow, Loaded, Msg, Secret, Target};
 use super::filetree::{LayerView, Mode, TreeIndex};
 use super::highlight;
-use crate::analysis::efficiency::Efficiency;
-use crate::analysis::findings::FindingsConfig;
+use crate::analysis::pipeline::{self, Opened, Settings};
+use crate::config::FindingsConfig;
 use crate::model::fs::{EntryKind, VersionId};
 use crate::model::Image;
-use crate::source::{LoadOptions, Progress};
+use crate::source::{Input, LoadOptions, Progress};
 
 /// Where workers send their messages.
 pub type Sender = tokio::sync::mpsc::UnboundedSender<Msg>;
@@ -171,28 +171,45 @@ pub fn list_images() -> Result<Vec<ImageRow>, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Loads `target` and derives what the UI needs (efficiency, sorted tree, first view).
+/// The engine input of a target.
+pub fn input(target: &Target) -> Input {
+    match target {
+        Target::Reference(r) => Input::parse(r),
+        Target::Demo => Input::Demo,
+    }
+}
+
+/// Loads `target` (sizes only, no findings) and derives what the UI needs.
 pub fn load_image(
     target: &Target,
     opts: &LoadOptions,
     progress: &Progress,
 ) -> crate::Result<Loaded> {
-    let image = match target {
-        Target::Reference(r) => crate::cli::load(r, opts, progress)?,
-        Target::Demo => crate::demo::load(opts, progress)?,
+    let settings = Settings {
+        load: opts.clone(),
+        ..Settings::default()
     };
-    let image = Arc::new(image);
-    let eff = Efficiency::of(&image);
+    Ok(loaded(&pipeline::open(
+        &input(target),
+        &settings,
+        progress,
+    )?))
+}
+
+/// What the UI needs of an opened image (efficiency, sorted tree, first view).
+fn loaded(opened: &Opened) -> Loaded {
+    let image = opened.image.clone();
+    let eff = opened.efficiency.clone();
     let index = Arc::new(TreeIndex::build(&image.fs));
     let view = Arc::new(LayerView::build(&image.fs, 0, Mode::PerLayer));
     let largest = largest_files(&image, LARGEST);
-    Ok(Loaded {
+    Loaded {
         image,
         eff,
         index,
         view,
         largest,
-    })
+    }
 }
 
 /// How many of the largest files the image details list.
@@ -232,19 +249,24 @@ fn load(
     let progress = Progress::new(move |event| {
         let _ = ptx.send(Msg::Progress { req, event });
     });
-    let result = load_image(target, opts, &progress).map_err(|e| e.to_string());
-    // The explorer opens as soon as the image is read; findings follow.
-    let analysed = match (&result, findings) {
-        (Ok(l), Some(cfg)) => Some((l.image.clone(), l.eff.clone(), cfg)),
-        _ => None,
+    let settings = Settings {
+        load: opts.clone(),
+        config: findings.cloned().unwrap_or_default(),
+        findings: findings.is_some(),
     };
+    let opened = pipeline::open(&input(target), &settings, &progress).map_err(|e| e.to_string());
     let _ = tx.send(Msg::Loaded {
         req,
-        result: result.map(Box::new),
+        result: opened
+            .as_ref()
+            .map(|o| Box::new(loaded(o)))
+            .map_err(Clone::clone),
     });
-    if let Some((image, eff, cfg)) = analysed {
+    // The explorer opens as soon as the image is read; findings follow.
+    if let (Ok(opened), true) = (opened, findings.is_some()) {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            crate::analysis::findings::analyze(&image, &eff, cfg)
+            let a = opened.analyse();
+            (a.findings, a.packages)
         }))
         .map_err(|_| format!("the findings pass failed: {}", take_panic()));
         let _ = tx.send(Msg::Findings { req, result });

@@ -4,5 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod real;
 pub mod registry;
+pub mod twins;
 pub mod ui;

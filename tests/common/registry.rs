@@ -19,6 +19,7 @@ use base64::Engine;
 /// True when a missing real component must fail the test instead of skipping it.
 pub fn required() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
+        || std::env::var("STRATA_TEST_REAL").is_ok_and(|v| v == "1")
         || std::env::var("STRATA_TEST_REQUIRE_DAEMON").is_ok_and(|v| v == "1")
 }
 

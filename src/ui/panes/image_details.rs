@@ -9,7 +9,6 @@ use ratatui::Frame;
 
 use super::{block, dim, heading};
 use crate::model::{path, sanitize};
-use crate::report::mask_env;
 use crate::ui::app::{App, LoadState, Pane};
 use crate::ui::text::{bytes, fit_left, one_line};
 
@@ -161,14 +160,23 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     }
     if !c.env.is_empty() {
         out.push(Line::from(heading("Env:")));
+        let redact = app.findings_cfg.redactor();
         for e in &c.env {
-            out.push(Line::raw(format!("  {}", mask_env(e).replace('\n', "\\n"))));
+            out.push(Line::raw(format!(
+                "  {}",
+                redact.env(e).replace('\n', "\\n")
+            )));
         }
     }
     if !c.labels.is_empty() {
         out.push(Line::from(heading("Labels:")));
+        let redact = app.findings_cfg.redactor();
         for (k, v) in &c.labels {
-            out.push(Line::raw(format!("  {}={}", one_line(k), one_line(v))));
+            out.push(Line::raw(format!(
+                "  {}={}",
+                one_line(k),
+                one_line(&redact.label(k, v))
+            )));
         }
     }
     for w in &img.warnings {

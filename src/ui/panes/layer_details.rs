@@ -10,7 +10,7 @@ use super::{block, dim, heading};
 use crate::model::sanitize;
 use crate::ui::app::{App, Pane};
 use crate::ui::highlight;
-use crate::ui::text::{bytes, instruction, mask_instruction};
+use crate::ui::text::{bytes, instruction};
 
 fn field(name: &str, value: String) -> Line<'static> {
     Line::from(vec![heading(&format!("{name}: ")), Span::raw(value)])
@@ -43,7 +43,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             dim(),
         ),
     ]));
-    let cmd = mask_instruction(&instruction(
+    let cmd = app.findings_cfg.redactor().instruction(&instruction(
         hist.map_or(&layer.created_by, |h| &h.created_by),
     ));
     // Split on real newlines first (heredocs), then make every line safe.

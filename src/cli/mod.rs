@@ -1,18 +1,22 @@
-//! Command-line interface: parses arguments and dispatches to the engine, reports or the UI.
+//! Command-line interface: parses arguments (clap), calls the engine entry point
+//! ([`crate::analysis::pipeline`]), renders through [`crate::report`] and writes to standard
+//! output or a file; or starts the explorer.
+
+pub mod ci;
+pub mod progress;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::analysis::efficiency::Efficiency;
-use crate::analysis::findings::{analyze, FindingsConfig};
-use crate::analysis::inspector::Inspector;
+use crate::analysis::pipeline::{analyse, Settings};
+use crate::config::FindingsConfig;
 use crate::report::Report;
 use crate::source::registry::{self, RegistryOptions};
 use crate::source::resolve::Platform;
-use crate::source::{Input, LoadOptions, Progress, ProgressEvent, SourceChoice};
+use crate::source::{Input, LoadOptions, SourceChoice};
 use crate::{Error, Result};
 
 /// strata: what is really inside a container image, layer by layer.
@@ -35,8 +39,8 @@ pub struct Cli {
     pub host: Option<String>,
     /// Where a bare reference is read from: the daemon when it has the image, else its
     /// registry (auto); only the daemon; or always the registry.
-    #[arg(long, global = true, value_enum, default_value_t = SourceChoice::Auto)]
-    pub source: SourceChoice,
+    #[arg(long, global = true, value_enum, default_value_t = SourceArg::Auto)]
+    pub source: SourceArg,
     /// Verify registry TLS certificates; `--tls-verify=false` also allows plain HTTP.
     #[arg(long, global = true, value_name = "BOOL", default_value_t = true,
           num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
@@ -44,7 +48,7 @@ pub struct Cli {
     /// Do not read or fill the registry blob cache.
     #[arg(long, global = true)]
     pub no_cache: bool,
-    /// No progress bar on stderr.
+    /// No progress bar or notes on stderr.
     #[arg(long, short, global = true)]
     pub quiet: bool,
     /// Subcommand.
@@ -76,7 +80,7 @@ pub enum Command {
         no_findings: bool,
     },
     /// Gate an image in a pipeline: exit 0 pass, 1 a rule failed, 2 could not analyse.
-    Ci(Box<crate::ci::CiArgs>),
+    Ci(Box<ci::CiArgs>),
     /// Show the registry blob cache (place, size, limit); `--prune` empties it.
     Cache {
         /// Remove every cached blob first.
@@ -91,21 +95,23 @@ pub enum Command {
     },
 }
 
+/// `--source`: where a bare reference is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceArg {
+    /// The daemon when it has the image, else its registry.
+    Auto,
+    /// Only the Docker daemon.
+    Daemon,
+    /// Always the registry.
+    Registry,
+}
+
 /// Formats of `strata images`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
     /// A table like `docker images`.
     Text,
     /// A JSON array (documented in docs/report-schema.md).
-    Json,
-}
-
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Readable text.
-    Text,
-    /// The `strata.report/v1` JSON contract.
     Json,
 }
 
@@ -141,7 +147,11 @@ fn load_options(cli: &Cli) -> Result<LoadOptions> {
         opts.platform = Some(Platform::parse(p)?);
     }
     opts.scan.skip_digests = cli.no_verify;
-    opts.source = cli.source;
+    opts.source = match cli.source {
+        SourceArg::Auto => SourceChoice::Auto,
+        SourceArg::Daemon => SourceChoice::Daemon,
+        SourceArg::Registry => SourceChoice::Registry,
+    };
     opts.registry = RegistryOptions {
         tls_verify: cli.tls_verify,
         use_cache: !cli.no_cache,
@@ -151,83 +161,18 @@ fn load_options(cli: &Cli) -> Result<LoadOptions> {
     Ok(opts)
 }
 
-/// Reads `.strata.toml` (an invalid one is an error) and lets its secret rules and package
-/// databases ride along the single pass over the layers.
-fn with_findings(mut opts: LoadOptions) -> Result<(LoadOptions, FindingsConfig)> {
-    let cfg = FindingsConfig::discover()?;
-    opts.scan.inspector = Some(std::sync::Arc::new(Inspector::new(&cfg)));
-    Ok((opts, cfg))
-}
-
-/// Loads any input the engine reads. With `opts.progress_bar`, no listener in `progress` and
-/// stderr a terminal, a progress bar is drawn on stderr meanwhile.
-pub fn load(input: &str, opts: &LoadOptions, progress: &Progress) -> Result<crate::model::Image> {
-    use std::io::IsTerminal;
-    let bar = (opts.progress_bar && progress.is_silent() && std::io::stderr().is_terminal())
-        .then(crate::progress_bar::Bar::new);
-    let listener = bar
-        .as_ref()
-        .map_or_else(|| progress.clone(), |b| b.progress());
-    let notice = |msg: String| {
-        if let Some(b) = &bar {
-            b.println(&msg);
-        } else if progress.is_silent() {
-            if opts.progress_bar {
-                let _ = writeln!(std::io::stderr(), "strata: {msg}");
+/// Writes `text` to `output`, or to standard output (a closed pipe is not an error).
+pub fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
+    match output {
+        Some(p) => std::fs::write(p, text).map_err(|e| Error::io(p, e)),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("stdout", e)),
+                _ => Ok(()),
             }
-        } else {
-            progress.emit(ProgressEvent::Phase(msg));
         }
-    };
-    let loaded = load_from_source(input, opts, &listener, notice);
-    if let Some(b) = bar {
-        b.finish();
     }
-    loaded
-}
-
-/// True for an image id (hex, or `sha256:` hex), which only the daemon knows.
-fn is_image_id(r: &str) -> bool {
-    let hex = r.strip_prefix("sha256:").unwrap_or(r);
-    hex.len() >= 12 && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn load_from_source(
-    input: &str,
-    opts: &LoadOptions,
-    progress: &Progress,
-    notice: impl Fn(String),
-) -> Result<crate::model::Image> {
-    use crate::source::daemon;
-    match Input::parse(input) {
-        Input::Registry(r) => registry::load(&r, opts, progress),
-        Input::Daemon(r) => match opts.source {
-            SourceChoice::Daemon => daemon::load(&r, opts, progress),
-            SourceChoice::Registry => registry::load(&r, opts, progress),
-            SourceChoice::Auto if is_image_id(&r) => daemon::load(&r, opts, progress),
-            SourceChoice::Auto => match daemon::has_image(&r) {
-                Some(true) => daemon::load(&r, opts, progress),
-                found => {
-                    let full = registry::full_reference(&r)?;
-                    let why = if found.is_some() {
-                        "not on the Docker daemon"
-                    } else {
-                        "no Docker daemon answers"
-                    };
-                    notice(format!(
-                        "{full}: {why}; reading it from the registry (nothing is stored in the daemon; \
-                         --source daemon forbids this)"
-                    ));
-                    registry::load(&r, opts, progress)
-                }
-            },
-        },
-        other => crate::source::load_path(&other, opts, progress),
-    }
-}
-
-fn write_out(output: Option<&PathBuf>, text: &str) -> Result<()> {
-    crate::ci::write_out(output.map(PathBuf::as_path), text)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -240,9 +185,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             use crate::source::daemon;
             let images = daemon::list_images()?;
             let text = match format {
-                ListFormat::Json => daemon::images_json(&images) + "\n",
+                ListFormat::Json => crate::report::images::images_json(&images) + "\n",
                 ListFormat::Text => {
-                    daemon::images_table(&images, jiff::Timestamp::now().as_second())
+                    crate::report::images::images_table(&images, jiff::Timestamp::now().as_second())
                 }
             };
             write_out(None, &text)?;
@@ -254,37 +199,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             no_findings,
         }) => {
-            let (opts, findings_cfg) = if no_findings {
-                (opts, None)
-            } else {
-                let (opts, cfg) = with_findings(opts)?;
-                (opts, Some(cfg))
+            // `.strata.toml` is read even without findings: its rules redact the history.
+            let settings = Settings {
+                findings: !no_findings,
+                ..Settings::new(opts, FindingsConfig::discover()?)
             };
-            let img = load(&image, &opts, &Progress::default())?;
-            let eff = Efficiency::of(&img);
-            let (findings, packages) = match &findings_cfg {
-                Some(cfg) => analyze(&img, &eff, cfg),
-                None => (Vec::new(), Vec::new()),
-            };
-            let report = Report::build(&img, &eff, findings, packages);
+            let (progress, bar) = progress::Bar::for_load(&settings.load);
+            let analysed = analyse(&Input::parse(&image), &settings, &progress);
+            if let Some(b) = bar {
+                b.finish();
+            }
+            let a = analysed?;
             let text = match format {
-                ReportFormat::Json => report.to_json() + "\n",
-                ReportFormat::Text => crate::report::text::render(&report),
-                ReportFormat::Sarif => crate::report::sarif::render(&img, &eff, &report.findings),
-                ReportFormat::Markdown => {
-                    crate::report::markdown::render(&img, &eff, &report.findings, None)
-                }
+                ReportFormat::Json => Report::build(&a).to_json() + "\n",
+                ReportFormat::Text => crate::report::text::render(&Report::build(&a)),
+                ReportFormat::Sarif => crate::report::sarif::render(&a),
+                ReportFormat::Markdown => crate::report::markdown::render(&a, None),
             };
-            write_out(output.as_ref(), &text)?;
+            write_out(output.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Ci(args)) => crate::ci::run(&args, &opts),
+        Some(Command::Ci(args)) => ci::run(&args, &opts),
         Some(Command::Cache { prune }) => {
             write_out(None, &registry::cache_command(prune)?)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo { write }) => {
-            crate::demo::write(&write)?;
+            crate::source::demo::write(&write)?;
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -300,8 +241,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (false, Some(image)) => crate::ui::Launch::Image(image),
                 (false, None) => crate::ui::Launch::List,
             };
-            let (opts, findings_cfg) = with_findings(opts)?;
-            crate::ui::run(launch, opts, findings_cfg)?;
+            crate::ui::run(launch, opts, FindingsConfig::discover()?)?;
             Ok(ExitCode::SUCCESS)
         }
     }

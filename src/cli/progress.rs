@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::source::{Progress, ProgressEvent};
+use crate::source::{LoadOptions, Progress, ProgressEvent};
 
 /// A progress bar fed by [`ProgressEvent`]s.
 #[derive(Debug, Clone)]
@@ -57,14 +57,23 @@ impl Bar {
             ProgressEvent::LayerDone { done, total } => {
                 bar.set_message(format!("{done}/{total} layers read"));
             }
+            ProgressEvent::Notice(n) => {
+                bar.println(format!("strata: {}", crate::model::sanitize(&n)));
+            }
             ProgressEvent::LayerStarted(_) | ProgressEvent::LayerBytes { .. } => {}
         })
     }
 
-    /// Prints a line above the bar.
-    pub fn println(&self, line: &str) {
-        self.bar
-            .println(format!("strata: {}", crate::model::sanitize(line)));
+    /// The progress to load with: a bar when `opts.progress_bar` and stderr is a terminal,
+    /// else silent (notes then go straight to stderr).
+    pub fn for_load(opts: &LoadOptions) -> (Progress, Option<Bar>) {
+        use std::io::IsTerminal;
+        if opts.progress_bar && std::io::stderr().is_terminal() {
+            let bar = Bar::new();
+            (bar.progress(), Some(bar))
+        } else {
+            (Progress::default(), None)
+        }
     }
 
     /// Removes the bar.
