@@ -616,15 +616,17 @@ fn is_image_id(r: &str) -> bool {
     hex.len() >= 12 && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// A source's load function.
+type LoadFn = fn(&str, &LoadOptions, &Progress) -> Result<Image>;
+
 impl super::Source for BareReference<'_> {
     fn load(&self, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
         use super::SourceChoice;
         let r = self.0;
         #[cfg(feature = "daemon")]
-        let (daemon_load, has): (fn(&str, &LoadOptions, &Progress) -> Result<Image>, _) =
-            (super::daemon::load, || super::daemon::has_image(r));
+        let (daemon_load, has): (LoadFn, _) = (super::daemon::load, || super::daemon::has_image(r));
         #[cfg(not(feature = "daemon"))]
-        let (daemon_load, has): (fn(&str, &LoadOptions, &Progress) -> Result<Image>, _) = (
+        let (daemon_load, has): (LoadFn, _) = (
             |r: &str, _: &LoadOptions, _: &Progress| Err(super::no_daemon(r)),
             || None::<bool>,
         );

@@ -278,7 +278,7 @@ mod tests {
             .collect();
         for (i, d) in digests.iter().enumerate() {
             let mut p = cache.start(d).unwrap();
-            p.write(&vec![b'x'; 100]);
+            p.write(&[b'x'; 100]);
             p.commit();
             let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000 + i as u64);
             File::options()
