@@ -3,7 +3,7 @@
 //! credentials from `auths` and from a credential helper, bearer-token auth with a JWT issuer,
 //! faults injected by a proxy, the blob cache, errors, and reports equal to the archive's.
 //!
-//! Skipped loudly without the tools; failing under `CI=true` / `STRATA_TEST_REQUIRE_DAEMON=1`.
+//! Ignored without `STRATA_TEST_REAL=1`; with it, a missing tool fails the test.
 
 mod common;
 
@@ -12,12 +12,11 @@ use std::process::{Command, Output};
 
 use common::fixture::{self, multi_platform, Comp, ImageSpec, Layout, Missing};
 use common::registry::{
-    auths, docker_config, tools_or_skip, Auth, Certs, Fault, FaultProxy, Registry, TokenIssuer,
+    auths, docker_config, require_tools, Auth, Certs, Fault, FaultProxy, Registry, TokenIssuer,
 };
 use serde_json::Value;
 
 const STRATA: &str = env!("CARGO_BIN_EXE_strata");
-const TOOLS: [&str; 2] = ["docker-registry", "skopeo"];
 
 /// A scratch environment: its own cache, an empty docker config, no daemon, no Podman auth.
 struct Env {
@@ -113,12 +112,10 @@ fn arg(p: &Path) -> String {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn anonymous_plain_http_report_equals_the_archive_and_the_cache_serves_the_second_run() {
-    if !tools_or_skip(&TOOLS) {
-        return;
-    }
+    require_tools();
     let env = Env::new();
     let written = sample_archive(env.dir.path());
     let reg = Registry::start(&Auth::None, None);
@@ -220,12 +217,10 @@ fn anonymous_plain_http_report_equals_the_archive_and_the_cache_serves_the_secon
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn bare_reference_without_a_daemon_reads_the_registry_and_says_so() {
-    if !tools_or_skip(&TOOLS) {
-        return;
-    }
+    require_tools();
     let env = Env::new();
     let written = sample_archive(env.dir.path());
     let reg = Registry::start(&Auth::None, None);
@@ -262,12 +257,10 @@ fn bare_reference_without_a_daemon_reads_the_registry_and_says_so() {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn multi_platform_index_picks_the_platform_and_counts_attestations() {
-    if !tools_or_skip(&TOOLS) {
-        return;
-    }
+    require_tools();
     let env = Env::new();
     let mut arm = ImageSpec::minimal();
     arm.architecture = "arm64".into();
@@ -336,12 +329,10 @@ fn multi_platform_index_picks_the_platform_and_counts_attestations() {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn tls_with_basic_auth_from_auths_and_from_a_credential_helper() {
-    if !tools_or_skip(&["docker-registry", "skopeo", "openssl", "htpasswd"]) {
-        return;
-    }
+    require_tools();
     let env = Env::new();
     let written = sample_archive(env.dir.path());
     let certs = Certs::new();
@@ -468,12 +459,10 @@ fn tls_with_basic_auth_from_auths_and_from_a_credential_helper() {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn bearer_token_handshake_with_a_jwt_issuer() {
-    if !tools_or_skip(&["docker-registry", "skopeo", "openssl"]) {
-        return;
-    }
+    require_tools();
     let env = Env::new();
     let written = sample_archive(env.dir.path());
     let issuer = TokenIssuer::start(Some(("tok-user", "tok-pass")));
@@ -520,12 +509,10 @@ fn bearer_token_handshake_with_a_jwt_issuer() {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn transient_faults_are_retried_and_a_blob_cut_every_time_is_an_error() {
-    if !tools_or_skip(&TOOLS) {
-        return;
-    }
+    require_tools();
     let env = Env::new();
     let written = sample_archive(env.dir.path());
     let reg = Registry::start(&Auth::None, None);
@@ -589,12 +576,10 @@ fn transient_faults_are_retried_and_a_blob_cut_every_time_is_an_error() {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn not_found_and_network_errors_are_named() {
-    if !tools_or_skip(&TOOLS) {
-        return;
-    }
+    require_tools();
     let env = Env::new();
     let written = sample_archive(env.dir.path());
     let reg = Registry::start(&Auth::None, None);
@@ -644,14 +629,12 @@ fn not_found_and_network_errors_are_named() {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs docker-registry and skopeo (openssl, htpasswd); STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn metadata_comes_before_any_layer_byte_and_layers_report_their_bytes() {
     use std::sync::{Arc, Mutex};
     use strata::source::{LoadOptions, Progress, ProgressEvent};
-    if !tools_or_skip(&TOOLS) {
-        return;
-    }
+    require_tools();
     let env = Env::new();
     let written = sample_archive(env.dir.path());
     let reg = Registry::start(&Auth::None, None);

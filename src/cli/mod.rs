@@ -15,7 +15,7 @@ use crate::analysis::pipeline::{analyse, Settings};
 use crate::config::FindingsConfig;
 use crate::report::Report;
 use crate::source::registry::{self, RegistryOptions};
-use crate::source::resolve::Platform;
+use crate::source::resolve::{ImageSelector, Platform};
 use crate::source::{Input, LoadOptions, SourceChoice};
 use crate::{Error, Result};
 
@@ -31,9 +31,18 @@ pub struct Cli {
     /// Platform to pick from a multi-platform image (os/arch[/variant]).
     #[arg(long, global = true)]
     pub platform: Option<String>,
-    /// Skip sha256 verification of layers (faster on huge images).
+    /// Skip sha256 verification of layers and configs (faster on huge images).
     #[arg(long, global = true)]
     pub no_verify: bool,
+    /// Image to read from a multi-image archive or layout: a tag or name, @N (zero-based
+    /// position in manifest.json or index.json) or a sha256: digest (manifest or image ID).
+    #[arg(
+        long = "image",
+        id = "select_image",
+        global = true,
+        value_name = "REF|@N|DIGEST"
+    )]
+    pub select_image: Option<String>,
     /// Docker daemon address (unix:///path or tcp://host:port); overrides DOCKER_HOST.
     #[arg(long, global = true, value_name = "URL")]
     pub host: Option<String>,
@@ -120,7 +129,7 @@ pub enum ListFormat {
 pub enum ReportFormat {
     /// Readable text.
     Text,
-    /// The `strata.report/v1` JSON contract.
+    /// The `strata.report/v1.1` JSON contract.
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
@@ -146,6 +155,7 @@ fn load_options(cli: &Cli) -> Result<LoadOptions> {
     if let Some(p) = &cli.platform {
         opts.platform = Some(Platform::parse(p)?);
     }
+    opts.image = cli.select_image.as_deref().map(ImageSelector::parse);
     opts.scan.skip_digests = cli.no_verify;
     opts.source = match cli.source {
         SourceArg::Auto => SourceChoice::Auto,

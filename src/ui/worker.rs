@@ -16,6 +16,7 @@ use crate::analysis::pipeline::{self, Opened, Settings};
 use crate::config::FindingsConfig;
 use crate::model::fs::{EntryKind, VersionId};
 use crate::model::Image;
+use crate::redact::rules::RuleSet;
 use crate::source::{Input, LoadOptions, Progress};
 
 /// Where workers send their messages.
@@ -126,6 +127,7 @@ fn run(cmd: Command, tx: &Sender) {
             first_line,
             binary,
             syntax,
+            rules,
         } => read(
             &ReadJob {
                 req,
@@ -137,9 +139,25 @@ fn run(cmd: Command, tx: &Sender) {
                 first_line,
                 binary,
                 syntax,
+                rules: &rules,
             },
             tx,
         ),
+        Command::BuildView {
+            req,
+            ticket,
+            image,
+            layer,
+            mode,
+        } => {
+            let current = || ticket.load(Ordering::SeqCst) == req;
+            if current() {
+                let view = Arc::new(LayerView::build(&image.fs, layer, mode));
+                if current() {
+                    let _ = tx.send(Msg::View { req, view });
+                }
+            }
+        }
         Command::Extract {
             req,
             image,
@@ -283,6 +301,7 @@ struct ReadJob<'a> {
     first_line: usize,
     binary: Option<bool>,
     syntax: Option<String>,
+    rules: &'a RuleSet,
 }
 
 /// True when the bytes look binary: a NUL, or many control bytes or invalid UTF-8 sequences.
@@ -355,12 +374,14 @@ fn read(job: &ReadJob<'_>, tx: &Sender) {
     let eof = end >= size || bytes.is_empty();
     let binary = job.binary.unwrap_or_else(|| looks_binary(&bytes));
     if binary {
+        let masks = super::mask::file_spans(job.rules, job.image, job.version, job.offset, &bytes);
         let _ = tx.send(Msg::Content {
             req: job.req,
             chunk: Chunk::Binary {
                 offset: job.offset,
                 bytes,
                 eof,
+                masks,
             },
         });
         return;
@@ -374,6 +395,17 @@ fn read(job: &ReadJob<'_>, tx: &Sender) {
             .map_or(bytes.len(), |i| i + 1)
     };
     let lines = split_lines(&bytes[..take]);
+    let spans = super::mask::file_spans(
+        job.rules,
+        job.image,
+        job.version,
+        job.offset,
+        &bytes[..take],
+    );
+    let masks = super::mask::line_spans(&bytes[..take], job.offset, &spans)
+        .into_iter()
+        .map(|(i, r)| (job.first_line + i, r))
+        .collect();
     let next = job.offset + take as u64;
     let assets = highlight::assets();
     let syntax = match &job.syntax {
@@ -392,6 +424,7 @@ fn read(job: &ReadJob<'_>, tx: &Sender) {
             next,
             eof,
             syntax: syntax.map(|s| s.name.clone()),
+            masks,
         },
     });
     let Some(syntax) = syntax else {

@@ -3,8 +3,8 @@
 //! certificates made by `openssl`, `htpasswd` users, a small JWT token issuer (bearer-token
 //! auth as Docker Hub and GHCR do it) and a fault-injecting proxy.
 //!
-//! A missing tool skips the test loudly, or fails it under `CI=true` /
-//! `STRATA_TEST_REQUIRE_DAEMON=1` (the test command sets that).
+//! The tests using these run under `STRATA_TEST_REAL=1` and fail when a tool is missing
+//! ([`require_tools`]).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -16,33 +16,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine;
 
-/// True when a missing real component must fail the test instead of skipping it.
-pub fn required() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-        || std::env::var("STRATA_TEST_REAL").is_ok_and(|v| v == "1")
-        || std::env::var("STRATA_TEST_REQUIRE_DAEMON").is_ok_and(|v| v == "1")
-}
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-}
-
-/// True when every tool is installed; otherwise skips loudly (false) or fails under CI.
-pub fn tools_or_skip(tools: &[&str]) -> bool {
-    let missing: Vec<&str> = tools.iter().copied().filter(|t| !on_path(t)).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!(
-        "registry test cannot run: missing {} (install with `bash scripts/ensure-deps.sh`)",
-        missing.join(", ")
-    );
-    if required() {
-        panic!("{msg}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPING: {msg} !!!!!!!!\n");
-    false
+/// Fails the test unless every tool the registry tests use runs (`docker-registry`, `skopeo`,
+/// `openssl`, `htpasswd`; scripts/ensure-deps.sh installs them).
+#[track_caller]
+pub fn require_tools() {
+    super::real::tool("docker-registry", "--version", "docker-registry");
+    super::real::tool("skopeo", "--version", "skopeo");
+    super::real::tool("openssl", "version", "openssl");
+    // htpasswd has no version flag; generating one entry proves it runs.
+    super::real::tool_with_args("htpasswd", &["-nbB", "u", "p"], "apache2-utils");
 }
 
 /// A free loopback port (bound then released).
