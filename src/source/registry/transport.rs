@@ -142,23 +142,17 @@ pub fn describe(registry: &str, e: &reqwest::Error, tls: &TlsSettings) -> String
     let mut chain = String::new();
     let mut io_kind = None;
     let mut tls_error = false;
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = src {
+    for s in causes(e) {
         chain.push_str(&s.to_string());
         chain.push(' ');
         if let Some(ioe) = s.downcast_ref::<io::Error>() {
-            io_kind.get_or_insert(ioe.kind());
-            if ioe
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                tls_error = true;
+            if ioe.kind() != io::ErrorKind::Other {
+                io_kind.get_or_insert(ioe.kind());
             }
         }
         if s.downcast_ref::<rustls::Error>().is_some() {
             tls_error = true;
         }
-        src = s.source();
     }
     let lower = chain.to_lowercase();
     if tls_error || lower.contains("certificate") || lower.contains("invalid peer") {
@@ -210,22 +204,32 @@ fn first_line(s: &str) -> String {
 /// True when the server spoke TLS but its certificate was not trusted (then plain HTTP is no
 /// way out: the registry does speak TLS).
 fn certificate_error(e: &reqwest::Error) -> bool {
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = src {
-        let r = s.downcast_ref::<rustls::Error>().or_else(|| {
-            s.downcast_ref::<io::Error>()
-                .and_then(|i| i.get_ref())
-                .and_then(|i| i.downcast_ref::<rustls::Error>())
-        });
-        if matches!(
-            r,
+    causes(e).into_iter().any(|s| {
+        matches!(
+            s.downcast_ref::<rustls::Error>(),
             Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
-        ) {
-            return true;
+        )
+    })
+}
+
+/// The error and its causes, innermost last. `io::Error::source` skips the error an
+/// `io::Error` wraps (hyper and rustls wrap theirs twice), so that one is taken with `get_ref`.
+fn causes<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut next = Some(e);
+    while let Some(s) = next {
+        out.push(s);
+        if out.len() > 32 {
+            break;
         }
-        src = s.source();
+        next = match s.downcast_ref::<io::Error>().and_then(|i| i.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => s.source(),
+        };
     }
-    false
+    out
 }
 
 /// Picks `https` or `http` for `registry`: HTTPS first; plain HTTP after it only for loopback
@@ -244,6 +248,15 @@ pub async fn choose_scheme(
         }
         let url = format!("{scheme}://{registry_host}/v2/");
         match client.get(&url).send().await {
+            // Go's servers answer plain HTTP on a TLS port with this 400: the registry speaks
+            // TLS, so the HTTPS failure is the one to report.
+            Ok(r) if scheme == "http" && r.status() == StatusCode::BAD_REQUEST => {
+                let body = r.text().await.unwrap_or_default();
+                if body.contains("HTTPS server") {
+                    break;
+                }
+                return Ok(scheme);
+            }
             Ok(_) => return Ok(scheme),
             Err(e) => {
                 let msg = describe(display, &e, tls);
