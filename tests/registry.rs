@@ -736,3 +736,52 @@ fn metadata_comes_before_any_layer_byte_and_layers_report_their_bytes() {
         "the viewer asked the registry instead of the cache"
     );
 }
+
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
+fn the_explorer_open_prompt_reads_a_registry_reference() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use strata::source::LoadOptions;
+    use strata::ui::app::{App, Event, Launch, LoadState};
+    use strata::ui::worker;
+    require_tools();
+    let env = Env::new();
+    let written = sample_archive(env.dir.path());
+    let reg = Registry::start(&Auth::None, None);
+    reg.push(
+        &format!("oci-archive:{}", arg(&written.path)),
+        "explore/app:1",
+        None,
+        None,
+    );
+    let mut opts = LoadOptions::default();
+    opts.registry.use_cache = false;
+    let mut app = App::new(opts);
+    let cmds = app.start(Launch::Demo);
+    worker::settle(&mut app, cmds);
+    let press = |app: &mut App, code: KeyCode| {
+        let cmds = app.update(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        worker::settle(app, cmds);
+    };
+    press(&mut app, KeyCode::Char('o'));
+    let before = reg.blob_gets();
+    for c in format!("registry:{}/explore/app:1", reg.addr).chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.load, LoadState::Done, "{:?}", app.load);
+    let image = app.image.as_ref().expect("image");
+    assert_eq!(image.reference, format!("{}/explore/app:1", reg.addr));
+    assert_eq!(image.layers.len(), written.layer_digests.len());
+    for (l, d) in image.layers.iter().zip(&written.layer_digests) {
+        assert_eq!(&l.blob_digest, d);
+    }
+    assert!(image.fs.lookup(b"app/main.py").is_some());
+    assert!(
+        reg.blob_gets() > before,
+        "the layers came from the registry"
+    );
+}
