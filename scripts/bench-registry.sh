@@ -7,7 +7,8 @@
 #     as an OCI archive on disk; a second run from the blob cache vs the archive;
 #   - peak RSS of each (GNU time).
 #   bash scripts/bench-registry.sh [RUNS]   (default 1; the image is generated once into
-#   target/bench-registry; set BENCH_MB to change the uncompressed size, default 2048)
+#   target/bench-registry; set BENCH_MB to change the uncompressed size, default 2048;
+#   BENCH_PROFILE=dev measures the dev build instead of building a release one)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -17,8 +18,9 @@ OUT=$ROOT/target/bench-registry
 mkdir -p "$OUT"
 bash scripts/ensure-deps.sh >/dev/null
 command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
-cargo build --release --bin strata 2>&1 | tail -1
-STRATA=$ROOT/target/release/strata
+PROFILE=${BENCH_PROFILE:-release}
+cargo build --profile "$PROFILE" --bin strata 2>&1 | tail -1
+STRATA=$ROOT/target/$([[ $PROFILE == dev ]] && echo debug || echo "$PROFILE")/strata
 export STRATA_CACHE_DIR=$OUT/cache
 
 # ---- the image: 8 layers of MB/8 each (half random, half text: gzip ~0.55), OCI layout + archive
@@ -134,7 +136,7 @@ measure() {
     echo "$key $best $rss" >>"$OUT/results.txt"
 }
 cat "$OUT/image.tar" >/dev/null   # warm the page cache for the archive runs
-echo "image: $(du -h "$OUT/image.tar" | cut -f1) as an OCI archive, 8 gzip layers; runs=$RUNS, cores=$(nproc)"
+echo "image: ${MB} MB uncompressed, $(du -h "$OUT/image.tar" | cut -f1) as an OCI archive, 8 gzip layers; runs=$RUNS, cores=$(nproc), strata profile=$PROFILE"
 measure "skopeo-download/50MBps" skopeo --insecure-policy copy --quiet --src-tls-verify=false "docker://127.0.0.1:$PROXY_PORT/bench:1" "dir:$OUT/dl"
 measure "strata-registry/50MBps" "$STRATA" report --format json --no-cache "registry:127.0.0.1:$PROXY_PORT/bench:1"
 measure "strata-archive" "$STRATA" report --format json "oci-archive:$OUT/image.tar"

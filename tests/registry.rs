@@ -785,3 +785,45 @@ fn the_explorer_open_prompt_reads_a_registry_reference() {
         "the layers came from the registry"
     );
 }
+
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd, docker-registry, skopeo: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
+fn bare_reference_the_daemon_lacks_reads_the_registry_and_says_so() {
+    require_tools();
+    common::real::daemon();
+    let env = Env::new();
+    let written = sample_archive(env.dir.path());
+    let reg = Registry::start(&Auth::None, None);
+    reg.push(
+        &format!("oci-archive:{}", arg(&written.path)),
+        "only-in-registry/app:3",
+        None,
+        None,
+    );
+    let bare = format!("{}/only-in-registry/app:3", reg.addr);
+    // The real daemon answers (the caller's DOCKER_HOST or the default socket) and lacks it.
+    let mut cmd = env.cmd(&["report", "--format", "json", &bare]);
+    match std::env::var_os("DOCKER_HOST") {
+        Some(h) => cmd.env("DOCKER_HOST", h),
+        None => cmd.env_remove("DOCKER_HOST"),
+    };
+    let out = cmd.output().expect("run");
+    let v = report_json(&out);
+    assert_eq!(v["image"]["reference"], bare);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&bare)
+            && err.contains("not on the Docker daemon")
+            && err.contains("nothing is stored in the daemon"),
+        "{err}"
+    );
+    // And nothing was stored in it.
+    let inspect = Command::new("docker")
+        .args(["image", "inspect", &bare])
+        .output()
+        .expect("docker");
+    assert!(!inspect.status.success(), "the image landed in the daemon");
+}
