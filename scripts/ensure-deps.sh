@@ -4,6 +4,10 @@
 #   busybox-static -> /bin/busybox, the only binary in the test images' rootfs
 #   tmux           -> driving the TUI in tests
 #   podman         -> a Podman API socket, to test strata against it via DOCKER_HOST
+#   docker-registry -> distribution 2.8, the registry the registry-source tests start
+#   skopeo         -> pushes the test images into those registries
+#   openssl        -> makes the test CA and certificates (TLS and token auth)
+#   apache2-utils  -> htpasswd, for the basic-auth registry
 # and, from PyPI, check-jsonschema (SARIF schema validation in tests/ci_gate.rs).
 # Runs `apt-get update` at most once, and only when something is missing.
 set -euo pipefail
@@ -35,9 +39,13 @@ if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install 
 fi
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 
 if ((${#missing[@]} == 0)); then
-    log "all present: dockerd, busybox-static, tmux, podman"
+    log "all present: dockerd, busybox-static, tmux, podman, docker-registry, skopeo, openssl, htpasswd"
     exit 0
 fi
 
@@ -56,4 +64,7 @@ done
 apt-get install -y -qq "${missing[@]}" >/dev/null
 command -v dockerd >/dev/null 2>&1 || { log "dockerd still missing after install" >&2; exit 1; }
 [[ -x /bin/busybox ]] || { log "/bin/busybox still missing after install" >&2; exit 1; }
+for tool in docker-registry skopeo htpasswd; do
+    command -v "$tool" >/dev/null 2>&1 || { log "$tool still missing after install" >&2; exit 1; }
+done
 log "installed: ${missing[*]}"

@@ -173,6 +173,15 @@ fn filter_prompt() {
 }
 
 #[test]
+fn open_prompt() {
+    let mut app = demo_app();
+    keys(&mut app, "oregistry:127.0.0.1:5000/team/app:1");
+    let s = screen(&mut app);
+    insta::assert_snapshot!("open_prompt", s);
+    assert!(s.contains(" Open image: registry:127.0.0.1:5000/team/app:1█"));
+}
+
+#[test]
 fn extract_prompt() {
     let mut app = demo_app();
     keys(&mut app, "jj\t/config.json\nG");

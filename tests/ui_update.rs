@@ -658,6 +658,86 @@ fn layer_views_are_built_by_the_worker_latest_wins_and_cached() {
 }
 
 #[test]
+fn open_prompt_opens_any_reference_from_an_image_and_from_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("minimal.tar");
+    write_image(&ImageSpec::minimal(), Layout::OciArchiveGzip, &archive).unwrap();
+    let typed = format!("oci-archive:{}", archive.display());
+
+    // In an open image: `o`, type the reference, Enter.
+    let mut app = demo_app();
+    keys(&mut app, "o");
+    assert!(matches!(&app.prompt.active, Some(Prompt::Open { text }) if text.is_empty()));
+    // Esc cancels without loading anything.
+    let cmds = app.update(Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    assert!(cmds.is_empty() && app.prompt.active.is_none());
+    assert_eq!(
+        app.image.as_ref().unwrap().reference,
+        strata::source::demo::REFERENCE
+    );
+    // Enter on nothing says so and opens nothing.
+    keys(&mut app, "o");
+    let cmds = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    assert!(cmds.is_empty());
+    assert!(app.notice.as_ref().unwrap().0.contains("nothing to open"));
+
+    keys(&mut app, "o");
+    keys(&mut app, &typed);
+    let screen = draw(&mut app).backend().to_string();
+    assert!(screen.contains(" Open image: oci-archive:"), "{screen}");
+    keys(&mut app, "\n");
+    assert_eq!(app.load, LoadState::Done);
+    let image = app.image.as_ref().unwrap();
+    assert_eq!(image.layers.len(), 1);
+    assert!(image.fs.lookup(b"srv/hello").is_some());
+    assert!(app.prompt.active.is_none());
+
+    // On the image list: the same key; `q` goes back to the list afterwards.
+    let mut app = App::new(LoadOptions::default());
+    let _ = app.start(Launch::List);
+    let _ = app.update(Event::Msg(Msg::Images(Ok(vec![ImageRow {
+        reference: "alpine:3".into(),
+        id: "sha256:aaaa".into(),
+        size: 7_000_000,
+        created: 0,
+        pick: None,
+    }]))));
+    assert_eq!(app.screen, Screen::Images);
+    assert!(app
+        .key_bar()
+        .iter()
+        .any(|(k, l)| k == "o" && *l == "Open reference"));
+    keys(&mut app, "o");
+    keys(&mut app, &typed);
+    let cmds = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    match cmds.as_slice() {
+        [Command::Load {
+            target: Target::Reference(r),
+            ..
+        }] => assert_eq!(r, &typed),
+        other => panic!("{other:?}"),
+    }
+    worker::settle(&mut app, cmds);
+    assert_eq!(app.screen, Screen::Explorer);
+    assert!(app
+        .image
+        .as_ref()
+        .unwrap()
+        .fs
+        .lookup(b"srv/hello")
+        .is_some());
+    keys(&mut app, "q");
+    assert_eq!(app.screen, Screen::Images);
+    assert!(!app.quit);
+}
+
+#[test]
 fn an_archive_of_several_images_opens_as_a_list_and_enter_opens_the_one_chosen() {
     use common::fixture::{multi_image, numbered_specs};
     let dir = tempfile::tempdir().unwrap();

@@ -102,7 +102,7 @@ fn reference_tag(r: &str) -> Option<Option<String>> {
 fn mutable_tag(ctx: &Ctx) -> Option<Finding> {
     let img = ctx.image;
     let (subject, mutable): (String, bool) = match &img.origin {
-        Origin::Daemon(_) => match reference_tag(&img.reference) {
+        Origin::Daemon(_) | Origin::Registry(_) => match reference_tag(&img.reference) {
             None => return None,
             Some(None) => (
                 format!("`{}` has no tag, which means `:latest`", img.reference),

@@ -364,6 +364,11 @@ impl App {
                 self.help_scroll = 0;
             }
             Action::Back => self.back(),
+            Action::OpenReference => {
+                self.prompt.active = Some(Prompt::Open {
+                    text: String::new(),
+                });
+            }
             Action::Close => {
                 if self.focus == Pane::Findings {
                     self.close_findings();

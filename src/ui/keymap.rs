@@ -79,6 +79,8 @@ pub enum Action {
     Findings,
     /// Findings: show the selected secret's raw value (after a confirmation).
     Reveal,
+    /// Type a reference (registry, daemon, archive, `oci:`) and open it.
+    OpenReference,
 }
 
 /// Where a binding applies.
@@ -313,6 +315,13 @@ pub static BINDINGS: &[Binding] = &[
         "last item",
         None,
     ),
+    b(
+        &[k('o')],
+        S::Global,
+        A::OpenReference,
+        "open another image: type a reference (registry:, name:tag, PATH.tar, oci:DIR)",
+        None,
+    ),
     // Image list.
     b(
         &[code(KeyCode::Enter)],
@@ -320,6 +329,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Open,
         "open the selected image",
         Some("Open"),
+    ),
+    b(
+        &[k('o')],
+        S::Images,
+        A::OpenReference,
+        "type any reference to open: registry, daemon, archive, oci: layout",
+        Some("Open reference"),
     ),
     // Layers.
     b(

@@ -438,6 +438,8 @@ impl App {
             ProgressEvent::Phase(p) => self.progress.phase = text::one_line(&p),
             ProgressEvent::Bytes(b) => self.progress.bytes = b,
             ProgressEvent::LayerStarted(n) => self.progress.started = n,
+            ProgressEvent::LayerBytes { .. } => {}
+            ProgressEvent::Notice(n) => self.progress.phase = text::one_line(&n),
             ProgressEvent::LayerDone { done, total } => {
                 self.progress.done = done;
                 self.progress.total = total;
