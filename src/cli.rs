@@ -1,5 +1,7 @@
 //! Command-line interface: parses arguments and dispatches to the engine, reports or the UI.
 
+pub mod diff;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +64,9 @@ pub enum Command {
     },
     /// Gate an image in a pipeline: exit 0 pass, 1 a rule failed, 2 could not analyse.
     Ci(Box<crate::ci::CiArgs>),
+    /// Compare two images: layers, files, packages, findings, config and size (exit 0 pass,
+    /// 1 a gate rule failed, 2 could not compare).
+    Diff(Box<diff::DiffArgs>),
     /// Write the built-in demo image as an archive `docker load -i` accepts.
     Demo {
         /// Archive file to write.
@@ -192,6 +197,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ci(args)) => crate::ci::run(&args, &opts),
+        Some(Command::Diff(args)) => diff::run(&args, opts),
         Some(Command::Demo { write }) => {
             crate::demo::write(&write)?;
             Ok(ExitCode::SUCCESS)

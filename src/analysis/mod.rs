@@ -3,12 +3,15 @@
 
 pub mod bloat;
 pub mod checks;
+pub mod diff;
+pub mod diff_gate;
 pub mod efficiency;
 pub mod finding;
 pub mod findings;
 pub mod inspector;
 pub mod packages;
 pub mod secrets;
+pub mod version;
 pub mod waste;
 
 /// Splits a variable or label name into lower-case words: `_`, `-`, `.`, spaces and

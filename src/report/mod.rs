@@ -1,6 +1,9 @@
 //! The report: one document built from the model and the analyses, rendered as JSON (the
 //! `strata.report/v1` contract documented in `docs/report-schema.md`) or readable text.
 
+pub mod diff_json;
+pub mod diff_markdown;
+pub mod diff_text;
 pub mod markdown;
 pub mod sarif;
 pub mod text;
