@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use strata::analysis::diff::{compare, Change, Diff, FileChange, What};
 use strata::analysis::findings::FindingsConfig;
 use strata::analysis::inspector::Inspector;
-use strata::cli::diff::{analyse, Analysed};
+use strata::cli::diff::{analyse, analyse_pair, Analysed};
 use strata::model::EntryKind;
 use strata::source::LoadOptions;
 
@@ -529,6 +529,52 @@ fn pair_with_a_shared_base_layers_and_files() {
     assert_eq!(d.size.a.reclaimable_bytes, 0);
     assert_eq!(d.size.b.reclaimable_bytes, 2000 + 300);
     assert_eq!(d.size.delta.reclaimable_bytes, 2300);
+}
+
+#[test]
+fn a_shared_layer_is_read_once_and_the_answer_is_the_same() {
+    let p = pair();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (pa, _) = write(&p.a, Layout::DockerLegacy, dir.path(), "a.tar");
+    let (pb, _) = write(&p.b, Layout::SkopeoDockerArchive, dir.path(), "b.tar");
+    let (pdir, _) = write(&p.b, Layout::OciDir, dir.path(), "b-oci");
+    let (pgz, _) = write(&p.b, Layout::GzipOuter, dir.path(), "b.tar.gz");
+    let cfg = config();
+    let mut opts = LoadOptions::default();
+    opts.scan.inspector = Some(Arc::new(Inspector::new(&cfg)));
+    let render = |d: &Diff| {
+        let mut v: Value =
+            serde_json::from_str(&strata::report::diff_json::render(d, None)).expect("JSON");
+        // What the layout records about the image (tags, a rewritten config) may differ.
+        for k in ["reference", "tags", "id"] {
+            v["b"][k] = Value::Null;
+        }
+        v
+    };
+    let separate = render(&diff(&pa, &pb));
+    // Uncompressed legacy layer tars in both: the base is taken from A's reading.
+    // B as an OCI directory stores gzip blobs (another blob): read again. B gzip-compressed
+    // as a whole: its layer list is not known before reading it, so it is read.
+    for (b, reused) in [(&pb, 1), (&pdir, 0), (&pgz, 0)] {
+        let pair = analyse_pair(
+            &pa.display().to_string(),
+            &b.display().to_string(),
+            &opts,
+            &cfg,
+        )
+        .expect("pair");
+        assert_eq!(pair.layers_read_once, reused, "{}", b.display());
+        let d = compare(
+            pair.a.side(),
+            pair.b.as_ref().expect("b").side(),
+            &cfg.rules,
+        );
+        assert_eq!(render(&d), separate, "{}", b.display());
+    }
+    // The same input twice is read once.
+    let s = pa.display().to_string();
+    let pair = analyse_pair(&s, &s, &opts, &cfg).expect("pair");
+    assert!(pair.b.is_none());
 }
 
 #[test]

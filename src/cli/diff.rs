@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
@@ -92,23 +93,40 @@ pub fn analyse(input: &str, opts: &LoadOptions, cfg: &FindingsConfig) -> Result<
     })
 }
 
-/// Loads A and B side by side (one thread each); the same input named twice is read once.
-pub fn analyse_pair(
-    a: &str,
-    b: &str,
-    opts: &LoadOptions,
-    cfg: &FindingsConfig,
-) -> Result<(Analysed, Option<Analysed>)> {
+/// A and B analysed; B is `None` when the same input was named twice (read once).
+#[derive(Debug)]
+pub struct Pair {
+    /// Image A.
+    pub a: Analysed,
+    /// Image B, unless it is A.
+    pub b: Option<Analysed>,
+    /// Layers of B taken from A's reading instead of read again.
+    pub layers_read_once: usize,
+}
+
+/// Loads A, then B: a layer B holds that A already read (same diff_id and blob) is not read
+/// again, when B is an uncompressed archive or a layout directory (its layer list is known
+/// before reading). The same input named twice is read once.
+pub fn analyse_pair(a: &str, b: &str, opts: &LoadOptions, cfg: &FindingsConfig) -> Result<Pair> {
     if a == b {
-        return Ok((analyse(a, opts, cfg)?, None));
+        return Ok(Pair {
+            a: analyse(a, opts, cfg)?,
+            b: None,
+            layers_read_once: 0,
+        });
     }
-    let (ra, rb) = std::thread::scope(|s| {
-        let ha = s.spawn(|| analyse(a, opts, cfg));
-        let rb = analyse(b, opts, cfg);
-        (ha.join(), rb)
-    });
-    let ra = ra.map_err(|_| Error::Other(format!("{a}: the analysis stopped unexpectedly")))?;
-    Ok((ra?, Some(rb?)))
+    let cache = crate::source::cache::LayerCache::for_later_load(b, opts).map(Arc::new);
+    let opts = LoadOptions {
+        layer_cache: cache.clone(),
+        ..opts.clone()
+    };
+    let ra = analyse(a, &opts, cfg)?;
+    let rb = analyse(b, &opts, cfg)?;
+    Ok(Pair {
+        a: ra,
+        b: Some(rb),
+        layers_read_once: cache.map_or(0, |c| c.reused()),
+    })
 }
 
 fn policy(args: &DiffArgs) -> Result<Policy> {
@@ -134,11 +152,9 @@ pub fn run(args: &DiffArgs, opts: LoadOptions) -> Result<ExitCode> {
     let policy = policy(args)?;
     let cfg = FindingsConfig::discover()?;
     let mut opts = opts;
-    opts.scan.inspector = Some(std::sync::Arc::new(
-        crate::analysis::inspector::Inspector::new(&cfg),
-    ));
-    let (a, b) = analyse_pair(&args.a, &args.b, &opts, &cfg)?;
-    let b = b.as_ref().unwrap_or(&a);
+    opts.scan.inspector = Some(Arc::new(crate::analysis::inspector::Inspector::new(&cfg)));
+    let pair = analyse_pair(&args.a, &args.b, &opts, &cfg)?;
+    let (a, b) = (&pair.a, pair.b.as_ref().unwrap_or(&pair.a));
     let diff = compare(a.side(), b.side(), &cfg.rules);
     let verdict = (!policy.is_empty()).then(|| evaluate(&diff, &policy));
     let text = match args.format {

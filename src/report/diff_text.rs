@@ -32,9 +32,17 @@ pub fn symbol(c: Change) -> char {
     }
 }
 
-/// File changes, largest first (ties by path).
+/// File changes, largest first (ties by path); directories added or removed are left out
+/// (the directory summary covers them).
 pub fn largest(d: &Diff) -> Vec<&FileChange> {
-    let mut v: Vec<&FileChange> = d.files.entries.iter().collect();
+    let dir =
+        |k: Option<crate::model::EntryKind>| k.is_none_or(|k| k == crate::model::EntryKind::Dir);
+    let mut v: Vec<&FileChange> = d
+        .files
+        .entries
+        .iter()
+        .filter(|c| c.change == Change::Modified || !(dir(c.kind_a) && dir(c.kind_b)))
+        .collect();
     v.sort_by(|a, b| {
         b.weight()
             .cmp(&a.weight())

@@ -2,6 +2,7 @@
 //! built-in demo. Every source ends in [`assemble`], which builds the [`Image`] model.
 
 pub mod archive;
+pub mod cache;
 pub mod content;
 pub mod daemon;
 pub mod layer;
@@ -94,6 +95,8 @@ pub struct LoadOptions {
     pub tag: Option<String>,
     /// Layer reading options (inspector, digests).
     pub scan: ScanOptions,
+    /// Layer scans shared with another load (`strata diff`).
+    pub layer_cache: Option<Arc<cache::LayerCache>>,
 }
 
 /// Progress of a load, reported from worker threads.
@@ -176,8 +179,9 @@ pub fn load_path(input: &Input, opts: &LoadOptions, progress: &Progress) -> Resu
             progress.emit(ProgressEvent::Metadata(Box::new(preview(
                 &reference, &resolved, &origin,
             )?)));
-            let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
-            let scans = dir.scan_layers(&members, &opts.scan, progress)?;
+            let scans = scan_resolved(&resolved, &reference, opts, |m| {
+                dir.scan_layers(m, &opts.scan, progress)
+            })?;
             assemble(&reference, &resolved, scans, origin, |_| None, opts)
         }
         Input::Daemon(r) => Err(Error::Other(format!(
@@ -203,8 +207,9 @@ fn load_archive(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<
             progress.emit(ProgressEvent::Metadata(Box::new(preview(
                 &reference, &resolved, &origin,
             )?)));
-            let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
-            let scans = index.scan_layers(&members, &opts.scan, progress)?;
+            let scans = scan_resolved(&resolved, &reference, opts, |m| {
+                index.scan_layers(m, &opts.scan, progress)
+            })?;
             assemble(
                 &reference,
                 &resolved,
@@ -235,6 +240,22 @@ fn load_archive(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<
             &label,
             "not an image archive: neither a tar nor a gzip/zstd-compressed tar",
         )),
+    }
+}
+
+/// Scans the layers of a resolved image, through the layer cache when the load shares one.
+fn scan_resolved(
+    resolved: &Resolved,
+    reference: &str,
+    opts: &LoadOptions,
+    scan: impl FnOnce(&[String]) -> Result<HashMap<String, LayerScan>>,
+) -> Result<HashMap<String, LayerScan>> {
+    match &opts.layer_cache {
+        Some(cache) => cache.scan(resolved, reference, scan),
+        None => {
+            let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
+            scan(&members)
+        }
     }
 }
 
