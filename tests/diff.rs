@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use common::fixture::*;
 use serde_json::{json, Value};
-use strata::analysis::diff::{compare, Change, Diff, FileChange, What};
+use strata::analysis::diff::{compare, compare_snapshots, Change, Diff, FileChange, What};
 use strata::analysis::findings::FindingsConfig;
 use strata::analysis::inspector::Inspector;
 use strata::cli::diff::{analyse, analyse_pair, Analysed};
@@ -564,11 +564,7 @@ fn a_shared_layer_is_read_once_and_the_answer_is_the_same() {
         )
         .expect("pair");
         assert_eq!(pair.layers_read_once, reused, "{}", b.display());
-        let d = compare(
-            pair.a.side(),
-            pair.b.as_ref().expect("b").side(),
-            &cfg.rules,
-        );
+        let d = compare_snapshots(&pair.a, pair.b.as_ref().expect("b"), &cfg.rules);
         assert_eq!(render(&d), separate, "{}", b.display());
     }
     // The same input twice is read once.

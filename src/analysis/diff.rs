@@ -347,18 +347,74 @@ impl Diff {
     }
 }
 
+/// What the comparison keeps of one analysed image: its identity, layers, configuration, sizes,
+/// findings, packages and, per path of its final filesystem, a few bytes (type, size, content
+/// hash, mode, owner, link target, layer) instead of the whole model, so the image itself can
+/// be dropped before the other one is read.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    image: ImageRef,
+    platform: String,
+    /// `(diff_id, size_bytes, redacted command)` per layer, bottom first.
+    layers: Vec<(String, u64, String)>,
+    /// The final filesystem, root excluded, sorted by path bytes.
+    files: Vec<(Box<[u8]>, Final)>,
+    config: crate::model::ImageConfig,
+    size: SizeOf,
+    /// Findings with their location key.
+    findings: Vec<(Finding, String)>,
+    packages: Vec<Package>,
+}
+
+impl Snapshot {
+    /// Takes what the comparison needs from an analysed image; `rules` redacts the history
+    /// commands.
+    pub fn of(side: Side, rules: &RuleSet) -> Self {
+        let i = side.image;
+        let fs = &i.fs;
+        let mut files: Vec<(Box<[u8]>, Final)> = (1..fs.path_count() as PathId)
+            .filter(|&id| fs.exists_in_final(id))
+            .map(|id| (Box::from(fs.path(id)), final_of(fs, id)))
+            .collect();
+        files.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+        Self {
+            image: image_ref(i),
+            platform: platform(i),
+            layers: i
+                .layers
+                .iter()
+                .map(|l| (l.diff_id.clone(), l.size_bytes, command(i, l.index, rules)))
+                .collect(),
+            files,
+            config: i.config.clone(),
+            size: of(side.efficiency),
+            findings: side
+                .findings
+                .iter()
+                .map(|f| (f.clone(), location(f, i)))
+                .collect(),
+            packages: side.packages.to_vec(),
+        }
+    }
+}
+
 /// Compares A with B. `rules` redacts history commands and configuration values.
 pub fn compare(a: Side, b: Side, rules: &RuleSet) -> Diff {
+    compare_snapshots(&Snapshot::of(a, rules), &Snapshot::of(b, rules), rules)
+}
+
+/// Compares two snapshots (see [`Snapshot`]).
+pub fn compare_snapshots(a: &Snapshot, b: &Snapshot, rules: &RuleSet) -> Diff {
     Diff {
         schema: SCHEMA,
-        a: image_ref(a.image),
-        b: image_ref(b.image),
-        layers: layers(a.image, b.image, rules),
-        files: files(&a.image.fs, &b.image.fs),
-        packages: packages(a.packages, b.packages),
+        a: a.image.clone(),
+        b: b.image.clone(),
+        layers: layers(a, b),
+        files: files(&a.files, &b.files),
+        packages: packages(&a.packages, &b.packages),
         findings: findings(a, b),
-        config: config(a.image, b.image, rules),
-        size: size(a.efficiency, b.efficiency),
+        config: config(a, b, rules),
+        size: size(a.size, b.size),
     }
 }
 
@@ -386,27 +442,27 @@ fn command(i: &Image, layer: usize, rules: &RuleSet) -> String {
     crate::report::text::one_line(&super::secrets::redact_with(rules, raw), 200)
 }
 
-fn layers(a: &Image, b: &Image, rules: &RuleSet) -> Layers {
+fn layers(a: &Snapshot, b: &Snapshot) -> Layers {
     // diff_id -> A's indexes not yet matched (a layer may repeat).
     let mut in_a: HashMap<&str, Vec<usize>> = HashMap::new();
-    for l in a.layers.iter().rev() {
-        in_a.entry(l.diff_id.as_str()).or_default().push(l.index);
+    for (i, l) in a.layers.iter().enumerate().rev() {
+        in_a.entry(l.0.as_str()).or_default().push(i);
     }
     let mut out = Layers::default();
-    for l in &b.layers {
-        match in_a.get_mut(l.diff_id.as_str()).and_then(Vec::pop) {
+    for (ib, (diff_id, size_bytes, command)) in b.layers.iter().enumerate() {
+        match in_a.get_mut(diff_id.as_str()).and_then(Vec::pop) {
             Some(ia) => out.shared.push(SharedLayer {
-                diff_id: l.diff_id.clone(),
+                diff_id: diff_id.clone(),
                 index_a: ia,
-                index_b: l.index,
-                size_bytes: l.size_bytes,
-                command: command(b, l.index, rules),
+                index_b: ib,
+                size_bytes: *size_bytes,
+                command: command.clone(),
             }),
             None => out.only_b.push(LayerInfo {
-                index: l.index,
-                diff_id: l.diff_id.clone(),
-                size_bytes: l.size_bytes,
-                command: command(b, l.index, rules),
+                index: ib,
+                diff_id: diff_id.clone(),
+                size_bytes: *size_bytes,
+                command: command.clone(),
             }),
         }
     }
@@ -416,17 +472,17 @@ fn layers(a: &Image, b: &Image, rules: &RuleSet) -> Layers {
         .into_iter()
         .map(|i| LayerInfo {
             index: i,
-            diff_id: a.layers[i].diff_id.clone(),
-            size_bytes: a.layers[i].size_bytes,
-            command: command(a, i, rules),
+            diff_id: a.layers[i].0.clone(),
+            size_bytes: a.layers[i].1,
+            command: a.layers[i].2.clone(),
         })
         .collect();
     out
 }
 
 /// One path of a final filesystem, as the comparison sees it.
-#[derive(Debug, Clone, Copy)]
-struct Final<'a> {
+#[derive(Debug, Clone)]
+struct Final {
     /// `None`: a directory implied by its children (no entry of its own).
     kind: Option<EntryKind>,
     bytes: u64,
@@ -434,12 +490,12 @@ struct Final<'a> {
     mode: u32,
     uid: u64,
     gid: u64,
-    link: Option<&'a [u8]>,
+    link: Option<Box<[u8]>>,
     device: Option<(u32, u32)>,
     layer: Option<usize>,
 }
 
-impl Final<'_> {
+impl Final {
     fn is_dir(&self) -> bool {
         matches!(self.kind, None | Some(EntryKind::Dir))
     }
@@ -454,7 +510,7 @@ impl Final<'_> {
     }
 }
 
-fn final_of(fs: &FileSystem, id: PathId) -> Final<'_> {
+fn final_of(fs: &FileSystem, id: PathId) -> Final {
     match fs.final_version(id) {
         None => Final {
             kind: None,
@@ -482,7 +538,7 @@ fn final_of(fs: &FileSystem, id: PathId) -> Final<'_> {
                 uid: ver.uid,
                 gid: ver.gid,
                 link: match ver.kind {
-                    EntryKind::Symlink => ver.link.as_deref(),
+                    EntryKind::Symlink => ver.link.clone(),
                     _ => None,
                 },
                 device: ver.device,
@@ -531,7 +587,10 @@ fn entry(
         f.filter(|f| f.kind.is_some())
             .map(|f| format!("{}:{}", f.uid, f.gid))
     };
-    let link = |f: Option<&Final>| f.and_then(|f| f.link).map(crate::model::sanitize_bytes);
+    let link = |f: Option<&Final>| {
+        f.and_then(|f| f.link.as_deref())
+            .map(crate::model::sanitize_bytes)
+    };
     FileChange {
         path: path::display(p),
         change,
@@ -551,50 +610,47 @@ fn entry(
     }
 }
 
-/// Compares the final filesystems path by path.
-fn files(a: &FileSystem, b: &FileSystem) -> Files {
-    let mut in_a: HashMap<&[u8], PathId> = HashMap::with_capacity(a.path_count());
-    for id in 1..a.path_count() as PathId {
-        if a.exists_in_final(id) {
-            in_a.insert(a.path(id), id);
-        }
-    }
-    let mut changes: Vec<(Vec<u8>, FileChange, bool)> = Vec::new();
-    for id in 1..b.path_count() as PathId {
-        if !b.exists_in_final(id) {
-            continue;
-        }
-        let p = b.path(id);
-        let fb = final_of(b, id);
-        match in_a.remove(p) {
-            None => changes.push((
-                p.to_vec(),
-                entry(p, Change::Added, Vec::new(), None, Some(&fb)),
-                fb.is_dir(),
-            )),
-            Some(ia) => {
-                let fa = final_of(a, ia);
-                let what = what_changed(&fa, &fb);
+/// Compares the final filesystems path by path (both sorted by path bytes).
+fn files(a: &[(Box<[u8]>, Final)], b: &[(Box<[u8]>, Final)]) -> Files {
+    let mut changes: Vec<(&[u8], FileChange, bool)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let order = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) => x.0.cmp(&y.0),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                let (p, fa) = &a[i];
+                changes.push((
+                    p,
+                    entry(p, Change::Removed, Vec::new(), Some(fa), None),
+                    fa.is_dir(),
+                ));
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                let (p, fb) = &b[j];
+                changes.push((
+                    p,
+                    entry(p, Change::Added, Vec::new(), None, Some(fb)),
+                    fb.is_dir(),
+                ));
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                let ((p, fa), (_, fb)) = (&a[i], &b[j]);
+                let what = what_changed(fa, fb);
                 if !what.is_empty() {
                     let dir = fa.is_dir() && fb.is_dir();
-                    changes.push((
-                        p.to_vec(),
-                        entry(p, Change::Modified, what, Some(&fa), Some(&fb)),
-                        dir,
-                    ));
+                    changes.push((p, entry(p, Change::Modified, what, Some(fa), Some(fb)), dir));
                 }
+                i += 1;
+                j += 1;
             }
         }
     }
-    for (p, ia) in in_a {
-        let fa = final_of(a, ia);
-        changes.push((
-            p.to_vec(),
-            entry(p, Change::Removed, Vec::new(), Some(&fa), None),
-            fa.is_dir(),
-        ));
-    }
-    changes.sort_unstable_by(|x, y| x.0.cmp(&y.0));
 
     let mut out = Files::default();
     // Directory path -> (files changed, bytes added, bytes removed).
@@ -753,24 +809,26 @@ fn location(f: &Finding, image: &Image) -> String {
     format!("{layer} {name}")
 }
 
-fn findings(a: Side, b: Side) -> Findings {
-    let mut in_a: HashMap<(&str, String), Vec<usize>> = HashMap::new();
-    for (i, f) in a.findings.iter().enumerate().rev() {
-        in_a.entry((f.rule.as_str(), location(f, a.image)))
+fn findings(a: &Snapshot, b: &Snapshot) -> Findings {
+    let mut in_a: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, (f, loc)) in a.findings.iter().enumerate().rev() {
+        in_a.entry((f.rule.as_str(), loc.as_str()))
             .or_default()
             .push(i);
     }
     let mut out = Findings::default();
-    for f in b.findings {
-        let key = (f.rule.as_str(), location(f, b.image));
-        match in_a.get_mut(&key).and_then(Vec::pop) {
+    for (f, loc) in &b.findings {
+        match in_a
+            .get_mut(&(f.rule.as_str(), loc.as_str()))
+            .and_then(Vec::pop)
+        {
             Some(_) => out.unchanged.push(f.clone()),
             None => out.new.push(f.clone()),
         }
     }
     let mut fixed: Vec<usize> = in_a.into_values().flatten().collect();
     fixed.sort_unstable();
-    out.fixed = fixed.into_iter().map(|i| a.findings[i].clone()).collect();
+    out.fixed = fixed.into_iter().map(|i| a.findings[i].0.clone()).collect();
     out
 }
 
@@ -834,7 +892,7 @@ fn env_map(env: &[String]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn config(a: &Image, b: &Image, rules: &RuleSet) -> Vec<ConfigChange> {
+fn config(a: &Snapshot, b: &Snapshot, rules: &RuleSet) -> Vec<ConfigChange> {
     let (ca, cb) = (&a.config, &b.config);
     let mut out = Vec::new();
     let mut plain = |field: &'static str, va: Value, vb: Value| {
@@ -888,8 +946,8 @@ fn config(a: &Image, b: &Image, rules: &RuleSet) -> Vec<ConfigChange> {
     );
     plain(
         "platform",
-        Value::from(platform(a)),
-        Value::from(platform(b)),
+        Value::from(a.platform.clone()),
+        Value::from(b.platform.clone()),
     );
     keyed_changes("env", &env_map(&ca.env), &env_map(&cb.env), rules, &mut out);
     keyed_changes("labels", &ca.labels, &cb.labels, rules, &mut out);
@@ -908,8 +966,7 @@ fn delta(a: u64, b: u64) -> i64 {
     i64::try_from(b).unwrap_or(i64::MAX) - i64::try_from(a).unwrap_or(i64::MAX)
 }
 
-fn size(a: &Efficiency, b: &Efficiency) -> Size {
-    let (sa, sb) = (of(a), of(b));
+fn size(sa: SizeOf, sb: SizeOf) -> Size {
     let d = SizeDelta {
         total_bytes: delta(sa.total_bytes, sb.total_bytes),
         visible_bytes: delta(sa.visible_bytes, sb.visible_bytes),

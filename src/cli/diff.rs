@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
-use crate::analysis::diff::{compare, Side};
+use crate::analysis::diff::{compare_snapshots, Side, Snapshot};
 use crate::analysis::diff_gate::{evaluate, Growth, Policy};
 use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::{Finding, Package};
@@ -93,24 +93,29 @@ pub fn analyse(input: &str, opts: &LoadOptions, cfg: &FindingsConfig) -> Result<
     })
 }
 
-/// A and B analysed; B is `None` when the same input was named twice (read once).
+/// A and B as the comparison keeps them; B is `None` when the same input was named twice.
 #[derive(Debug)]
 pub struct Pair {
     /// Image A.
-    pub a: Analysed,
+    pub a: Snapshot,
     /// Image B, unless it is A.
-    pub b: Option<Analysed>,
+    pub b: Option<Snapshot>,
     /// Layers of B taken from A's reading instead of read again.
     pub layers_read_once: usize,
 }
 
-/// Loads A, then B: a layer B holds that A already read (same diff_id and blob) is not read
-/// again, when B is an uncompressed archive or a layout directory (its layer list is known
-/// before reading). The same input named twice is read once.
+/// Loads A, keeps its snapshot and drops the model, then B: memory holds one model at a time.
+/// A layer B holds that A already read (same diff_id and blob) is not read again, when B is an
+/// uncompressed archive or a layout directory (its layer list is known before reading). The
+/// same input named twice is read once.
 pub fn analyse_pair(a: &str, b: &str, opts: &LoadOptions, cfg: &FindingsConfig) -> Result<Pair> {
+    let snapshot = |input: &str, opts: &LoadOptions| -> Result<Snapshot> {
+        let x = analyse(input, opts, cfg)?;
+        Ok(Snapshot::of(x.side(), &cfg.rules))
+    };
     if a == b {
         return Ok(Pair {
-            a: analyse(a, opts, cfg)?,
+            a: snapshot(a, opts)?,
             b: None,
             layers_read_once: 0,
         });
@@ -120,11 +125,11 @@ pub fn analyse_pair(a: &str, b: &str, opts: &LoadOptions, cfg: &FindingsConfig) 
         layer_cache: cache.clone(),
         ..opts.clone()
     };
-    let ra = analyse(a, &opts, cfg)?;
-    let rb = analyse(b, &opts, cfg)?;
+    let sa = snapshot(a, &opts)?;
+    let sb = snapshot(b, &opts)?;
     Ok(Pair {
-        a: ra,
-        b: Some(rb),
+        a: sa,
+        b: Some(sb),
         layers_read_once: cache.map_or(0, |c| c.reused()),
     })
 }
@@ -154,8 +159,8 @@ pub fn run(args: &DiffArgs, opts: LoadOptions) -> Result<ExitCode> {
     let mut opts = opts;
     opts.scan.inspector = Some(Arc::new(crate::analysis::inspector::Inspector::new(&cfg)));
     let pair = analyse_pair(&args.a, &args.b, &opts, &cfg)?;
-    let (a, b) = (&pair.a, pair.b.as_ref().unwrap_or(&pair.a));
-    let diff = compare(a.side(), b.side(), &cfg.rules);
+    let diff = compare_snapshots(&pair.a, pair.b.as_ref().unwrap_or(&pair.a), &cfg.rules);
+    drop(pair);
     let verdict = (!policy.is_empty()).then(|| evaluate(&diff, &policy));
     let text = match args.format {
         DiffFormat::Text => crate::report::diff_text::render(&diff, verdict.as_ref()),
