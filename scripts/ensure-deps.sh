@@ -15,7 +15,7 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 log() { printf '[ensure-deps] %s\n' "$*"; }
 
 # check-jsonschema (PyPI) validates strata's SARIF output against the official
-# 2.1.0 schema (tests/ci_gate.rs); under CI=true that test fails without it.
+# 2.1.0 schema (tests/ci_gate.rs); under STRATA_TEST_REAL=1 that test fails without it.
 if ! command -v check-jsonschema >/dev/null 2>&1 \
     && ! python3 -m check_jsonschema --version >/dev/null 2>&1; then
     log "installing check-jsonschema (pip)"

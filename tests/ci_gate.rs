@@ -1,9 +1,9 @@
-//! `strata ci` and the SARIF / Markdown reports against the daemon-built test images
-//! (`target/strata-test-images/*.tar`, see tests/daemon_images/README.md): each rule's pass and
+//! `strata ci` and the SARIF / Markdown reports against fixture twins of the daemon-built test
+//! images `layers`, `clean` and `secrets` (tests/common/twins.rs): each rule's pass and
 //! fail with thresholds right around the measured values, exit codes 0/1/2 through the real
 //! binary, config errors, the `.dive-ci` mapping, SARIF schema validation and redaction.
 //!
-//! Without the images (no daemon run) the tests skip loudly; under `CI=true` they fail.
+//! Only the schema test needs a real component (check-jsonschema, under `STRATA_TEST_REAL=1`).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -14,36 +14,28 @@ use strata::analysis::finding::{Category, Finding, Severity};
 use strata::ci::{evaluate, Policy, Status};
 use strata::source::{LoadOptions, Progress};
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
+mod common;
 
-/// The folder of daemon-built archives, or `None` (after a loud message) when it is absent
-/// outside CI.
-fn images_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("STRATA_TEST_IMAGES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/strata-test-images"));
-    if dir.join("layers.tar").is_file() {
-        return Some(dir);
+/// The fixture twin of a daemon test image (tests/common/twins.rs), written once per run.
+fn twin(name: &str) -> PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DIR
+        .get_or_init(|| tempfile::tempdir().expect("tempdir"))
+        .path();
+    let path = dir.join(format!("{name}.tar"));
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !path.is_file() {
+        common::twins::write(name, dir);
     }
-    let msg = format!(
-        "daemon test images missing in {} (run `bash scripts/test.sh` to build them)",
-        dir.display()
-    );
-    if in_ci() || std::env::var_os("STRATA_TEST_REQUIRE_DAEMON").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
-    None
+    path
 }
 
 macro_rules! image {
     ($name:expr) => {
-        match images_dir() {
-            Some(d) => d.join(format!("{}.tar", $name)),
-            None => return,
-        }
+        twin($name)
     };
 }
 
@@ -740,48 +732,6 @@ fn allowlists_and_forbidden_rules_with_real_findings() {
 // ---------------------------------------------------------------------------------------------
 // SARIF: valid against the official 2.1.0 schema.
 
-fn schema_path() -> Option<PathBuf> {
-    let p = std::env::var_os("STRATA_SARIF_SCHEMA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json")
-        });
-    if p.is_file() {
-        return Some(p);
-    }
-    let msg = format!("SARIF schema not found at {}", p.display());
-    if in_ci() {
-        panic!("{msg}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
-    None
-}
-
-/// The validator command: `check-jsonschema`, else `python3 -m check_jsonschema`.
-fn validator() -> Option<Vec<String>> {
-    let works = |cmd: &[&str]| {
-        Command::new(cmd[0])
-            .args(&cmd[1..])
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    for cmd in [
-        &["check-jsonschema"][..],
-        &["python3", "-m", "check_jsonschema"][..],
-    ] {
-        if works(cmd) {
-            return Some(cmd.iter().map(|s| (*s).to_owned()).collect());
-        }
-    }
-    let msg = "no JSON-schema validator: install it with `pip install check-jsonschema` (scripts/ensure-deps.sh does)";
-    if in_ci() {
-        panic!("{msg}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
-    None
-}
-
 /// The schema to validate against. The copy in `shared/schemas` keeps the SARIF root object
 /// under `definitions.Root` with no root-level keywords, so validating against the file as it
 /// is accepts anything; the root is then referenced explicitly (`"$ref": "#/definitions/Root"`).
@@ -831,11 +781,14 @@ fn validate(cmd: &[String], schema: &Path, doc: &str) -> Result<(), String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs check-jsonschema: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn sarif_validates_against_the_official_schema() {
     let img = image!("secrets");
-    let (Some(schema), Some(cmd)) = (schema_path(), validator()) else {
-        return;
-    };
+    let schema = common::real::shared_schema("sarif-schema-2.1.0.json");
+    let cmd = common::real::json_schema_validator();
     // From the real command.
     let r = strata(&[
         "report",
