@@ -3,8 +3,9 @@
 //! location, configuration, sizes, the JSON contract, the gate's exit codes, and one side read
 //! from the daemon giving the same answer as from its archive.
 //!
-//! Tests that need the daemon images skip loudly without them, and fail under `CI=true` or
-//! `STRATA_TEST_REQUIRE_DAEMON=1`.
+//! Tests that need the daemon, its test images or dpkg run under `STRATA_TEST_REAL=1`
+//! (scripts/test.sh) and fail without them; otherwise they are ignored with their reason
+//! (tests/common/real.rs).
 
 mod common;
 
@@ -28,45 +29,6 @@ const NOW: i64 = 1_767_225_600;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn required() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-        || std::env::var("STRATA_TEST_REQUIRE_DAEMON").is_ok_and(|v| v == "1")
-}
-
-fn images_dir() -> PathBuf {
-    std::env::var_os("STRATA_TEST_IMAGES_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/strata-test-images"),
-        PathBuf::from,
-    )
-}
-
-/// The archive of a daemon-built test image, or `None` (a loud skip) when the images were not
-/// built; under CI or `STRATA_TEST_REQUIRE_DAEMON=1` a missing archive fails.
-fn archive(name: &str) -> Option<PathBuf> {
-    let p = images_dir().join(format!("{name}.tar"));
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(!required(), "test image archive missing: {}", p.display());
-    eprintln!(
-        "\n!!!!!!!! SKIPPING: {} missing (run `bash scripts/test.sh` or scripts/build-test-images.sh)\n",
-        p.display()
-    );
-    None
-}
-
-/// True when the daemon answers; otherwise a loud skip, or a failure when required.
-fn daemon_or_skip() -> bool {
-    match strata::source::daemon::list_images() {
-        Ok(_) => true,
-        Err(e) => {
-            assert!(!required(), "daemon test cannot run: no Docker daemon: {e}");
-            eprintln!("\n!!!!!!!! SKIPPING daemon diff test: no Docker daemon: {e}\n");
-            false
-        }
-    }
-}
 
 fn config() -> FindingsConfig {
     FindingsConfig {
@@ -1104,13 +1066,12 @@ fn gate_exit_codes_follow_the_flags() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dpkg (Debian's own version order): STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn dpkg_order_agrees_with_dpkg_itself() {
-    let probe = Command::new("dpkg").arg("--version").output();
-    if probe.as_ref().map_or(true, |o| !o.status.success()) {
-        assert!(!required(), "dpkg is missing (every Debian machine has it)");
-        eprintln!("\n!!!!!!!! SKIPPING: dpkg is not installed\n");
-        return;
-    }
+    common::real::tool("dpkg", "--version", "dpkg");
     let versions = [
         "1.0~~",
         "1.0~~a",
@@ -1177,10 +1138,13 @@ fn dpkg_order_agrees_with_dpkg_itself() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn secrets_image_against_clean_image() {
-    let (Some(secrets), Some(clean)) = (archive("secrets"), archive("clean")) else {
-        return;
-    };
+    let secrets = common::real::test_image("secrets");
+    let clean = common::real::test_image("clean");
     let d = diff(&secrets, &clean);
     // Both are FROM strata-test/base:1: its one layer is shared.
     assert_eq!(d.layers.shared.len(), 1);
@@ -1262,13 +1226,14 @@ fn secrets_image_against_clean_image() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and its test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn daemon_side_gives_the_same_answer_as_its_archive() {
-    let (Some(secrets), Some(clean)) = (archive("secrets"), archive("clean")) else {
-        return;
-    };
-    if !daemon_or_skip() {
-        return;
-    }
+    common::real::daemon_with_images();
+    let secrets = common::real::test_image("secrets");
+    let clean = common::real::test_image("clean");
     let clean = clean.display().to_string();
     let json = |a: &str| {
         let o = strata(&["diff", a, &clean, "--format", "json"]);
