@@ -33,7 +33,7 @@ fn per_keystroke_costs_on_a_large_tree() {
     let cmds = app.start(Launch::Image(path.clone()));
     worker::settle(&mut app, cmds);
     let load = t.elapsed();
-    let image = app.tree.as_ref().unwrap().image.clone();
+    let image = app.tree.state.as_ref().unwrap().image.clone();
     let fs = &image.fs;
     println!(
         "image: {} paths, {} versions, {} layers; load+analysis {:.2?}",
@@ -74,16 +74,17 @@ fn per_keystroke_costs_on_a_large_tree() {
     // A layer change as the user does it, and a frame.
     let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
     for layer in [1, 2, last] {
-        app.select_layer(layer);
         let t = Instant::now();
-        term.draw(|f| panes::draw(f, &mut app)).unwrap();
+        let cmds = app.select_layer(layer);
+        worker::settle(&mut app, cmds);
+        term.draw(|f| panes::draw(f, &app)).unwrap();
         println!("select layer {layer} + draw: {:.2?}", t.elapsed());
     }
     app.focus = strata::ui::app::Pane::Tree;
     let t = Instant::now();
     for _ in 0..100 {
         let _ = app.act(strata::ui::keymap::Action::Down);
-        term.draw(|f| panes::draw(f, &mut app)).unwrap();
+        term.draw(|f| panes::draw(f, &app)).unwrap();
     }
     println!("tree: 100 x (move + draw): {:.2?}", t.elapsed());
 }
@@ -165,7 +166,8 @@ fn per_keystroke_costs_on_a_500k_path_tree() {
         fs.path_count(),
         t.elapsed()
     );
-    let mut image = strata::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
+    let mut image =
+        strata::source::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
     image.layers.truncate(3);
     image.fs = fs;
     let image = Arc::new(image);

@@ -2,6 +2,8 @@
 # THE test command: `bash scripts/test.sh` (CI runs it through .ci/run).
 #   1. cargo fmt --check                          (fail fast)
 #   2. cargo clippy --all-targets -- -D warnings  (fail fast)
+#      the engine alone: cargo build --lib --no-default-features (no terminal, clap or daemon
+#      crates) and the import-direction check (tests/architecture.rs)  (fail fast)
 #   3. Debian packages: docker.io, busybox-static, tmux (installed if missing)
 #   4. a Docker daemon (started if none answers; a running one is left alone)
 #   5. the test images (tests/daemon_images/, built once, then reused)
@@ -34,6 +36,14 @@ took
 
 section "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
+took
+
+section "engine without terminal deps: cargo build --lib --no-default-features"
+cargo build --lib --no-default-features
+took
+
+section "import direction: cargo test --test architecture"
+cargo test --test architecture
 took
 
 if [[ ${STRATA_TEST_SKIP_DOCKER:-0} == 1 ]]; then

@@ -3,13 +3,13 @@
 
 use strata::analysis::efficiency::Efficiency;
 use strata::model::{EntryKind, Image};
-use strata::source::{load_path, Input, LoadOptions, Progress};
+use strata::source::{load as load_input, Input, LoadOptions, Progress};
 
 mod common;
 
 fn load(name: &str) -> Image {
-    load_path(
-        &Input::Archive(common::real::test_image(name)),
+    load_input(
+        &Input::Archive(common::real::test_image(name), None),
         &LoadOptions::default(),
         &Progress::default(),
     )

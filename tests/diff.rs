@@ -9,18 +9,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::Arc;
-
 use common::fixture::*;
 use serde_json::{json, Value};
-use strata::analysis::diff::{compare, compare_snapshots, Change, Diff, FileChange, What};
-use strata::analysis::findings::FindingsConfig;
-use strata::analysis::inspector::Inspector;
-use strata::cli::diff::{analyse, analyse_pair, Analysed};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use strata::analysis::diff::{analyse_pair, compare, Change, Diff, FileChange, What};
+use strata::config::FindingsConfig;
 use strata::model::EntryKind;
-use strata::source::LoadOptions;
+use strata::source::{Input, LoadOptions, Progress};
+use strata::{Analysed, Settings};
 
 const STRATA: &str = env!("CARGO_BIN_EXE_strata");
 /// 2026-01-01T00:00:00Z: a fixed "now" for the image-age check.
@@ -37,17 +34,22 @@ fn config() -> FindingsConfig {
     }
 }
 
+fn settings() -> Settings {
+    Settings::new(LoadOptions::default(), config())
+}
+
+fn input(path: &Path) -> Input {
+    Input::parse(&path.display().to_string())
+}
+
 fn load(path: &Path) -> Analysed {
-    let cfg = config();
-    let mut opts = LoadOptions::default();
-    opts.scan.inspector = Some(Arc::new(Inspector::new(&cfg)));
-    analyse(&path.display().to_string(), &opts, &cfg)
+    strata::analyse(&input(path), &settings(), &Progress::default())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn diff(a: &Path, b: &Path) -> Diff {
     let (a, b) = (load(a), load(b));
-    compare(a.side(), b.side(), &config().rules)
+    compare(&a, &b)
 }
 
 fn write(spec: &ImageSpec, layout: Layout, dir: &Path, name: &str) -> (PathBuf, Written) {
@@ -501,9 +503,7 @@ fn a_shared_layer_is_read_once_and_the_answer_is_the_same() {
     let (pb, _) = write(&p.b, Layout::SkopeoDockerArchive, dir.path(), "b.tar");
     let (pdir, _) = write(&p.b, Layout::OciDir, dir.path(), "b-oci");
     let (pgz, _) = write(&p.b, Layout::GzipOuter, dir.path(), "b.tar.gz");
-    let cfg = config();
-    let mut opts = LoadOptions::default();
-    opts.scan.inspector = Some(Arc::new(Inspector::new(&cfg)));
+    let settings = settings();
     let render = |d: &Diff| {
         let mut v: Value =
             serde_json::from_str(&strata::report::diff_json::render(d, None)).expect("JSON");
@@ -518,21 +518,18 @@ fn a_shared_layer_is_read_once_and_the_answer_is_the_same() {
     // B as an OCI directory stores gzip blobs (another blob): read again. B gzip-compressed
     // as a whole: its layer list is not known before reading it, so it is read.
     for (b, reused) in [(&pb, 1), (&pdir, 0), (&pgz, 0)] {
-        let pair = analyse_pair(
-            &pa.display().to_string(),
-            &b.display().to_string(),
-            &opts,
-            &cfg,
-        )
-        .expect("pair");
+        let pair =
+            analyse_pair(&input(&pa), &input(b), &settings, &Progress::default()).expect("pair");
         assert_eq!(pair.layers_read_once, reused, "{}", b.display());
-        let d = compare_snapshots(&pair.a, pair.b.as_ref().expect("b"), &cfg.rules);
+        assert!(pair.b.is_some());
+        let d = pair.compare();
         assert_eq!(render(&d), separate, "{}", b.display());
     }
     // The same input twice is read once.
-    let s = pa.display().to_string();
-    let pair = analyse_pair(&s, &s, &opts, &cfg).expect("pair");
+    let pair =
+        analyse_pair(&input(&pa), &input(&pa), &settings, &Progress::default()).expect("pair");
     assert!(pair.b.is_none());
+    assert!(pair.compare().is_empty());
 }
 
 #[test]
@@ -708,10 +705,7 @@ fn image_against_itself_and_in_another_layout_is_an_empty_diff() {
     let (pa, _) = write(&p.a, Layout::DockerLegacy, dir.path(), "a.tar");
     let (pdir, _) = write(&p.a, Layout::OciDir, dir.path(), "a-oci");
     let a = load(&pa);
-    for d in [
-        compare(a.side(), a.side(), &config().rules),
-        diff(&pa, &pdir),
-    ] {
+    for d in [compare(&a, &a), diff(&pa, &pdir)] {
         assert!(d.is_empty(), "{d:#?}");
         assert_eq!(d.layers.shared.len(), 2);
         assert!(d.files.entries.is_empty() && d.files.directories.is_empty());

@@ -16,7 +16,7 @@ use strata::analysis::finding::{Category, Finding, Package, Severity};
 use strata::analysis::findings::{analyze, FindingsConfig};
 use strata::analysis::inspector::Inspector;
 use strata::model::Image;
-use strata::source::{load_path, Input, LoadOptions, Progress};
+use strata::source::{load as load_input, Input, LoadOptions, Progress};
 
 const STRATA: &str = env!("CARGO_BIN_EXE_strata");
 /// 2026-01-01T00:00:00Z: a fixed "now" for the image-age check.
@@ -32,7 +32,7 @@ fn config() -> FindingsConfig {
 fn load_with(path: &Path, cfg: &FindingsConfig) -> (Image, Vec<Finding>, Vec<Package>) {
     let mut opts = LoadOptions::default();
     opts.scan.inspector = Some(Arc::new(Inspector::new(cfg)));
-    let image = load_path(
+    let image = load_input(
         &Input::parse(&path.display().to_string()),
         &opts,
         &Progress::default(),

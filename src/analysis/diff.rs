@@ -2,36 +2,29 @@
 //! the final filesystems path by path, packages by each manager's version order, findings
 //! matched by rule and location, the runtime configuration and the size accounting.
 //!
-//! Pure: it reads two analysed images and builds the `strata.diff/v1` document
-//! (docs/diff-schema.md). Everything that leaves it is sanitised, and secret-looking values of
-//! the configuration are redacted with the configured rule set.
+//! [`analyse_pair`] reads both through the engine's entry point (a layer both hold is read
+//! once) and keeps a compact [`Snapshot`] of each; [`compare_snapshots`] (pure) builds the
+//! `strata.diff/v1` document (docs/diff-schema.md). Everything that leaves it is sanitised, and
+//! secret-looking values of the configuration are redacted by the configured [`Redactor`].
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::efficiency::Efficiency;
 use super::finding::{Finding, Package};
-use super::secrets::RuleSet;
+use super::pipeline::{Analysed, Settings};
 use crate::model::fs::{EntryKind, FileSystem, PathId};
 use crate::model::{path, sanitize, Image};
+use crate::redact::{looks_secret_name, mask_value, Redactor};
+use crate::source::cache::LayerCache;
+use crate::source::{Input, Progress};
+use crate::Result;
 
 /// Schema identifier of the diff document.
 pub const SCHEMA: &str = "strata.diff/v1";
-
-/// One analysed image, as the comparison reads it.
-#[derive(Debug, Clone, Copy)]
-pub struct Side<'a> {
-    /// The image model.
-    pub image: &'a Image,
-    /// Its size accounting.
-    pub efficiency: &'a Efficiency,
-    /// Its findings.
-    pub findings: &'a [Finding],
-    /// Its package inventory.
-    pub packages: &'a [Package],
-}
 
 /// The whole comparison (the `strata.diff/v1` document).
 #[derive(Debug, Clone, Serialize)]
@@ -367,10 +360,11 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Takes what the comparison needs from an analysed image; `rules` redacts the history
-    /// commands.
-    pub fn of(side: Side, rules: &RuleSet) -> Self {
-        let i = side.image;
+    /// Takes what the comparison needs from an analysed image (history commands redacted by
+    /// its redactor).
+    pub fn of(analysed: &Analysed) -> Self {
+        let i = analysed.image.as_ref();
+        let redactor = &analysed.redactor;
         let fs = &i.fs;
         let mut files: Vec<(Box<[u8]>, Final)> = (1..fs.path_count() as PathId)
             .filter(|&id| fs.exists_in_final(id))
@@ -383,28 +377,35 @@ impl Snapshot {
             layers: i
                 .layers
                 .iter()
-                .map(|l| (l.diff_id.clone(), l.size_bytes, command(i, l.index, rules)))
+                .map(|l| {
+                    (
+                        l.diff_id.clone(),
+                        l.size_bytes,
+                        command(i, l.index, redactor),
+                    )
+                })
                 .collect(),
             files,
             config: i.config.clone(),
-            size: of(side.efficiency),
-            findings: side
+            size: of(&analysed.efficiency),
+            findings: analysed
                 .findings
                 .iter()
                 .map(|f| (f.clone(), location(f, i)))
                 .collect(),
-            packages: side.packages.to_vec(),
+            packages: analysed.packages.clone(),
         }
     }
 }
 
-/// Compares A with B. `rules` redacts history commands and configuration values.
-pub fn compare(a: Side, b: Side, rules: &RuleSet) -> Diff {
-    compare_snapshots(&Snapshot::of(a, rules), &Snapshot::of(b, rules), rules)
+/// Compares A with B; configuration values go through A's redactor (both sides are read with
+/// the same settings).
+pub fn compare(a: &Analysed, b: &Analysed) -> Diff {
+    compare_snapshots(&Snapshot::of(a), &Snapshot::of(b), &a.redactor)
 }
 
-/// Compares two snapshots (see [`Snapshot`]).
-pub fn compare_snapshots(a: &Snapshot, b: &Snapshot, rules: &RuleSet) -> Diff {
+/// Compares two snapshots (see [`Snapshot`]); `redactor` masks configuration values.
+pub fn compare_snapshots(a: &Snapshot, b: &Snapshot, redactor: &Redactor) -> Diff {
     Diff {
         schema: SCHEMA,
         a: a.image.clone(),
@@ -413,9 +414,66 @@ pub fn compare_snapshots(a: &Snapshot, b: &Snapshot, rules: &RuleSet) -> Diff {
         files: files(&a.files, &b.files),
         packages: packages(&a.packages, &b.packages),
         findings: findings(a, b),
-        config: config(a, b, rules),
+        config: config(a, b, redactor),
         size: size(a.size, b.size),
     }
+}
+
+/// A and B as the comparison keeps them; B is `None` when the same input was named twice.
+#[derive(Debug)]
+pub struct Pair {
+    /// Image A.
+    pub a: Snapshot,
+    /// Image B, unless it is A.
+    pub b: Option<Snapshot>,
+    /// Layers of B taken from A's reading instead of read again.
+    pub layers_read_once: usize,
+    /// The redactor both were read with.
+    pub redactor: Redactor,
+}
+
+impl Pair {
+    /// The comparison of A with B.
+    pub fn compare(&self) -> Diff {
+        compare_snapshots(&self.a, self.b.as_ref().unwrap_or(&self.a), &self.redactor)
+    }
+}
+
+/// Reads and analyses A through the engine's entry point ([`super::pipeline::analyse`]), keeps
+/// its snapshot and drops the model, then B: memory holds one model at a time. A layer B holds
+/// that A already read (same diff_id and blob) is not read again, when B is an uncompressed
+/// archive or a layout directory (its layer list is known before reading). The same input
+/// named twice is read once.
+pub fn analyse_pair(
+    a: &Input,
+    b: &Input,
+    settings: &Settings,
+    progress: &Progress,
+) -> Result<Pair> {
+    let snapshot = |input: &Input, settings: &Settings| -> Result<(Snapshot, Redactor)> {
+        let x = super::pipeline::analyse(input, settings, progress)?;
+        Ok((Snapshot::of(&x), x.redactor))
+    };
+    if a == b {
+        let (sa, redactor) = snapshot(a, settings)?;
+        return Ok(Pair {
+            a: sa,
+            b: None,
+            layers_read_once: 0,
+            redactor,
+        });
+    }
+    let cache = LayerCache::for_later_load(b, &settings.load).map(Arc::new);
+    let mut settings = settings.clone();
+    settings.load.layer_cache.clone_from(&cache);
+    let (sa, redactor) = snapshot(a, &settings)?;
+    let (sb, _) = snapshot(b, &settings)?;
+    Ok(Pair {
+        a: sa,
+        b: Some(sb),
+        layers_read_once: cache.map_or(0, |c| c.reused()),
+        redactor,
+    })
 }
 
 fn platform(i: &Image) -> String {
@@ -437,9 +495,9 @@ fn image_ref(i: &Image) -> ImageRef {
     }
 }
 
-fn command(i: &Image, layer: usize, rules: &RuleSet) -> String {
+fn command(i: &Image, layer: usize, redactor: &Redactor) -> String {
     let raw = i.layers.get(layer).map_or("", |l| l.created_by.as_str());
-    crate::report::text::one_line(&super::secrets::redact_with(rules, raw), 200)
+    crate::text::one_line(&redactor.command(raw), 200)
 }
 
 fn layers(a: &Snapshot, b: &Snapshot) -> Layers {
@@ -845,11 +903,11 @@ fn opt_string(v: Option<&str>) -> Value {
 }
 
 /// A configuration value as shown: secret-looking names masked, rule matches redacted.
-fn shown(rules: &RuleSet, name: &str, value: &str) -> (String, bool) {
-    if super::looks_secret_name(name) && !value.is_empty() {
-        (crate::report::mask_value(value), true)
+fn shown(redactor: &Redactor, name: &str, value: &str) -> (String, bool) {
+    if looks_secret_name(name) && !value.is_empty() {
+        (mask_value(value), true)
     } else {
-        let r = super::secrets::redact_with(rules, value);
+        let r = redactor.command(value);
         let redacted = r != value;
         (sanitize(&r), redacted)
     }
@@ -859,7 +917,7 @@ fn keyed_changes(
     field: &'static str,
     a: &BTreeMap<String, String>,
     b: &BTreeMap<String, String>,
-    rules: &RuleSet,
+    redactor: &Redactor,
     out: &mut Vec<ConfigChange>,
 ) {
     let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
@@ -870,7 +928,7 @@ fn keyed_changes(
         if va == vb {
             continue;
         }
-        let show = |v: Option<&String>| v.map(|v| shown(rules, k, v));
+        let show = |v: Option<&String>| v.map(|v| shown(redactor, k, v));
         let (sa, sb) = (show(va), show(vb));
         let redacted = sa.as_ref().is_some_and(|s| s.1) || sb.as_ref().is_some_and(|s| s.1);
         out.push(ConfigChange {
@@ -892,7 +950,7 @@ fn env_map(env: &[String]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn config(a: &Snapshot, b: &Snapshot, rules: &RuleSet) -> Vec<ConfigChange> {
+fn config(a: &Snapshot, b: &Snapshot, redactor: &Redactor) -> Vec<ConfigChange> {
     let (ca, cb) = (&a.config, &b.config);
     let mut out = Vec::new();
     let mut plain = |field: &'static str, va: Value, vb: Value| {
@@ -949,8 +1007,14 @@ fn config(a: &Snapshot, b: &Snapshot, rules: &RuleSet) -> Vec<ConfigChange> {
         Value::from(a.platform.clone()),
         Value::from(b.platform.clone()),
     );
-    keyed_changes("env", &env_map(&ca.env), &env_map(&cb.env), rules, &mut out);
-    keyed_changes("labels", &ca.labels, &cb.labels, rules, &mut out);
+    keyed_changes(
+        "env",
+        &env_map(&ca.env),
+        &env_map(&cb.env),
+        redactor,
+        &mut out,
+    );
+    keyed_changes("labels", &ca.labels, &cb.labels, redactor, &mut out);
     out
 }
 

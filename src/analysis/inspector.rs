@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use super::findings::FindingsConfig;
-use super::secrets::RuleSet;
+use crate::config::FindingsConfig;
+use crate::redact::rules::RuleSet;
 use crate::source::layer::{ContentInspector, Inspection};
 
 /// Files smaller than this cannot hold any secret a content rule recognises.

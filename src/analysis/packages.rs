@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
+use super::context::Ctx;
 use super::finding::Package;
-use super::findings::Ctx;
 use crate::model::fs::{PathId, Status, VersionId};
 use crate::model::path::split_parent;
 
@@ -220,6 +220,7 @@ pub fn inventory(ctx: &Ctx) -> Inventory {
                         version: r.version,
                         size_bytes: r.size,
                         layer,
+                        base: false,
                     },
                     r.section,
                 ));
@@ -234,6 +235,7 @@ pub fn inventory(ctx: &Ctx) -> Inventory {
                         version: r.version,
                         size_bytes: r.size,
                         layer,
+                        base: false,
                     },
                     r.section,
                 ));
@@ -258,6 +260,7 @@ pub fn inventory(ctx: &Ctx) -> Inventory {
                     version: v,
                     size_bytes: size,
                     layer: chain_start(ctx, pid),
+                    base: false,
                 },
                 None,
             ));
@@ -277,12 +280,14 @@ pub fn inventory(ctx: &Ctx) -> Inventory {
                     version: v.to_owned(),
                     size_bytes: ctx.subtree_excluding(dir, b"node_modules").bytes,
                     layer: chain_start(ctx, pid),
+                    base: false,
                 },
                 None,
             ));
         }
     }
     for (p, _) in &mut entries {
+        p.base = p.layer.is_some_and(|l| ctx.base.is_base_layer(l));
         p.name = crate::model::sanitize(&p.name);
         p.version = crate::model::sanitize(&p.version);
     }

@@ -1,19 +1,17 @@
-//! `strata diff A B`: loads both images, compares them, renders the comparison and, with gate
-//! flags, decides the exit code (0 pass, 1 a rule failed, 2 could not compare).
+//! `strata diff A B`: reads both images through the engine ([`analyse_pair`]), compares them,
+//! renders the comparison and, with gate flags, decides the exit code (0 pass, 1 a rule failed,
+//! 2 could not compare).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
-use crate::analysis::diff::{compare_snapshots, Side, Snapshot};
-use crate::analysis::diff_gate::{evaluate, Growth, Policy};
-use crate::analysis::efficiency::Efficiency;
-use crate::analysis::finding::{Finding, Package};
-use crate::analysis::findings::FindingsConfig;
-use crate::model::Image;
-use crate::source::{LoadOptions, Progress};
+use crate::analysis::diff::analyse_pair;
+use crate::analysis::pipeline::Settings;
+use crate::config::FindingsConfig;
+use crate::policy::diff::{evaluate, Growth, Policy};
+use crate::source::{Input, LoadOptions, Progress};
 use crate::{Error, Result};
 
 /// Arguments of `strata diff`.
@@ -51,89 +49,6 @@ pub enum DiffFormat {
     Markdown,
 }
 
-/// One analysed image: the model, its size accounting, findings and packages.
-#[derive(Debug)]
-pub struct Analysed {
-    /// The image.
-    pub image: Image,
-    /// Its size accounting.
-    pub efficiency: Efficiency,
-    /// Its findings, worst first.
-    pub findings: Vec<Finding>,
-    /// Its package inventory.
-    pub packages: Vec<Package>,
-}
-
-impl Analysed {
-    /// The view the comparison reads.
-    pub fn side(&self) -> Side<'_> {
-        Side {
-            image: &self.image,
-            efficiency: &self.efficiency,
-            findings: &self.findings,
-            packages: &self.packages,
-        }
-    }
-}
-
-/// Input in, analysed image out (the one place `diff` wires load and analysis; it becomes the
-/// engine's entry point once that exists).
-pub fn analyse(input: &str, opts: &LoadOptions, cfg: &FindingsConfig) -> Result<Analysed> {
-    let mut image = super::load(input, opts, &Progress::default())?;
-    let efficiency = Efficiency::of(&image);
-    let (findings, packages) = crate::analysis::findings::analyze(&image, &efficiency, cfg);
-    // The package databases and content matches are read; the comparison needs neither.
-    image.captured = Default::default();
-    image.content_matches = Vec::new();
-    Ok(Analysed {
-        image,
-        efficiency,
-        findings,
-        packages,
-    })
-}
-
-/// A and B as the comparison keeps them; B is `None` when the same input was named twice.
-#[derive(Debug)]
-pub struct Pair {
-    /// Image A.
-    pub a: Snapshot,
-    /// Image B, unless it is A.
-    pub b: Option<Snapshot>,
-    /// Layers of B taken from A's reading instead of read again.
-    pub layers_read_once: usize,
-}
-
-/// Loads A, keeps its snapshot and drops the model, then B: memory holds one model at a time.
-/// A layer B holds that A already read (same diff_id and blob) is not read again, when B is an
-/// uncompressed archive or a layout directory (its layer list is known before reading). The
-/// same input named twice is read once.
-pub fn analyse_pair(a: &str, b: &str, opts: &LoadOptions, cfg: &FindingsConfig) -> Result<Pair> {
-    let snapshot = |input: &str, opts: &LoadOptions| -> Result<Snapshot> {
-        let x = analyse(input, opts, cfg)?;
-        Ok(Snapshot::of(x.side(), &cfg.rules))
-    };
-    if a == b {
-        return Ok(Pair {
-            a: snapshot(a, opts)?,
-            b: None,
-            layers_read_once: 0,
-        });
-    }
-    let cache = crate::source::cache::LayerCache::for_later_load(b, opts).map(Arc::new);
-    let opts = LoadOptions {
-        layer_cache: cache.clone(),
-        ..opts.clone()
-    };
-    let sa = snapshot(a, &opts)?;
-    let sb = snapshot(b, &opts)?;
-    Ok(Pair {
-        a: sa,
-        b: Some(sb),
-        layers_read_once: cache.map_or(0, |c| c.reused()),
-    })
-}
-
 fn policy(args: &DiffArgs) -> Result<Policy> {
     Ok(Policy {
         new_findings: args
@@ -155,11 +70,14 @@ fn policy(args: &DiffArgs) -> Result<Policy> {
 /// Runs `strata diff`.
 pub fn run(args: &DiffArgs, opts: LoadOptions) -> Result<ExitCode> {
     let policy = policy(args)?;
-    let cfg = FindingsConfig::discover()?;
-    let mut opts = opts;
-    opts.scan.inspector = Some(Arc::new(crate::analysis::inspector::Inspector::new(&cfg)));
-    let pair = analyse_pair(&args.a, &args.b, &opts, &cfg)?;
-    let diff = compare_snapshots(&pair.a, pair.b.as_ref().unwrap_or(&pair.a), &cfg.rules);
+    let settings = Settings::new(opts, FindingsConfig::discover()?);
+    let pair = analyse_pair(
+        &Input::parse(&args.a),
+        &Input::parse(&args.b),
+        &settings,
+        &Progress::default(),
+    )?;
+    let diff = pair.compare();
     drop(pair);
     let verdict = (!policy.is_empty()).then(|| evaluate(&diff, &policy));
     let text = match args.format {
@@ -167,7 +85,7 @@ pub fn run(args: &DiffArgs, opts: LoadOptions) -> Result<ExitCode> {
         DiffFormat::Json => crate::report::diff_json::render(&diff, verdict.as_ref()),
         DiffFormat::Markdown => crate::report::diff_markdown::render(&diff, verdict.as_ref()),
     };
-    crate::ci::write_out(args.output.as_deref(), &text)?;
+    super::write_out(args.output.as_deref(), &text)?;
     Ok(match verdict {
         Some(v) if !v.passed => ExitCode::from(1),
         _ => ExitCode::SUCCESS,

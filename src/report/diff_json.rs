@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::analysis::diff::Diff;
-use crate::analysis::diff_gate::Verdict;
+use crate::policy::diff::Verdict;
 
 #[derive(Serialize)]
 struct Document<'a> {

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::diff::{Change, Diff};
-use crate::analysis::diff_gate::Verdict;
+use crate::policy::diff::Verdict;
 use crate::report::diff_text::{largest, signed_bytes, top_directories};
 use crate::report::markdown::cell;
 use crate::report::text::bytes;

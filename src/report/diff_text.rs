@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use crate::analysis::diff::{Change, ConfigChange, Diff, DirChange, FileChange, ImageRef};
-use crate::analysis::diff_gate::Verdict;
 use crate::analysis::finding::Finding;
 use crate::model::sanitize;
+use crate::policy::diff::Verdict;
 use crate::report::text::bytes;
 
 /// How many file changes, directories, findings the text lists.

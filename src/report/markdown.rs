@@ -3,12 +3,12 @@
 
 use std::fmt::Write as _;
 
-use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::Finding;
-use crate::ci::{Outcome, Status, Verdict};
-use crate::model::{path, sanitize, Image};
-use crate::report::sarif::{history_command, redact_text};
-use crate::report::text::bytes as human;
+use crate::analysis::pipeline::Analysed;
+use crate::model::{path, sanitize};
+use crate::policy::{Outcome, Status, Verdict};
+use crate::report::sarif::history_command;
+use crate::text::bytes as human;
 
 /// How many findings and reclaimable files the summary lists.
 pub const TOP: usize = 10;
@@ -48,13 +48,12 @@ fn status_icon(s: Status) -> &'static str {
     }
 }
 
+/// A finding as listed: with the gate's verdict under `strata ci`.
+type Listed<'a> = (Option<Verdict>, &'a Finding);
+
 /// Renders the summary; `outcome` adds the verdict and the rule table.
-pub fn render(
-    image: &Image,
-    eff: &Efficiency,
-    findings: &[Finding],
-    outcome: Option<&Outcome>,
-) -> String {
+pub fn render(a: &Analysed, outcome: Option<&Outcome>) -> String {
+    let (image, eff, findings, r) = (&*a.image, &a.efficiency, &a.findings, &a.redactor);
     let mut s = String::new();
     let verdict = outcome.map(|o| {
         if o.passed() {
@@ -84,7 +83,11 @@ pub fn render(
         eff.total_bytes,
         image.layers.len()
     );
-    let _ = writeln!(s, "| Efficiency | {} |", crate::ci::rules::pct(eff.score));
+    let _ = writeln!(
+        s,
+        "| Efficiency | {} |",
+        crate::policy::rules::pct(eff.score)
+    );
     let _ = writeln!(
         s,
         "| Reclaimable | {} ({} bytes) |",
@@ -96,12 +99,18 @@ pub fn render(
         let _ = writeln!(
             s,
             "| Reclaimable in {} | {} of {} bytes ({}) |",
-            crate::ci::rules::user_layers(m.layers),
+            crate::policy::rules::user_layers(m.layers),
             m.user_reclaimable_bytes,
             m.user_bytes,
-            crate::ci::rules::pct(m.user_reclaimable_percent)
+            crate::policy::rules::pct(m.user_reclaimable_percent)
         );
     }
+    let base = crate::analysis::base::BaseBoundary::detect(image);
+    let _ = writeln!(
+        s,
+        "| Base image | {} |",
+        cell(&crate::report::text::base_line(&base))
+    );
     let _ = writeln!(s, "| Findings | {} |", findings.len());
 
     if let Some(o) = outcome {
@@ -136,18 +145,36 @@ pub fn render(
             v.into_iter().map(|f| (None, f)).collect()
         }
     };
-    if !listed.is_empty() {
+    // With a base image: what this image added first, then what it inherited.
+    let groups: Vec<(String, Vec<&Listed>)> = if base.layers > 0 {
+        [
+            (false, crate::report::text::ADDED),
+            (true, crate::report::text::INHERITED),
+        ]
+        .into_iter()
+        .map(|(b, title)| {
+            let g: Vec<_> = listed.iter().filter(|(_, f)| f.base == b).collect();
+            (format!("{title}: top findings"), g)
+        })
+        .collect()
+    } else {
+        vec![("Top findings".to_owned(), listed.iter().collect())]
+    };
+    for (title, group) in groups {
+        if group.is_empty() {
+            continue;
+        }
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "#### Top findings ({} of {})",
-            listed.len().min(TOP),
-            listed.len()
+            "#### {title} ({} of {})",
+            group.len().min(TOP),
+            group.len()
         );
         let _ = writeln!(s);
         let _ = writeln!(s, "| Severity | Rule | Where | Finding | Added by |");
         let _ = writeln!(s, "|---|---|---|---|---|");
-        for (v, f) in listed.iter().take(TOP) {
+        for (v, f) in group.into_iter().take(TOP) {
             let sev = match v {
                 Some(Verdict::Fail) => format!("❌ {}", f.severity.as_str()),
                 Some(Verdict::Warn) => format!("⚠️ {}", f.severity.as_str()),
@@ -164,13 +191,13 @@ pub fn render(
                     let _ = write!(place, " (removed in {r})");
                 }
             }
-            let mut what = cell(&redact_text(&f.title));
+            let mut what = cell(&r.text(&f.title));
             if let Some(e) = &f.evidence {
-                let _ = write!(what, " {}", code(&redact_text(e)));
+                let _ = write!(what, " {}", code(&r.text(e)));
             }
             let by = f
                 .layer
-                .and_then(|l| history_command(image, l))
+                .and_then(|l| history_command(r, image, l))
                 .map(|c| code(&truncate(&c, 80)))
                 .unwrap_or_default();
             let _ = writeln!(s, "| {sev} | {} | {place} | {what} | {by} |", code(&f.rule));

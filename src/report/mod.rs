@@ -1,21 +1,27 @@
-//! The report: one document built from the model and the analyses, rendered as JSON (the
-//! `strata.report/v1` contract documented in `docs/report-schema.md`) or readable text.
+//! Every renderer of the engine's results: the report document as JSON (the
+//! `strata.report/v1.1` contract documented in `docs/report-schema.md`) and readable text, SARIF,
+//! markdown, the CI summary (text and `strata.ci/v1` JSON) and the `strata images` table.
+//! Everything goes through the analysed image's [`crate::redact::Redactor`].
 
+pub mod ci;
 pub mod diff_json;
 pub mod diff_markdown;
 pub mod diff_text;
+#[cfg(feature = "daemon")]
+pub mod images;
 pub mod markdown;
 pub mod sarif;
 pub mod text;
 
 use serde::Serialize;
 
-use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::{Finding, Package};
-use crate::model::{path, sanitize, Image};
+use crate::analysis::pipeline::Analysed;
+use crate::model::{path, sanitize};
 
-/// Schema identifier of the JSON report.
-pub const SCHEMA: &str = "strata.report/v1";
+/// Schema identifier of the JSON report (v1.1 adds `base` and the `base` flags; every v1
+/// field keeps its name and meaning).
+pub const SCHEMA: &str = "strata.report/v1.1";
 /// How many reclaimable paths the report lists.
 pub const TOP_RECLAIMABLE: usize = 20;
 
@@ -26,6 +32,8 @@ pub struct Report {
     pub schema: &'static str,
     /// The image and its configuration.
     pub image: ImageSection,
+    /// Where the base image ends and which rule found it.
+    pub base: crate::analysis::base::BaseBoundary,
     /// Every history step, oldest first.
     pub history: Vec<HistorySection>,
     /// Every layer, bottom first.
@@ -103,6 +111,8 @@ pub struct HistorySection {
     pub empty_layer: bool,
     /// Index of the produced layer.
     pub layer: Option<usize>,
+    /// The step belongs to the base image.
+    pub base: bool,
 }
 
 /// One entry of `layers`.
@@ -136,6 +146,8 @@ pub struct LayerSection {
     pub bytes_superseded: u64,
     /// History step that made the layer.
     pub created_by: String,
+    /// The layer belongs to the base image.
+    pub base: bool,
 }
 
 /// `efficiency` in the report.
@@ -164,42 +176,19 @@ pub struct ReclaimableSection {
     pub layers: Vec<usize>,
     /// Layers that removed or superseded each of them.
     pub removed_in: Vec<usize>,
-}
-
-/// Masks the value of an `ENV` entry whose name looks like a secret, or any part of it a
-/// secret rule recognises (a token under an innocent name); first 4 characters kept.
-pub fn mask_env(entry: &str) -> String {
-    let Some((k, v)) = entry.split_once('=') else {
-        return crate::analysis::secrets::redact_command(entry);
-    };
-    if crate::analysis::looks_secret_name(k) && !v.is_empty() {
-        format!("{}={}", sanitize(k), mask_value(v))
-    } else {
-        crate::analysis::secrets::redact_command(entry)
-    }
-}
-
-/// Redacts a secret value: its first 4 characters (fewer for short values) then `…`.
-pub fn mask_value(v: &str) -> String {
-    let keep = if v.chars().count() >= 12 {
-        4
-    } else {
-        v.chars().count() / 4
-    };
-    let prefix: String = v.chars().take(keep).collect();
-    format!("{}…(redacted)", sanitize(&prefix))
+    /// Inherited: the base image itself removed or superseded every one of them.
+    pub base: bool,
 }
 
 impl Report {
-    /// Builds the report of an analysed image with its findings and package inventory
-    /// (`analysis::findings::analyze`). History commands and secret-looking labels are redacted.
-    pub fn build(
-        image: &Image,
-        eff: &Efficiency,
-        findings: Vec<Finding>,
-        packages: Vec<Package>,
-    ) -> Self {
+    /// Builds the report of an analysed image. ENV, labels, history steps and layer commands
+    /// go through the image's configured redactor.
+    pub fn build(analysed: &Analysed) -> Self {
+        let image = &*analysed.image;
+        let eff = &analysed.efficiency;
+        let redact = &analysed.redactor;
         let c = &image.config;
+        let base = crate::analysis::base::BaseBoundary::detect(image);
         Self {
             schema: SCHEMA,
             image: ImageSection {
@@ -215,21 +204,14 @@ impl Report {
                 size_bytes: image.total_bytes(),
                 config: ConfigSection {
                     user: c.user.clone(),
-                    env: c.env.iter().map(|e| mask_env(e)).collect(),
+                    env: c.env.iter().map(|e| redact.env(e)).collect(),
                     cmd: c.cmd.clone(),
                     entrypoint: c.entrypoint.clone(),
                     exposed_ports: c.exposed_ports.clone(),
                     labels: c
                         .labels
                         .iter()
-                        .map(|(k, v)| {
-                            let masked = if crate::analysis::looks_secret_name(k) && !v.is_empty() {
-                                mask_value(v)
-                            } else {
-                                crate::analysis::secrets::redact_command(v)
-                            };
-                            (k.clone(), masked)
-                        })
+                        .map(|(k, v)| (k.clone(), redact.label(k, v)))
                         .collect(),
                     healthcheck: c.healthcheck.clone(),
                     workdir: c.workdir.clone(),
@@ -239,12 +221,14 @@ impl Report {
             history: image
                 .history
                 .iter()
-                .map(|h| HistorySection {
-                    created_by: crate::analysis::secrets::redact_command(&h.created_by),
+                .enumerate()
+                .map(|(i, h)| HistorySection {
+                    created_by: redact.command(&h.created_by),
                     created: h.created.clone(),
                     comment: h.comment.clone(),
                     empty_layer: h.empty_layer,
                     layer: h.layer,
+                    base: base.is_base_history(i),
                 })
                 .collect(),
             layers: image
@@ -264,7 +248,8 @@ impl Report {
                     files_unchanged: l.files_unchanged,
                     files_removed: l.files_removed,
                     bytes_superseded: l.bytes_superseded,
-                    created_by: crate::analysis::secrets::redact_command(&l.created_by),
+                    created_by: redact.command(&l.created_by),
+                    base: base.is_base_layer(l.index),
                 })
                 .collect(),
             efficiency: EfficiencySection {
@@ -281,11 +266,13 @@ impl Report {
                         bytes: r.bytes,
                         layers: r.layers.clone(),
                         removed_in: r.removed_in.clone(),
+                        base: r.removed_in.iter().all(|&l| base.is_base_layer(l)),
                     })
                     .collect(),
             },
-            findings,
-            packages,
+            base,
+            findings: analysed.findings.clone(),
+            packages: analysed.packages.clone(),
             warnings: image.warnings.iter().map(|w| sanitize(w)).collect(),
         }
     }

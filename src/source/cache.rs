@@ -12,8 +12,8 @@ use std::sync::Mutex;
 
 use super::archive::{ArchiveIndex, LayoutDir};
 use super::layer::LayerScan;
-use super::resolve::{resolve, Resolved};
-use super::{Input, LoadOptions};
+use super::resolve::Resolved;
+use super::{resolve_in, Input, LoadOptions};
 use crate::Result;
 
 /// Scans kept for a later load, by layer key.
@@ -44,19 +44,23 @@ impl LayerCache {
     /// A cache keeping the scans of the layers `later` holds, when `later` is an uncompressed
     /// archive or a layout directory whose layer list can be read without reading its layers;
     /// `None` otherwise (nothing could be shared).
-    pub fn for_later_load(later: &str, opts: &LoadOptions) -> Option<Self> {
-        let resolved = match Input::parse(later) {
-            Input::Archive(p) if is_plain_tar(&p) => {
-                let index = ArchiveIndex::open(&p).ok()?;
-                resolve(&index, opts.platform.as_ref(), opts.tag.as_deref()).ok()?
+    pub fn for_later_load(later: &Input, opts: &LoadOptions) -> Option<Self> {
+        let opts = LoadOptions {
+            image: later.selector().cloned().or_else(|| opts.image.clone()),
+            ..opts.clone()
+        };
+        let reference = match later {
+            Input::Archive(p, _) | Input::Directory(p, _) => p.display().to_string(),
+            Input::Daemon(_) | Input::Demo => return None,
+        };
+        let resolved = match later {
+            Input::Archive(p, _) if is_plain_tar(p) => {
+                resolve_in(&ArchiveIndex::open(p).ok()?, &opts).ok()?
             }
-            Input::Directory(p) => {
-                let dir = LayoutDir::open(&p).ok()?;
-                resolve(&dir, opts.platform.as_ref(), opts.tag.as_deref()).ok()?
-            }
+            Input::Directory(p, _) => resolve_in(&LayoutDir::open(p).ok()?, &opts).ok()?,
             _ => return None,
         };
-        let wanted = keys(&resolved, later).ok()?.into_iter().collect();
+        let wanted = keys(&resolved, &reference).ok()?.into_iter().collect();
         Some(Self {
             wanted,
             ..Self::default()

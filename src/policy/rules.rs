@@ -7,7 +7,7 @@ use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::Finding;
 use crate::model::fs::EntryKind;
 use crate::model::Image;
-use crate::report::text::bytes as human;
+use crate::text::bytes as human;
 
 /// The measured quantities the size rules compare.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -189,7 +189,8 @@ fn skip(rule: &str) -> RuleResult {
 }
 
 fn is_allowed(f: &Finding, policy: &Policy) -> bool {
-    policy.allow_rules.contains(&f.rule)
+    (policy.ignore_inherited && f.base)
+        || policy.allow_rules.contains(&f.rule)
         || f.path
             .as_deref()
             .is_some_and(|p| policy.allow_paths.iter().any(|a| a.matches(p)))
@@ -351,11 +352,17 @@ pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &
         });
     }
     if allowed > 0 {
+        let inherited = if policy.ignore_inherited {
+            let n = findings.iter().filter(|f| f.base).count();
+            format!(" ({n} inherited from the base)")
+        } else {
+            String::new()
+        };
         rules.push(RuleResult {
             rule: "allowlist".into(),
             status: Status::Pass,
             measured: format!(
-                "{allowed} finding{} ignored",
+                "{allowed} finding{} ignored{inherited}",
                 if allowed == 1 { "" } else { "s" }
             ),
             threshold: format!(
@@ -408,7 +415,7 @@ pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &
 mod tests {
     use super::*;
     use crate::analysis::finding::{Category, Severity};
-    use crate::ci::config::PathPattern;
+    use crate::policy::config::PathPattern;
 
     fn finding(rule: &str, category: Category, severity: Severity, path: Option<&str>) -> Finding {
         Finding {
@@ -424,11 +431,12 @@ mod tests {
             evidence: None,
             fix: None,
             why: None,
+            base: false,
         }
     }
 
     fn image() -> (Image, Efficiency) {
-        let img = crate::ci::tests::empty_image();
+        let img = crate::policy::tests::empty_image();
         let eff = Efficiency::of(&img);
         (img, eff)
     }

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use super::diff::{Change, Diff};
-use super::finding::Severity;
+use crate::analysis::diff::{Change, Diff};
+use crate::model::finding::Severity;
 
 /// How much B may grow over A.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,7 +25,7 @@ impl Growth {
                 )),
             };
         }
-        crate::ci::config::parse_size(s).map(Self::Bytes)
+        super::config::parse_size(s).map(Self::Bytes)
     }
 }
 
@@ -137,7 +137,7 @@ pub fn evaluate(diff: &Diff, policy: &Policy) -> Verdict {
                 policy
                     .forbid_new_packages
                     .iter()
-                    .any(|g| super::packages::glob(g, &p.name))
+                    .any(|g| crate::analysis::packages::glob(g, &p.name))
             })
             .map(|p| {
                 format!(

@@ -1,18 +1,20 @@
-//! Command-line interface: parses arguments and dispatches to the engine, reports or the UI.
+//! Command-line interface: parses arguments (clap), calls the engine entry point
+//! ([`crate::analysis::pipeline`]), renders through [`crate::report`] and writes to standard
+//! output or a file; or starts the explorer.
 
+pub mod ci;
 pub mod diff;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::analysis::efficiency::Efficiency;
-use crate::analysis::findings::{analyze, FindingsConfig};
-use crate::analysis::inspector::Inspector;
+use crate::analysis::pipeline::{analyse, Settings};
+use crate::config::FindingsConfig;
 use crate::report::Report;
-use crate::source::resolve::Platform;
+use crate::source::resolve::{ImageSelector, Platform};
 use crate::source::{Input, LoadOptions, Progress};
 use crate::{Error, Result};
 
@@ -28,9 +30,18 @@ pub struct Cli {
     /// Platform to pick from a multi-platform image (os/arch[/variant]).
     #[arg(long, global = true)]
     pub platform: Option<String>,
-    /// Skip sha256 verification of layers (faster on huge images).
+    /// Skip sha256 verification of layers and configs (faster on huge images).
     #[arg(long, global = true)]
     pub no_verify: bool,
+    /// Image to read from a multi-image archive or layout: a tag or name, @N (zero-based
+    /// position in manifest.json or index.json) or a sha256: digest (manifest or image ID).
+    #[arg(
+        long = "image",
+        id = "select_image",
+        global = true,
+        value_name = "REF|@N|DIGEST"
+    )]
+    pub select_image: Option<String>,
     /// Docker daemon address (unix:///path or tcp://host:port); overrides DOCKER_HOST.
     #[arg(long, global = true, value_name = "URL")]
     pub host: Option<String>,
@@ -63,7 +74,7 @@ pub enum Command {
         no_findings: bool,
     },
     /// Gate an image in a pipeline: exit 0 pass, 1 a rule failed, 2 could not analyse.
-    Ci(Box<crate::ci::CiArgs>),
+    Ci(Box<ci::CiArgs>),
     /// Compare two images: layers, files, packages, findings, config and size (exit 0 pass,
     /// 1 a gate rule failed, 2 could not compare).
     Diff(Box<diff::DiffArgs>),
@@ -84,21 +95,12 @@ pub enum ListFormat {
     Json,
 }
 
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Readable text.
-    Text,
-    /// The `strata.report/v1` JSON contract.
-    Json,
-}
-
 /// Formats of `strata report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     /// Readable text.
     Text,
-    /// The `strata.report/v1` JSON contract.
+    /// The `strata.report/v1.1` JSON contract.
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
@@ -119,37 +121,32 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load_options(cli_platform: Option<&str>, no_verify: bool) -> Result<LoadOptions> {
+fn load_options(cli: &Cli) -> Result<LoadOptions> {
     let mut opts = LoadOptions::default();
-    if let Some(p) = cli_platform {
+    if let Some(p) = &cli.platform {
         opts.platform = Some(Platform::parse(p)?);
     }
-    opts.scan.skip_digests = no_verify;
+    opts.image = cli.select_image.as_deref().map(ImageSelector::parse);
+    opts.scan.skip_digests = cli.no_verify;
     Ok(opts)
 }
 
-/// Reads `.strata.toml` (an invalid one is an error) and lets its secret rules and package
-/// databases ride along the single pass over the layers.
-fn with_findings(mut opts: LoadOptions) -> Result<(LoadOptions, FindingsConfig)> {
-    let cfg = FindingsConfig::discover()?;
-    opts.scan.inspector = Some(std::sync::Arc::new(Inspector::new(&cfg)));
-    Ok((opts, cfg))
-}
-
-/// Loads any input the engine reads.
-pub fn load(input: &str, opts: &LoadOptions, progress: &Progress) -> Result<crate::model::Image> {
-    match Input::parse(input) {
-        Input::Daemon(r) => crate::source::daemon::load(&r, opts, progress),
-        other => crate::source::load_path(&other, opts, progress),
+/// Writes `text` to `output`, or to standard output (a closed pipe is not an error).
+pub fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
+    match output {
+        Some(p) => std::fs::write(p, text).map_err(|e| Error::io(p, e)),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("stdout", e)),
+                _ => Ok(()),
+            }
+        }
     }
 }
 
-fn write_out(output: Option<&PathBuf>, text: &str) -> Result<()> {
-    crate::ci::write_out(output.map(PathBuf::as_path), text)
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
-    let opts = load_options(cli.platform.as_deref(), cli.no_verify)?;
+    let opts = load_options(&cli)?;
     if let Some(h) = &cli.host {
         crate::source::daemon::set_host(h);
     }
@@ -158,9 +155,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             use crate::source::daemon;
             let images = daemon::list_images()?;
             let text = match format {
-                ListFormat::Json => daemon::images_json(&images) + "\n",
+                ListFormat::Json => crate::report::images::images_json(&images) + "\n",
                 ListFormat::Text => {
-                    daemon::images_table(&images, jiff::Timestamp::now().as_second())
+                    crate::report::images::images_table(&images, jiff::Timestamp::now().as_second())
                 }
             };
             write_out(None, &text)?;
@@ -172,34 +169,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             no_findings,
         }) => {
-            let (opts, findings_cfg) = if no_findings {
-                (opts, None)
-            } else {
-                let (opts, cfg) = with_findings(opts)?;
-                (opts, Some(cfg))
+            // `.strata.toml` is read even without findings: its rules redact the history.
+            let settings = Settings {
+                findings: !no_findings,
+                ..Settings::new(opts, FindingsConfig::discover()?)
             };
-            let img = load(&image, &opts, &Progress::default())?;
-            let eff = Efficiency::of(&img);
-            let (findings, packages) = match &findings_cfg {
-                Some(cfg) => analyze(&img, &eff, cfg),
-                None => (Vec::new(), Vec::new()),
-            };
-            let report = Report::build(&img, &eff, findings, packages);
+            let a = analyse(&Input::parse(&image), &settings, &Progress::default())?;
             let text = match format {
-                ReportFormat::Json => report.to_json() + "\n",
-                ReportFormat::Text => crate::report::text::render(&report),
-                ReportFormat::Sarif => crate::report::sarif::render(&img, &eff, &report.findings),
-                ReportFormat::Markdown => {
-                    crate::report::markdown::render(&img, &eff, &report.findings, None)
-                }
+                ReportFormat::Json => Report::build(&a).to_json() + "\n",
+                ReportFormat::Text => crate::report::text::render(&Report::build(&a)),
+                ReportFormat::Sarif => crate::report::sarif::render(&a),
+                ReportFormat::Markdown => crate::report::markdown::render(&a, None),
             };
-            write_out(output.as_ref(), &text)?;
+            write_out(output.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Ci(args)) => crate::ci::run(&args, &opts),
+        Some(Command::Ci(args)) => ci::run(&args, &opts),
         Some(Command::Diff(args)) => diff::run(&args, opts),
         Some(Command::Demo { write }) => {
-            crate::demo::write(&write)?;
+            crate::source::demo::write(&write)?;
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -215,8 +203,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (false, Some(image)) => crate::ui::Launch::Image(image),
                 (false, None) => crate::ui::Launch::List,
             };
-            let (opts, findings_cfg) = with_findings(opts)?;
-            crate::ui::run(launch, opts, findings_cfg)?;
+            crate::ui::run(launch, opts, FindingsConfig::discover()?)?;
             Ok(ExitCode::SUCCESS)
         }
     }
