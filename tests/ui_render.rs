@@ -237,12 +237,14 @@ fn image_list() {
             id: "sha256:3f8a4339aadda5897b744682f5f774dc69991a81af8d715d37a616bb4c99edf5".into(),
             size: 192_000_000,
             created: now - 3 * 86_400 - 100,
+            pick: None,
         },
         ImageRow {
             reference: "<none>:<none>".into(),
             id: "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
             size: 5_000,
             created: now - 7200 - 100,
+            pick: None,
         },
     ]))));
     assert_eq!(app.screen, Screen::Images);

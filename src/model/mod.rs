@@ -4,6 +4,7 @@
 pub mod finding;
 pub mod fs;
 pub mod path;
+pub mod summary;
 
 use std::collections::BTreeMap;
 

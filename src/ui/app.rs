@@ -242,6 +242,7 @@ impl App {
         let label = match &target {
             Target::Reference(r) => crate::model::sanitize(r),
             Target::Demo => crate::source::demo::REFERENCE.to_string(),
+            Target::Pick(r, n) => format!("{} @{n}", crate::model::sanitize(r)),
         };
         self.screen = Screen::Explorer;
         self.image = None;
@@ -384,9 +385,9 @@ impl App {
                 });
             }
             _ if self.screen == Screen::Images => {
-                if let Some(reference) = self.images.update(action) {
+                if let Some(target) = self.images.update(action) {
                     self.from_list = true;
-                    return vec![self.open(Target::Reference(reference))];
+                    return vec![self.open(target)];
                 }
             }
             Action::Findings => {
