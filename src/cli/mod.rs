@@ -3,6 +3,7 @@
 //! output or a file; or starts the explorer.
 
 pub mod ci;
+
 pub mod diff;
 
 use std::io::Write;
@@ -42,6 +43,9 @@ pub struct Cli {
         value_name = "REF|@N|DIGEST"
     )]
     pub select_image: Option<String>,
+    /// Open the explorer in compare mode: IMAGE against this image (B).
+    #[arg(long, value_name = "IMAGE_B", requires = "image")]
+    pub compare: Option<String>,
     /// Docker daemon address (unix:///path or tcp://host:port); overrides DOCKER_HOST.
     #[arg(long, global = true, value_name = "URL")]
     pub host: Option<String>,
@@ -198,10 +202,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .into(),
                 ));
             }
-            let launch = match (cli.demo, cli.image) {
-                (true, _) => crate::ui::Launch::Demo,
-                (false, Some(image)) => crate::ui::Launch::Image(image),
-                (false, None) => crate::ui::Launch::List,
+            let launch = match (cli.demo, cli.image, cli.compare) {
+                (true, _, _) => crate::ui::Launch::Demo,
+                (false, Some(a), Some(b)) => crate::ui::Launch::Compare(a, b),
+                (false, Some(image), None) => crate::ui::Launch::Image(image),
+                (false, None, _) => crate::ui::Launch::List,
             };
             crate::ui::run(launch, opts, FindingsConfig::discover()?)?;
             Ok(ExitCode::SUCCESS)
