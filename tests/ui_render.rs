@@ -491,6 +491,25 @@ fn findings_badges_on_layers_and_tree_rows() {
 }
 
 #[test]
+fn layer_commands_start_at_one_column_with_or_without_a_badge() {
+    let mut app = findings_app();
+    let t = draw(&mut app);
+    let buf = t.backend().buffer();
+    let mut starts = Vec::new();
+    let mut with_badge = 0;
+    for r in app.layers.rows.iter().filter(|r| r.layer.is_some()) {
+        // The command's first 12 characters locate the row and where its command starts.
+        let head: String = r.text.chars().take(12).collect();
+        let (x, y) = find(buf, &head).unwrap_or_else(|| panic!("row of {head}"));
+        let row: String = (0..W).map(|c| buf[(c, y)].symbol().to_string()).collect();
+        with_badge += usize::from(row.contains("CRIT") || row.contains("HIGH"));
+        starts.push(x);
+    }
+    assert!(with_badge > 0 && with_badge < starts.len(), "{starts:?}");
+    assert!(starts.windows(2).all(|w| w[0] == w[1]), "{starts:?}");
+}
+
+#[test]
 fn no_raw_secret_reaches_the_screen_without_the_reveal_key() {
     let mut app = findings_app();
     let secrets = demo_raw_secrets(&app);
