@@ -5,15 +5,18 @@
 # load from elsewhere hits both alike. The scan's cost is the difference of the two; the
 # script prints the best wall time of each and the ratios new/old.
 #   bash scripts/bench-secrets.sh OLD_STRATA [RUNS]     (default 5 runs)
+# STRATA_NEW=BINARY compares that binary instead of building this tree.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 OLD=${1:?usage: bench-secrets.sh OLD_STRATA [RUNS]}
 RUNS=${2:-5}
 OUT=$ROOT/target/bench
-cargo build --release --bin strata --example bench_image 2>&1 | tail -1
+if [[ -z ${STRATA_NEW:-} ]] || [[ ! -f $OUT/bench-plain.tar ]]; then
+    cargo build --release --bin strata --example bench_image 2>&1 | tail -1
+fi
 [[ -f $OUT/bench-plain.tar ]] || target/release/examples/bench_image "$OUT"
-NEW=$ROOT/target/release/strata
+NEW=${STRATA_NEW:-$ROOT/target/release/strata}
 IMG=$OUT/bench-plain.tar
 
 wall() { # CMD... -> seconds

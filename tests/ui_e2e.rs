@@ -149,12 +149,12 @@ fn explore_the_demo_archive_open_a_file_and_quit() {
         "USER www-data",
         "busybox",
     ]);
-    assert!(screen.contains("Layer 0 contents"), "{screen}");
+    assert!(screen.contains("Filesystem at layer 0"), "{screen}");
     // Layer 2 (the application), then the tree, filter to main.py, open it.
     t.send(&["j", "j"]);
     t.wait_for(&["Layer 2 of 6"]);
     t.send(&["Tab"]);
-    t.wait_for(&["Layer 2 contents", "main.py"]);
+    t.wait_for(&["Filesystem at layer 2", "main.py"]);
     t.send(&["/", "main", ".", "py", "Enter", "G", "Enter"]);
     let screen = t.wait_for(&[
         "/app/main.py · layer 2",
@@ -165,7 +165,7 @@ fn explore_the_demo_archive_open_a_file_and_quit() {
     t.send(&["PageDown"]);
     t.wait_for(&["if __name__ == \"__main__\":"]);
     t.send(&["q"]);
-    t.wait_for(&["Layer 2 contents"]);
+    t.wait_for(&["Filesystem at layer 2"]);
     t.send(&["q"]);
     assert_restored(&t);
 }
@@ -207,7 +207,7 @@ fn findings_pane_jumps_to_the_squashed_key_and_reveals_only_on_request() {
     let screen = t.wait_for(&["Press v to reveal"]);
     assert!(!screen.contains("Raw value"), "{screen}");
     t.send(&["Enter"]);
-    t.wait_for(&["Layer 3 contents", "id_rsa  !CRIT"]);
+    t.wait_for(&["Filesystem at layer 3", "id_rsa  !CRIT"]);
     // …and Enter opens it, the key masked until the same deliberate reveal (issue 9).
     t.send(&["Enter"]);
     let screen = t.wait_for(&["/root/.ssh/id_rsa · layer 3", "secrets masked: v reveals"]);

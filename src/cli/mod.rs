@@ -5,6 +5,8 @@
 pub mod ci;
 pub mod progress;
 
+pub mod diff;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +45,9 @@ pub struct Cli {
         value_name = "REF|@N|DIGEST"
     )]
     pub select_image: Option<String>,
+    /// Open the explorer in compare mode: IMAGE against this image (B).
+    #[arg(long, value_name = "IMAGE_B", requires = "image")]
+    pub compare: Option<String>,
     /// Docker daemon address (unix:///path or tcp://host:port); overrides DOCKER_HOST.
     #[arg(long, global = true, value_name = "URL")]
     pub host: Option<String>,
@@ -96,6 +101,9 @@ pub enum Command {
         #[arg(long)]
         prune: bool,
     },
+    /// Compare two images: layers, files, packages, findings, config and size (exit 0 pass,
+    /// 1 a gate rule failed, 2 could not compare).
+    Diff(Box<diff::DiffArgs>),
     /// Write the built-in demo image as an archive `docker load -i` accepts.
     Demo {
         /// Archive file to write.
@@ -234,6 +242,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             write_out(None, &registry::cache_command(prune)?)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Diff(args)) => diff::run(&args, opts),
         Some(Command::Demo { write }) => {
             crate::source::demo::write(&write)?;
             Ok(ExitCode::SUCCESS)
@@ -246,10 +255,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .into(),
                 ));
             }
-            let launch = match (cli.demo, cli.image) {
-                (true, _) => crate::ui::Launch::Demo,
-                (false, Some(image)) => crate::ui::Launch::Image(image),
-                (false, None) => crate::ui::Launch::List,
+            let launch = match (cli.demo, cli.image, cli.compare) {
+                (true, _, _) => crate::ui::Launch::Demo,
+                (false, Some(a), Some(b)) => crate::ui::Launch::Compare(a, b),
+                (false, Some(image), None) => crate::ui::Launch::Image(image),
+                (false, None, _) => crate::ui::Launch::List,
             };
             crate::ui::run(launch, opts, FindingsConfig::discover()?)?;
             Ok(ExitCode::SUCCESS)

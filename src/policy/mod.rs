@@ -7,6 +7,7 @@
 //! documented in `docs/ci.md`.
 
 pub mod config;
+pub mod diff;
 pub mod rules;
 
 pub use config::{ByteLimit, PathPattern, Policy, Raw};

@@ -4,6 +4,9 @@
 //! Everything goes through the analysed image's [`crate::redact::Redactor`].
 
 pub mod ci;
+pub mod diff_json;
+pub mod diff_markdown;
+pub mod diff_text;
 #[cfg(feature = "daemon")]
 pub mod images;
 pub mod markdown;

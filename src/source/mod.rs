@@ -2,6 +2,7 @@
 //! built-in demo. Every source ends in [`assemble`], which builds the [`Image`] model.
 
 pub mod archive;
+pub mod cache;
 pub mod content;
 #[cfg(feature = "daemon")]
 pub mod daemon;
@@ -156,8 +157,9 @@ impl Source for LayoutDirectory<'_> {
         progress.emit(ProgressEvent::Metadata(Box::new(preview(
             &reference, &resolved, &origin,
         )?)));
-        let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
-        let scans = dir.scan_layers(&members, &opts.scan, progress)?;
+        let scans = scan_resolved(&resolved, &reference, opts, |m| {
+            dir.scan_layers(m, &opts.scan, progress)
+        })?;
         assemble(&reference, &resolved, scans, origin, |_| None, opts)
     }
 }
@@ -258,6 +260,9 @@ pub struct LoadOptions {
     pub registry: registry::RegistryOptions,
     /// The command line's own output: notes and a progress bar on stderr (off with `--quiet`).
     pub progress_bar: bool,
+    /// Layer scans shared with another load (`strata diff` reads a layer both images hold
+    /// once).
+    pub layer_cache: Option<Arc<cache::LayerCache>>,
 }
 
 /// Progress of a load, reported from worker threads.
@@ -426,8 +431,9 @@ fn load_archive(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<
             progress.emit(ProgressEvent::Metadata(Box::new(preview(
                 &reference, &resolved, &origin,
             )?)));
-            let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
-            let scans = index.scan_layers(&members, &opts.scan, progress)?;
+            let scans = scan_resolved(&resolved, &reference, opts, |m| {
+                index.scan_layers(m, &opts.scan, progress)
+            })?;
             assemble(
                 &reference,
                 &resolved,
@@ -447,6 +453,22 @@ fn load_archive(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<
             load_stream(dec, &label, origin, opts, progress)
         }
         None => Err(not_an_archive(&label, &head)),
+    }
+}
+
+/// Scans the layers of a resolved image, through the layer cache when the load shares one.
+fn scan_resolved(
+    resolved: &Resolved,
+    reference: &str,
+    opts: &LoadOptions,
+    scan: impl FnOnce(&[String]) -> Result<HashMap<String, LayerScan>>,
+) -> Result<HashMap<String, LayerScan>> {
+    match &opts.layer_cache {
+        Some(cache) => cache.scan(resolved, reference, scan),
+        None => {
+            let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
+            scan(&members)
+        }
     }
 }
 

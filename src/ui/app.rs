@@ -11,6 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::filetree::Mode;
 use super::keymap::{self, Action, Scope};
+use super::state::compare::{Compare, CompareOutcome, CompareState};
 use super::state::findings::{Findings, FindingsOutcome};
 use super::state::images::ImageList;
 use super::state::layers::Layers;
@@ -59,6 +60,8 @@ pub enum Pane {
     Tree,
     /// Findings list (replaces the tree while open).
     Findings,
+    /// Compare mode: the changes from the open image to image B (replaces the tree).
+    Compare,
 }
 
 /// Loading state.
@@ -136,6 +139,8 @@ pub struct App {
     pub viewer: ViewerPane,
     /// The findings pane.
     pub findings: Findings,
+    /// Compare mode (image B against the open image).
+    pub compare: Compare,
     /// The status-line prompts.
     pub prompt: PromptState,
     /// Focused pane.
@@ -195,6 +200,7 @@ impl App {
             tree: Tree::default(),
             viewer: ViewerPane::default(),
             findings: Findings::new(cfg),
+            compare: Compare::default(),
             prompt: PromptState {
                 active: None,
                 extract_dir: cwd,
@@ -226,6 +232,10 @@ impl App {
             }
             Launch::Image(r) => cmds.push(self.open(Target::Reference(r))),
             Launch::Demo => cmds.push(self.open(Target::Demo)),
+            Launch::Compare(a, b) => {
+                cmds.push(self.open(Target::Reference(a)));
+                cmds.extend(self.compare_with(Target::Reference(b)));
+            }
         }
         super::layout::settle(self);
         cmds
@@ -252,6 +262,7 @@ impl App {
         self.viewer.close();
         self.focus = Pane::Layers;
         self.findings.clear();
+        self.compare.clear();
         self.pending_jump = None;
         self.load_req = req;
         self.progress = LoadProgress::default();
@@ -277,6 +288,7 @@ impl App {
             Pane::Tree if self.viewer.open.is_some() => Scope::Viewer,
             Pane::Tree => Scope::Tree,
             Pane::Findings => Scope::Findings,
+            Pane::Compare => Scope::Compare,
         }
     }
 
@@ -370,7 +382,9 @@ impl App {
                 });
             }
             Action::Close => {
-                if self.focus == Pane::Findings {
+                if self.focus == Pane::Compare {
+                    self.close_compare();
+                } else if self.focus == Pane::Findings {
                     self.close_findings();
                 } else if self.viewer.open.is_some() {
                     self.viewer.close();
@@ -383,7 +397,12 @@ impl App {
             Action::Filter if self.screen == Screen::Explorer => {
                 self.close_findings();
                 self.viewer.close();
-                self.focus = Pane::Tree;
+                // The filter applies to the compare list too, which stays open.
+                self.focus = if self.compare.open {
+                    Pane::Compare
+                } else {
+                    Pane::Tree
+                };
                 self.prompt.active = Some(Prompt::Filter {
                     text: self.tree.filter_text.clone(),
                     error: None,
@@ -395,10 +414,24 @@ impl App {
                     return vec![self.open(target)];
                 }
             }
+            Action::Compare => {
+                if self.compare.open && self.focus == Pane::Compare {
+                    self.close_compare();
+                } else if self.compare.state != CompareState::Idle {
+                    self.findings.close();
+                    self.compare.open = true;
+                    self.focus = Pane::Compare;
+                } else {
+                    self.prompt.active = Some(Prompt::Compare {
+                        text: String::new(),
+                    });
+                }
+            }
             Action::Findings => {
                 if self.findings.open && self.focus == Pane::Findings {
                     self.close_findings();
                 } else {
+                    self.compare.open = false;
                     self.findings.open = true;
                     self.focus = Pane::Findings;
                     if self.findings.state == FindingsState::Running {
@@ -408,7 +441,7 @@ impl App {
                 }
             }
             Action::SwitchPane => {
-                self.focus = if matches!(self.focus, Pane::Tree | Pane::Findings) {
+                self.focus = if matches!(self.focus, Pane::Tree | Pane::Findings | Pane::Compare) {
                     Pane::Layers
                 } else {
                     self.right_pane()
@@ -418,7 +451,9 @@ impl App {
                 self.focus = match self.focus {
                     Pane::Layers => Pane::LayerDetails,
                     Pane::LayerDetails => Pane::ImageDetails,
-                    Pane::ImageDetails | Pane::Tree | Pane::Findings => Pane::Layers,
+                    Pane::ImageDetails | Pane::Tree | Pane::Findings | Pane::Compare => {
+                        Pane::Layers
+                    }
                 };
             }
             Action::PrevLeftPane => {
@@ -426,7 +461,7 @@ impl App {
                     Pane::Layers => self.right_pane(),
                     Pane::LayerDetails => Pane::Layers,
                     Pane::ImageDetails => Pane::LayerDetails,
-                    Pane::Tree | Pane::Findings => Pane::ImageDetails,
+                    Pane::Tree | Pane::Findings | Pane::Compare => Pane::ImageDetails,
                 };
             }
             Action::PerLayer => return self.set_mode(Mode::PerLayer),
@@ -463,6 +498,12 @@ impl App {
                 TreeOutcome::Open => return self.open_selected(),
                 TreeOutcome::Extract => self.start_extract(),
             },
+            Pane::Compare => {
+                let page = (self.areas.compare.height as usize).max(1);
+                if self.compare.update(action, page) == CompareOutcome::OpenFile {
+                    return self.open_file_diff().into_iter().collect();
+                }
+            }
             Pane::Findings => {
                 let page = (self.areas.findings.height as usize / FINDING_ROWS).max(1);
                 match self.findings.update(action, page) {
@@ -477,7 +518,9 @@ impl App {
 
     /// The pane on the right: the findings while open, else the tree (or viewer).
     pub fn right_pane(&self) -> Pane {
-        if self.findings.open {
+        if self.compare.open {
+            Pane::Compare
+        } else if self.findings.open {
             Pane::Findings
         } else {
             Pane::Tree
@@ -485,7 +528,9 @@ impl App {
     }
 
     pub(super) fn back(&mut self) {
-        if self.focus == Pane::Findings {
+        if self.focus == Pane::Compare {
+            self.close_compare();
+        } else if self.focus == Pane::Findings {
             self.close_findings();
         } else if self.viewer.open.is_some() {
             self.viewer.close();
@@ -506,6 +551,13 @@ impl App {
         self.eff = None;
         self.tree.clear();
         self.tree.filter_text.clear();
+    }
+
+    pub(super) fn close_compare(&mut self) {
+        self.compare.close();
+        if !self.compare.open && self.focus == Pane::Compare {
+            self.focus = Pane::Tree;
+        }
     }
 
     pub(super) fn close_findings(&mut self) {

@@ -81,6 +81,8 @@ pub enum Action {
     Reveal,
     /// Type a reference (registry, daemon, archive, `oci:`) and open it.
     OpenReference,
+    /// Compare the open image with another one (or show the comparison again).
+    Compare,
 }
 
 /// Where a binding applies.
@@ -100,6 +102,8 @@ pub enum Scope {
     Details,
     /// The findings pane.
     Findings,
+    /// Compare mode's pane.
+    Compare,
 }
 
 impl Scope {
@@ -113,6 +117,7 @@ impl Scope {
             Self::Viewer => "File viewer",
             Self::Details => "Details panes",
             Self::Findings => "Findings pane",
+            Self::Compare => "Compare mode",
         }
     }
 }
@@ -501,6 +506,49 @@ pub static BINDINGS: &[Binding] = &[
         "save the file (as of this layer) into a directory",
         Some("Extract"),
     ),
+    b(
+        &[k('D')],
+        S::Global,
+        A::Compare,
+        "compare with another image (asks which), or show the comparison again",
+        None,
+    ),
+    // Compare mode.
+    b(
+        &[code(KeyCode::Enter)],
+        S::Compare,
+        A::Open,
+        "text diff of the selected file: its version in the open image against image B",
+        Some("Diff file"),
+    ),
+    b(
+        &[ctrl('o'), k('s')],
+        S::Compare,
+        A::Sort,
+        "sort by path / by bytes changed",
+        Some("Sort"),
+    ),
+    b(
+        &[k('A')],
+        S::Compare,
+        A::ToggleAdded,
+        "show/hide paths only in image B",
+        None,
+    ),
+    b(
+        &[k('R')],
+        S::Compare,
+        A::ToggleRemoved,
+        "show/hide paths only in the open image",
+        None,
+    ),
+    b(
+        &[k('M')],
+        S::Compare,
+        A::ToggleModified,
+        "show/hide paths that differ",
+        None,
+    ),
     // Findings.
     b(
         &[code(KeyCode::Enter)],
@@ -578,7 +626,11 @@ pub fn bar(scope: Scope) -> Vec<(String, &'static str)> {
         for b in BINDINGS.iter().filter(|b| b.scope == s) {
             if TOGGLES.contains(&b.action) {
                 if b.action == Action::ToggleAdded {
-                    out.push(("Ctrl+A/R/N/U".into(), "Show +/-/~/="));
+                    out.push(if s == Scope::Compare {
+                        ("A/R/M".into(), "Show A/D/M")
+                    } else {
+                        ("Ctrl+A/R/N/U".into(), "Show +/-/~/=")
+                    });
                 }
                 continue;
             }
@@ -604,6 +656,7 @@ pub fn help() -> Vec<(Scope, String, &'static str)> {
         Scope::Tree,
         Scope::Viewer,
         Scope::Findings,
+        Scope::Compare,
         Scope::Details,
         Scope::Images,
     ] {

@@ -13,6 +13,8 @@ use super::state::mouse::Areas;
 /// What the right side of the explorer shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Right {
+    /// Compare mode: changed paths and the package and finding changes, or a text diff.
+    Compare,
     /// The findings list.
     Findings,
     /// The file viewer.
@@ -54,7 +56,9 @@ pub struct Regions {
 
 /// What the right side of the explorer shows now.
 pub fn right(app: &App) -> Right {
-    if app.findings.open {
+    if app.compare.open {
+        Right::Compare
+    } else if app.findings.open {
         Right::Findings
     } else if app.viewer.open.is_some() {
         Right::Viewer
@@ -73,7 +77,11 @@ pub fn regions(app: &App, area: Rect) -> Regions {
     .areas(area);
     let body = if app.screen == Screen::Images {
         Body::Images(main)
-    } else if app.viewer.open.is_some() && app.viewer.full && !app.findings.open {
+    } else if app.viewer.open.is_some()
+        && app.viewer.full
+        && !app.findings.open
+        && !app.compare.open
+    {
         Body::FullViewer(main)
     } else {
         let [left, right] = if main.width < 80 {
@@ -133,6 +141,31 @@ pub fn findings_parts(area: Rect) -> Option<[Rect; 3]> {
     )
 }
 
+/// Compare mode's parts: the header line, the list of changed paths (or the text diff, which
+/// takes the rest of the pane), the separator and the package and finding changes; `None`
+/// when the pane is too small.
+pub fn compare_parts(app: &App, area: Rect) -> Option<[Rect; 4]> {
+    let inner = inner(area);
+    if inner.height < 4 {
+        return None;
+    }
+    if app.compare.file.is_some() {
+        let [header, body] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+        let none = Rect { height: 0, ..body };
+        return Some([header, body, none, none]);
+    }
+    Some(
+        Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Percentage(60),
+            Constraint::Length(1),
+            Constraint::Min(1),
+        ])
+        .areas(inner),
+    )
+}
+
 /// The viewer's content rows and footer line.
 pub fn viewer_parts(area: Rect) -> (Rect, Rect) {
     let inner = inner(area);
@@ -165,6 +198,9 @@ pub fn areas(app: &App, r: &Regions) -> Areas {
             a.layer_details = layer_details;
             a.image_details = image_details;
             match right(app) {
+                Right::Compare => {
+                    a.compare = compare_parts(app, area).map_or_else(Rect::default, |p| p[1]);
+                }
                 Right::Findings => {
                     a.findings = findings_parts(area).map_or_else(Rect::default, |p| p[0]);
                 }
@@ -202,6 +238,7 @@ pub fn settle(app: &mut App) {
             app.layers.details_scroll = panes::layer_details::scroll(app, layer_details);
             app.image_details_scroll = panes::image_details::scroll(app, image_details);
             match right(app) {
+                Right::Compare => app.compare.settle(app.areas.compare.height as usize),
                 Right::Findings => {
                     if app.findings.state == FindingsState::Ready {
                         let n = findings_per_screen(app.areas.findings.height);

@@ -18,6 +18,7 @@ pub mod run;
 pub mod state;
 pub mod terminal;
 pub mod text;
+pub mod textdiff;
 pub mod worker;
 
 pub use app::{App, Launch};

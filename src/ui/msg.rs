@@ -12,11 +12,14 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use super::app::{App, Level, LoadState, Screen};
 use super::filetree::{LayerView, Mode, TreeIndex};
 use super::highlight::StyledLine;
+use super::state::compare::{CompareState, DiffLine};
 use super::state::findings::FindingsState;
 use super::state::images::ImageRow;
 use super::text;
+use crate::analysis::diff::Diff;
 use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::{Finding, Package};
+use crate::analysis::pipeline::{Analysed, Settings};
 use crate::config::FindingsConfig;
 use crate::model::fs::VersionId;
 use crate::model::Image;
@@ -32,6 +35,8 @@ pub enum Launch {
     Image(String),
     /// The built-in demo image.
     Demo,
+    /// One image (A) with a second one (B) compared against it (`strata A --compare B`).
+    Compare(String, String),
 }
 
 /// What to load.
@@ -205,6 +210,20 @@ pub enum Msg {
         /// The raw value, or why it could not be read.
         result: Result<Secret, String>,
     },
+    /// Image B was read and compared with the open image.
+    Compared {
+        /// Compare request.
+        req: u64,
+        /// The comparison and image B, or why not.
+        result: Result<(Box<Diff>, Arc<Image>), String>,
+    },
+    /// The text diff of one path's two versions.
+    FileDiff {
+        /// File-diff request.
+        req: u64,
+        /// The unified diff (secrets masked), or why there is none.
+        result: Result<Vec<DiffLine>, String>,
+    },
 }
 
 /// Work for the worker.
@@ -276,6 +295,28 @@ pub enum Command {
         dir: PathBuf,
         /// Replace an existing file.
         overwrite: bool,
+    },
+    /// Read image B through the engine and compare the open image (A) with it.
+    Compare {
+        /// Compare request.
+        req: u64,
+        /// The open image, analysed (findings and packages included).
+        a: Box<Analysed>,
+        /// Image B.
+        b: Target,
+        /// How to read and analyse B (A's settings).
+        settings: Settings,
+    },
+    /// Read both versions of a path and diff their text.
+    DiffFile {
+        /// File-diff request.
+        req: u64,
+        /// Image A and its version of the path (`None` when absent).
+        a: (Arc<Image>, Option<VersionId>),
+        /// Image B and its version of the path.
+        b: (Arc<Image>, Option<VersionId>),
+        /// The secret rules whose matches are masked.
+        rules: Arc<RuleSet>,
     },
     /// Read one matched secret back from its layer (the reveal key).
     Reveal {
@@ -407,10 +448,36 @@ impl App {
             Msg::Findings { req, result } => {
                 if req == self.load_req && self.loaded() {
                     match result {
-                        Ok((findings, packages)) => self.set_findings(findings, packages),
-                        Err(e) => self.findings.state = FindingsState::Failed(text::one_line(&e)),
+                        Ok((findings, packages)) => {
+                            self.set_findings(findings, packages);
+                            return self.compare_pending().into_iter().collect();
+                        }
+                        Err(e) => {
+                            self.findings.state = FindingsState::Failed(text::one_line(&e));
+                            if self.compare.state == CompareState::Waiting {
+                                self.compare.state = CompareState::Failed(
+                                    "the open image's findings pass failed".into(),
+                                );
+                            }
+                        }
                     }
                 }
+                Vec::new()
+            }
+            Msg::Compared { req, result } => {
+                if req == self.compare.req {
+                    match result {
+                        Ok((diff, image_b)) => {
+                            self.compare.set(*diff, image_b);
+                            self.compare.set_filter(self.tree.filter_regex());
+                        }
+                        Err(e) => self.compare.state = CompareState::Failed(text::one_line(&e)),
+                    }
+                }
+                Vec::new()
+            }
+            Msg::FileDiff { req, result } => {
+                self.compare.file_diff(req, result);
                 Vec::new()
             }
             Msg::Revealed { req, result } => {

@@ -66,6 +66,8 @@ pub fn execute(cmd: Command, tx: &Sender) {
         Command::Read { req, .. } => Some(("read", *req)),
         Command::Extract { req, .. } => Some(("extract", *req)),
         Command::Reveal { req, .. } => Some(("reveal", *req)),
+        Command::Compare { req, .. } => Some(("compare", *req)),
+        Command::DiffFile { req, .. } => Some(("diff-file", *req)),
         _ => None,
     };
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cmd, tx)));
@@ -79,6 +81,14 @@ pub fn execute(cmd: Command, tx: &Sender) {
             }),
             Some(("read", req)) => tx.send(Msg::ContentError { req, error: msg }),
             Some(("reveal", req)) => tx.send(Msg::Revealed {
+                req,
+                result: Err(msg),
+            }),
+            Some(("compare", req)) => tx.send(Msg::Compared {
+                req,
+                result: Err(msg),
+            }),
+            Some(("diff-file", req)) => tx.send(Msg::FileDiff {
                 req,
                 result: Err(msg),
             }),
@@ -105,6 +115,25 @@ fn run(cmd: Command, tx: &Sender) {
             opts,
             findings,
         } => load(req, &target, &opts, findings.as_deref(), tx),
+        Command::Compare {
+            req,
+            a,
+            b,
+            settings,
+        } => {
+            // B goes through the engine's one entry point, as A did.
+            let result = pipeline::analyse(&input(&b), &settings, &Progress::default())
+                .map(|b| {
+                    let diff = crate::analysis::diff::compare(&a, &b);
+                    (Box::new(diff), b.image)
+                })
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::Compared { req, result });
+        }
+        Command::DiffFile { req, a, b, rules } => {
+            let result = super::textdiff::file_diff((&a.0, a.1), (&b.0, b.1), &rules);
+            let _ = tx.send(Msg::FileDiff { req, result });
+        }
         Command::Reveal {
             req,
             image,

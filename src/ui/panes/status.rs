@@ -79,6 +79,15 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 dim(),
             ),
         ]),
+        Some(Prompt::Compare { text }) => Line::from(vec![
+            Span::styled(
+                " Compare with image (reference, archive or oci:DIR): ",
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(sanitize(text)),
+            Span::styled("█", Style::new().fg(Color::Cyan)),
+            Span::styled("  Enter compare · Esc cancel", dim()),
+        ]),
         Some(Prompt::RevealFile) => Line::from(vec![Span::styled(
             " Show the masked secrets of this file on screen (never saved or logged)? [y/N]",
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),

@@ -23,6 +23,8 @@ pub struct Areas {
     pub images: Rect,
     /// Findings list (inner rows area).
     pub findings: Rect,
+    /// Compare mode's list of changed paths, or its text diff (inner rows area).
+    pub compare: Rect,
 }
 
 /// What a mouse event asks for.
@@ -58,8 +60,8 @@ fn expand(r: Rect) -> Rect {
 }
 
 /// The intent of `m` over the regions `a`; `images` when the image list is on screen,
-/// `findings_open` when the findings pane replaces the tree.
-pub fn intent(m: &MouseEvent, a: &Areas, images: bool, findings_open: bool) -> MouseIntent {
+/// `right` the pane that replaces the tree (findings or compare mode), if any.
+pub fn intent(m: &MouseEvent, a: &Areas, images: bool, right: Option<Pane>) -> MouseIntent {
     let pos = Position::new(m.column, m.row);
     let hit = |r: Rect| r.contains(pos);
     let pane = if images {
@@ -70,8 +72,10 @@ pub fn intent(m: &MouseEvent, a: &Areas, images: bool, findings_open: bool) -> M
         Some(Pane::LayerDetails)
     } else if hit(a.image_details) {
         Some(Pane::ImageDetails)
-    } else if findings_open && hit(expand(a.findings)) {
+    } else if right == Some(Pane::Findings) && hit(expand(a.findings)) {
         Some(Pane::Findings)
+    } else if right == Some(Pane::Compare) && hit(expand(a.compare)) {
+        Some(Pane::Compare)
     } else if hit(expand(a.tree)) {
         Some(Pane::Tree)
     } else {
@@ -96,6 +100,7 @@ pub fn intent(m: &MouseEvent, a: &Areas, images: bool, findings_open: bool) -> M
                 None => return MouseIntent::Ignore,
                 Some(Pane::Layers) => Some(a.layers),
                 Some(Pane::Findings) => Some(a.findings),
+                Some(Pane::Compare) => Some(a.compare),
                 Some(Pane::Tree) => Some(a.tree),
                 Some(_) => None,
             };
@@ -116,7 +121,8 @@ impl App {
             return Vec::new();
         }
         let images = self.screen == Screen::Images;
-        match intent(m, &self.areas, images, self.findings.open) {
+        let right = Some(self.right_pane()).filter(|p| *p != Pane::Tree);
+        match intent(m, &self.areas, images, right) {
             MouseIntent::Ignore => self.dirty = false,
             MouseIntent::Wheel { pane: None, action } => {
                 if let Some(target) = self.images.update(action) {
@@ -149,6 +155,7 @@ impl App {
                         return self.want_view().into_iter().collect();
                     }
                     (Pane::Findings, Some(r)) => self.findings.click(r),
+                    (Pane::Compare, Some(r)) => self.compare.click(r),
                     (Pane::Tree, Some(r)) if self.viewer.open.is_none() => self.tree.click(r),
                     _ => {}
                 }

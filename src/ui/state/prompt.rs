@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::model::fs::{EntryKind, VersionId};
 use crate::ui::app::{App, Level};
-use crate::ui::msg::Command;
+use crate::ui::msg::{Command, Target};
 
 /// A file chosen for extraction.
 #[derive(Debug, Clone)]
@@ -42,6 +42,11 @@ pub enum Prompt {
     },
     /// Typing a reference to open: registry, daemon, archive or `oci:` layout.
     Open {
+        /// Text typed.
+        text: String,
+    },
+    /// Typing the image to compare the open one with.
+    Compare {
         /// Text typed.
         text: String,
     },
@@ -93,6 +98,8 @@ pub enum PromptOutcome {
     RevealFinding(usize),
     /// Show the masked secrets of the open file.
     RevealFile,
+    /// Compare the open image with this one.
+    Compare(String),
 }
 
 /// The active prompt and what the prompts remember.
@@ -159,6 +166,16 @@ impl PromptState {
                 _ => {
                     edit(&mut text, k);
                     self.active = Some(Prompt::Open { text });
+                    PromptOutcome::Done
+                }
+            },
+            Prompt::Compare { mut text } => match k.code {
+                KeyCode::Esc => PromptOutcome::Done,
+                KeyCode::Enter if text.trim().is_empty() => PromptOutcome::Notice("no image given"),
+                KeyCode::Enter => PromptOutcome::Compare(text.trim().to_string()),
+                _ => {
+                    edit(&mut text, k);
+                    self.active = Some(Prompt::Compare { text });
                     PromptOutcome::Done
                 }
             },
@@ -274,8 +291,11 @@ impl App {
             PromptOutcome::Done => {}
             PromptOutcome::Notice(n) => self.notice = Some((n.into(), Level::Info)),
             PromptOutcome::Filter { text, submit } => match self.tree.set_filter(text.clone()) {
-                Ok(()) if submit => {}
-                Ok(()) => self.set_filter_error(text, None),
+                Ok(()) if submit => self.compare.set_filter(self.tree.filter_regex()),
+                Ok(()) => {
+                    self.compare.set_filter(self.tree.filter_regex());
+                    self.set_filter_error(text, None);
+                }
                 Err(_) if submit => {
                     let error = crate::ui::state::tree::filter_error(&text);
                     self.set_filter_error(text, error);
@@ -319,6 +339,12 @@ impl App {
                     .collect();
             }
             PromptOutcome::RevealFile => self.viewer.reveal(),
+            PromptOutcome::Compare(reference) => {
+                return self
+                    .compare_with(Target::Reference(reference))
+                    .into_iter()
+                    .collect();
+            }
         }
         Vec::new()
     }

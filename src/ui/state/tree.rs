@@ -209,6 +209,17 @@ impl Tree {
         Ok(())
     }
 
+    /// The applied path filter as a regex (`None` when there is none).
+    pub fn filter_regex(&self) -> Option<regex::bytes::Regex> {
+        if self.filter_text.is_empty() {
+            return None;
+        }
+        regex::bytes::RegexBuilder::new(&self.filter_text)
+            .size_limit(1 << 20)
+            .build()
+            .ok()
+    }
+
     /// Selects `path` in the tree, expanding its parents and clearing filters that hide it.
     pub fn show_path(&mut self, path: &str) -> bool {
         let Some(tree) = self.state.as_mut() else {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): `strata diff A B` against two `strata report`s on two generated ~650 MB
+# images that share a ~190 MB base layer and each add ~450 MB, uncompressed and gzip. Reports
+# wall time (best of N) and peak RSS (max of N), and the ratios of issue 12 measured in the same
+# run: diff wall / (report A + report B) wall, diff peak RSS / the larger report's.
+#   bash scripts/bench-diff.sh [RUNS]        (default 3; images are generated once into target/bench)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+RUNS=${1:-3}
+OUT=$ROOT/target/bench
+mkdir -p "$OUT"
+command -v /usr/bin/time >/dev/null || apt-get install -y time >/dev/null
+cargo build --release --bin strata --example bench_diff_images 2>&1 | tail -1
+[[ -f $OUT/diff-b-gzip.tar ]] || target/release/examples/bench_diff_images "$OUT"
+STRATA=$ROOT/target/release/strata
+
+# measure KEY CMD... -> prints the best wall time and the peak RSS; records "KEY wall rss_kb"
+measure() {
+    local key=$1; shift
+    local best="" rss=0 code=0 t wall kb
+    "$@" >/dev/null 2>&1 || true   # warm the page cache
+    for _ in $(seq "$RUNS"); do
+        /usr/bin/time -o "$OUT/time.txt" -f '%e %M %x' "$@" >/dev/null 2>&1 || true
+        t=$(tail -1 "$OUT/time.txt")
+        read -r wall kb code <<<"$t"
+        if [[ -z $best ]] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; fi
+        ((kb > rss)) && rss=$kb
+    done
+    printf '%-22s %8.2f s %9.1f MB  (exit %s)\n' "$key" "$best" "$(awk "BEGIN{print $rss/1024}")" "$code"
+    echo "$key $best $rss" >>"$OUT/diff-results.txt"
+}
+
+: >"$OUT/diff-results.txt"
+echo "images: $(du -h "$OUT/diff-a-plain.tar" | cut -f1) + $(du -h "$OUT/diff-b-plain.tar" | cut -f1) plain, $(du -h "$OUT/diff-a-gzip.tar" | cut -f1) + $(du -h "$OUT/diff-b-gzip.tar" | cut -f1) gzip; runs=$RUNS, cores=$(nproc)"
+"$STRATA" diff "$OUT/diff-a-plain.tar" "$OUT/diff-b-plain.tar" --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+s = d["size"]
+print("A", s["a"]["total_bytes"], "B", s["b"]["total_bytes"], "file bytes; shared layers", len(d["layers"]["shared"]),
+      "(", sum(l["size_bytes"] for l in d["layers"]["shared"]), "bytes ); changes +%d -%d ~%d" % (d["files"]["added"], d["files"]["removed"], d["files"]["modified"]))'
+for kind in plain gzip; do
+    a=$OUT/diff-a-$kind.tar
+    b=$OUT/diff-b-$kind.tar
+    measure "report-a/$kind" "$STRATA" report "$a" --format json
+    measure "report-b/$kind" "$STRATA" report "$b" --format json
+    measure "diff/$kind" "$STRATA" diff "$a" "$b" --format json
+done
+python3 - "$OUT/diff-results.txt" <<'PY'
+import sys
+rows = {k: (float(w), int(r)) for k, w, r in (l.split() for l in open(sys.argv[1]))}
+print("\nratios in this run (issue 12: wall <= 0.9x, peak RSS <= 1.5x):")
+for kind in ("plain", "gzip"):
+    aw, ar = rows[f"report-a/{kind}"]
+    bw, br = rows[f"report-b/{kind}"]
+    dw, dr = rows[f"diff/{kind}"]
+    print(f"  {kind}: diff wall {dw/(aw+bw):.2f}x the two reports together; peak RSS {dr/max(ar, br):.2f}x one report's")
+PY
