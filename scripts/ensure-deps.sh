@@ -4,6 +4,8 @@
 #   busybox-static -> /bin/busybox, the only binary in the test images' rootfs
 #   tmux           -> driving the TUI in tests
 #   podman         -> a Podman API socket, to test strata against it via DOCKER_HOST
+#   rpm, db5.3-util, golang-go, default-jdk-headless, npm, binutils, python3-pip
+#                  -> the package tools tests/sbom.rs builds root filesystems with
 # and, from PyPI, check-jsonschema (SARIF schema validation in tests/ci_gate.rs).
 # Runs `apt-get update` at most once, and only when something is missing.
 set -euo pipefail
@@ -14,17 +16,22 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 log() { printf '[ensure-deps] %s\n' "$*"; }
 
-# check-jsonschema (PyPI) validates strata's SARIF output against the official
-# 2.1.0 schema (tests/ci_gate.rs); under CI=true that test fails without it.
-if ! command -v check-jsonschema >/dev/null 2>&1 \
-    && ! python3 -m check_jsonschema --version >/dev/null 2>&1; then
+# check-jsonschema (PyPI) validates strata's SARIF, CycloneDX and SPDX output against the
+# official schemas (tests/ci_gate.rs, tests/sbom.rs); under CI=true those tests fail without
+# it. Debian 12's python is "externally managed" (PEP 668), hence the second attempt.
+ensure_jsonschema() {
+    if command -v check-jsonschema >/dev/null 2>&1 \
+        || python3 -m check_jsonschema --version >/dev/null 2>&1; then
+        return 0
+    fi
     log "installing check-jsonschema (pip)"
-    if python3 -m pip install --quiet --disable-pip-version-check check-jsonschema; then
+    local pip=(python3 -m pip install --quiet --disable-pip-version-check)
+    if "${pip[@]}" check-jsonschema || "${pip[@]}" --break-system-packages check-jsonschema; then
         command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
     else
-        log "could not install check-jsonschema: the SARIF schema test will fail under CI" >&2
+        log "could not install check-jsonschema: the schema tests will fail under CI" >&2
     fi
-fi
+}
 
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
@@ -35,9 +42,19 @@ if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install 
 fi
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v podman >/dev/null 2>&1 || missing+=(podman)
+# The package tools tests/sbom.rs builds its root filesystems with (issue 14).
+command -v dpkg-deb >/dev/null 2>&1 || missing+=(dpkg)
+command -v rpmbuild >/dev/null 2>&1 || missing+=(rpm)
+command -v db5.3_load >/dev/null 2>&1 || missing+=(db5.3-util)
+command -v go >/dev/null 2>&1 || missing+=(golang-go)
+command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 
 if ((${#missing[@]} == 0)); then
-    log "all present: dockerd, busybox-static, tmux, podman"
+    log "all present: dockerd, busybox-static, tmux, podman, package tools"
+    ensure_jsonschema
     exit 0
 fi
 
@@ -57,3 +74,4 @@ apt-get install -y -qq "${missing[@]}" >/dev/null
 command -v dockerd >/dev/null 2>&1 || { log "dockerd still missing after install" >&2; exit 1; }
 [[ -x /bin/busybox ]] || { log "/bin/busybox still missing after install" >&2; exit 1; }
 log "installed: ${missing[*]}"
+ensure_jsonschema

@@ -60,6 +60,17 @@ pub enum Command {
         #[arg(long)]
         no_findings: bool,
     },
+    /// Write the image's software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON).
+    Sbom {
+        /// Image reference or archive.
+        image: String,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = SbomFormat::CyclonedxJson)]
+        format: SbomFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Gate an image in a pipeline: exit 0 pass, 1 a rule failed, 2 could not analyse.
     Ci(Box<crate::ci::CiArgs>),
     /// Write the built-in demo image as an archive `docker load -i` accepts.
@@ -99,6 +110,42 @@ pub enum ReportFormat {
     Sarif,
     /// A Markdown summary for a pull-request comment.
     Markdown,
+    /// CycloneDX 1.6 JSON SBOM (as `strata sbom`).
+    CyclonedxJson,
+    /// SPDX 2.3 JSON SBOM (as `strata sbom`).
+    SpdxJson,
+}
+
+/// Formats of `strata sbom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    CyclonedxJson,
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+}
+
+impl From<SbomFormat> for crate::report::sbom::Format {
+    fn from(f: SbomFormat) -> Self {
+        match f {
+            SbomFormat::CyclonedxJson => Self::CycloneDx,
+            SbomFormat::SpdxJson => Self::Spdx,
+        }
+    }
+}
+
+/// Loads `image` with the package inspector and writes its SBOM.
+fn write_sbom(
+    image: &str,
+    opts: LoadOptions,
+    format: SbomFormat,
+    output: Option<&PathBuf>,
+) -> Result<ExitCode> {
+    let (opts, cfg) = with_findings(opts)?;
+    let img = load(image, &opts, &Progress::default())?;
+    let text = crate::report::sbom::document(&img, &cfg, format.into());
+    write_out(output, &text)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -167,6 +214,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             no_findings,
         }) => {
+            let sbom = match format {
+                ReportFormat::CyclonedxJson => Some(SbomFormat::CyclonedxJson),
+                ReportFormat::SpdxJson => Some(SbomFormat::SpdxJson),
+                _ => None,
+            };
+            if let Some(f) = sbom {
+                return write_sbom(&image, opts, f, output.as_ref());
+            }
             let (opts, findings_cfg) = if no_findings {
                 (opts, None)
             } else {
@@ -187,10 +242,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ReportFormat::Markdown => {
                     crate::report::markdown::render(&img, &eff, &report.findings, None)
                 }
+                ReportFormat::CyclonedxJson | ReportFormat::SpdxJson => unreachable!(),
             };
             write_out(output.as_ref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Sbom {
+            image,
+            format,
+            output,
+        }) => write_sbom(&image, opts, format, output.as_ref()),
         Some(Command::Ci(args)) => crate::ci::run(&args, &opts),
         Some(Command::Demo { write }) => {
             crate::demo::write(&write)?;

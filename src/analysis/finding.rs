@@ -101,7 +101,7 @@ pub struct Finding {
 /// One installed package. Field names are part of the `strata.report/v1` contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
-    /// `dpkg`, `apk`, `python`, `npm` (or `rpm`).
+    /// `dpkg`, `apk`, `rpm`, `python`, `npm`, `go`, `rust`, `java` or `gem`.
     pub manager: String,
     /// Package name.
     pub name: String,
@@ -111,4 +111,10 @@ pub struct Package {
     pub size_bytes: u64,
     /// Layer that added (or last changed) the package's database entry.
     pub layer: Option<usize>,
+    /// Absolute path of the file the package was read from (`ARCHIVE!INNER` inside archives).
+    pub source: String,
+    /// Declared license, as the package metadata writes it, when it has one.
+    pub license: Option<String>,
+    /// Package URL (purl) identifying the package.
+    pub purl: String,
 }

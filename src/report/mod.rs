@@ -1,8 +1,11 @@
 //! The report: one document built from the model and the analyses, rendered as JSON (the
 //! `strata.report/v1` contract documented in `docs/report-schema.md`) or readable text.
 
+pub mod cyclonedx;
 pub mod markdown;
 pub mod sarif;
+pub mod sbom;
+pub mod spdx;
 pub mod text;
 
 use serde::Serialize;
