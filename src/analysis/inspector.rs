@@ -34,8 +34,9 @@ impl Inspector {
     }
 }
 
-/// A file name without an extension (`app`, `kubectl`) may be an executable: it is read
-/// whatever its size, to find Go or Rust build information.
+/// A file name without an extension (`app`, `kubectl`) may be an executable: outside the
+/// paths the secret rules skip (docs, man pages), it is read whatever its size, to find Go or
+/// Rust build information.
 fn may_be_executable(path: &[u8]) -> bool {
     !split_parent(path).1.contains(&b'.')
 }
@@ -56,7 +57,9 @@ impl ContentInspector for Inspector {
         if packages::is_package_db(path) {
             return size <= packages::MAX_DB_BYTES;
         }
-        if packages::java::is_archive(path) || size >= MIN_BINARY_BYTES && may_be_executable(path) {
+        if packages::java::is_archive(path)
+            || size >= MIN_BINARY_BYTES && may_be_executable(path) && !self.rules.path_allowed(path)
+        {
             return size <= MAX_ARCHIVE_BYTES;
         }
         self.scans(path, size)

@@ -139,7 +139,13 @@ mod tests {
     use super::*;
 
     fn varstr(s: &[u8]) -> Vec<u8> {
-        let mut out = vec![s.len() as u8];
+        let mut out = Vec::new();
+        let mut n = s.len();
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
         out.extend_from_slice(s);
         out
     }
