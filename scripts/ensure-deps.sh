@@ -17,8 +17,8 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 log() { printf '[ensure-deps] %s\n' "$*"; }
 
 # check-jsonschema (PyPI) validates strata's SARIF, CycloneDX and SPDX output against the
-# official schemas (tests/ci_gate.rs, tests/sbom.rs); under CI=true those tests fail without
-# it. Debian 12's python is "externally managed" (PEP 668), hence the second attempt.
+# official schemas (tests/ci_gate.rs, tests/sbom.rs); under STRATA_TEST_REAL=1 those tests fail
+# without it. Debian 12's python is "externally managed" (PEP 668), hence the second attempt.
 ensure_jsonschema() {
     if command -v check-jsonschema >/dev/null 2>&1 \
         || python3 -m check_jsonschema --version >/dev/null 2>&1; then

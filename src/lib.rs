@@ -1,16 +1,34 @@
 //! strata: what is really inside a container image, layer by layer.
 //!
-//! The engine (`source` -> `model` -> `analysis` -> `report`) knows nothing of the terminal;
-//! the `ui` module renders its state and sends intents.
+//! One entry point: [`analyse`] (or [`analysis::pipeline::open`] then
+//! [`Opened::analyse`](analysis::pipeline::Opened::analyse)) turns an [`Input`](source::Input)
+//! into an [`Analysed`] image: the image model, its size accounting, findings, package
+//! inventory and the configured [`Redactor`](redact::Redactor) that every output goes through.
+//!
+//! Imports go one way, each module using only those before it (checked by
+//! `tests/architecture.rs`):
+//!
+//! ```text
+//! model, error -> text -> redact -> config -> source -> analysis -> policy -> report  (engine)
+//!                                                                     cli, ui        (on top)
+//! ```
+//!
+//! The engine knows nothing of the terminal: it builds without the `tui`, `cli` and `daemon`
+//! features (`cargo build --lib --no-default-features`).
 
 pub mod analysis;
-pub mod ci;
+#[cfg(feature = "cli")]
 pub mod cli;
-pub mod demo;
+pub mod config;
 pub mod error;
 pub mod model;
+pub mod policy;
+pub mod redact;
 pub mod report;
 pub mod source;
+pub mod text;
+#[cfg(feature = "tui")]
 pub mod ui;
 
+pub use analysis::pipeline::{analyse, Analysed, Settings};
 pub use error::{Error, Result};

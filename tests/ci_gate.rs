@@ -1,9 +1,9 @@
-//! `strata ci` and the SARIF / Markdown reports against the daemon-built test images
-//! (`target/strata-test-images/*.tar`, see tests/daemon_images/README.md): each rule's pass and
+//! `strata ci` and the SARIF / Markdown reports against fixture twins of the daemon-built test
+//! images `layers`, `clean` and `secrets` (tests/common/twins.rs): each rule's pass and
 //! fail with thresholds right around the measured values, exit codes 0/1/2 through the real
 //! binary, config errors, the `.dive-ci` mapping, SARIF schema validation and redaction.
 //!
-//! Without the images (no daemon run) the tests skip loudly; under `CI=true` they fail.
+//! Only the schema test needs a real component (check-jsonschema, under `STRATA_TEST_REAL=1`).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -11,39 +11,31 @@ use std::process::Command;
 
 use strata::analysis::efficiency::Efficiency;
 use strata::analysis::finding::{Category, Finding, Severity};
-use strata::ci::{evaluate, Policy, Status};
+use strata::policy::{evaluate, Policy, Status};
 use strata::source::{LoadOptions, Progress};
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
+mod common;
 
-/// The folder of daemon-built archives, or `None` (after a loud message) when it is absent
-/// outside CI.
-fn images_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("STRATA_TEST_IMAGES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/strata-test-images"));
-    if dir.join("layers.tar").is_file() {
-        return Some(dir);
+/// The fixture twin of a daemon test image (tests/common/twins.rs), written once per run.
+fn twin(name: &str) -> PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DIR
+        .get_or_init(|| tempfile::tempdir().expect("tempdir"))
+        .path();
+    let path = dir.join(format!("{name}.tar"));
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !path.is_file() {
+        common::twins::write(name, dir);
     }
-    let msg = format!(
-        "daemon test images missing in {} (run `bash scripts/test.sh` to build them)",
-        dir.display()
-    );
-    if in_ci() || std::env::var_os("STRATA_TEST_REQUIRE_DAEMON").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
-    None
+    path
 }
 
 macro_rules! image {
     ($name:expr) => {
-        match images_dir() {
-            Some(d) => d.join(format!("{}.tar", $name)),
-            None => return,
-        }
+        twin($name)
     };
 }
 
@@ -487,9 +479,20 @@ fn finding(
     }
 }
 
+/// An analysed image with hand-made findings, redacted with the built-in rules.
+fn analysed(image: &strata::model::Image, eff: &Efficiency, fs: &[Finding]) -> strata::Analysed {
+    strata::Analysed {
+        image: std::sync::Arc::new(image.clone()),
+        efficiency: eff.clone(),
+        findings: fs.to_vec(),
+        packages: Vec::new(),
+        redactor: strata::redact::Redactor::default(),
+    }
+}
+
 fn load(path: &Path) -> strata::model::Image {
-    strata::cli::load(
-        path.to_str().unwrap_or_default(),
+    strata::source::load(
+        &strata::source::Input::parse(path.to_str().unwrap_or_default()),
         &LoadOptions::default(),
         &Progress::default(),
     )
@@ -528,8 +531,9 @@ fn finding_rules_on_real_image() {
     let image = load(&img);
     let eff = Efficiency::of(&image);
     let fs = hand_made();
-    let status =
-        |o: &strata::ci::Outcome, r: &str| o.rules.iter().find(|x| x.rule == r).map(|x| x.status);
+    let status = |o: &strata::policy::Outcome, r: &str| {
+        o.rules.iter().find(|x| x.rule == r).map(|x| x.status)
+    };
 
     let mut p = Policy {
         highest_user_reclaimable_percent: None,
@@ -542,7 +546,7 @@ fn finding_rules_on_real_image() {
     // fail-on just above the worst severity passes; warn-on still warns.
     p.fail_on = Some(Severity::Critical);
     p.allow_paths
-        .push(strata::ci::PathPattern::parse("/app/keys/**").expect("glob"));
+        .push(strata::policy::PathPattern::parse("/app/keys/**").expect("glob"));
     let o = evaluate(&image, &eff, &fs, &p);
     assert_eq!(status(&o, "fail-on"), Some(Status::Pass));
     assert_eq!(status(&o, "warn-on"), Some(Status::Warn));
@@ -740,48 +744,6 @@ fn allowlists_and_forbidden_rules_with_real_findings() {
 // ---------------------------------------------------------------------------------------------
 // SARIF: valid against the official 2.1.0 schema.
 
-fn schema_path() -> Option<PathBuf> {
-    let p = std::env::var_os("STRATA_SARIF_SCHEMA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json")
-        });
-    if p.is_file() {
-        return Some(p);
-    }
-    let msg = format!("SARIF schema not found at {}", p.display());
-    if in_ci() {
-        panic!("{msg}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
-    None
-}
-
-/// The validator command: `check-jsonschema`, else `python3 -m check_jsonschema`.
-fn validator() -> Option<Vec<String>> {
-    let works = |cmd: &[&str]| {
-        Command::new(cmd[0])
-            .args(&cmd[1..])
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    for cmd in [
-        &["check-jsonschema"][..],
-        &["python3", "-m", "check_jsonschema"][..],
-    ] {
-        if works(cmd) {
-            return Some(cmd.iter().map(|s| (*s).to_owned()).collect());
-        }
-    }
-    let msg = "no JSON-schema validator: install it with `pip install check-jsonschema` (scripts/ensure-deps.sh does)";
-    if in_ci() {
-        panic!("{msg}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
-    None
-}
-
 /// The schema to validate against. The copy in `shared/schemas` keeps the SARIF root object
 /// under `definitions.Root` with no root-level keywords, so validating against the file as it
 /// is accepts anything; the root is then referenced explicitly (`"$ref": "#/definitions/Root"`).
@@ -831,11 +793,14 @@ fn validate(cmd: &[String], schema: &Path, doc: &str) -> Result<(), String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs check-jsonschema: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn sarif_validates_against_the_official_schema() {
     let img = image!("secrets");
-    let (Some(schema), Some(cmd)) = (schema_path(), validator()) else {
-        return;
-    };
+    let schema = common::real::shared_schema("sarif-schema-2.1.0.json");
+    let cmd = common::real::json_schema_validator();
     // From the real command.
     let r = strata(&[
         "report",
@@ -855,7 +820,7 @@ fn sarif_validates_against_the_official_schema() {
     let eff = Efficiency::of(&image);
     let mut fs = hand_made();
     fs[0].removed_in = Some(2);
-    let text = strata::report::sarif::render(&image, &eff, &fs);
+    let text = strata::report::sarif::render(&analysed(&image, &eff, &fs));
     validate(&cmd, &schema, &text).unwrap_or_else(|e| panic!("sarif with findings: {e}\n{text}"));
     let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
     let run = &doc["runs"][0];
@@ -1010,18 +975,21 @@ fn secrets_stay_redacted_in_every_format() {
     fs[3].message = "ENV DB_PASSWORD=strata-fake-db-password in history".into();
     outputs.push((
         "sarif lib".into(),
-        strata::report::sarif::render(&image, &eff, &fs),
+        strata::report::sarif::render(&analysed(&image, &eff, &fs)),
     ));
     outputs.push((
         "markdown lib".into(),
-        strata::report::markdown::render(&image, &eff, &fs, None),
+        strata::report::markdown::render(&analysed(&image, &eff, &fs), None),
     ));
     let o = evaluate(&image, &eff, &fs, &Policy::default());
     outputs.push((
         "ci text lib".into(),
-        strata::ci::render_text(&image, &Policy::default(), &o),
+        strata::report::ci::render_text(&analysed(&image, &eff, &fs), &Policy::default(), &o),
     ));
-    outputs.push(("ci json lib".into(), strata::ci::render_json(&image, &o)));
+    outputs.push((
+        "ci json lib".into(),
+        strata::report::ci::render_json(&analysed(&image, &eff, &fs), &o),
+    ));
     for (what, out) in &outputs {
         for s in &secrets {
             assert!(!out.contains(s.as_str()), "{what} leaks {s:?}");

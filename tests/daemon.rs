@@ -1,8 +1,8 @@
 //! The daemon source against the REAL running dockerd and the `strata-test/*` images built by
 //! `scripts/build-test-images.sh` (contents: tests/daemon_images/README.md).
 //!
-//! Without a daemon these tests skip loudly, unless `CI=true` or
-//! `STRATA_TEST_REQUIRE_DAEMON=1`, where they fail.
+//! Tests that need the daemon run with `STRATA_TEST_REAL=1` (set by scripts/test.sh), where a
+//! missing daemon fails them; without it they are ignored (tests/common/real.rs).
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -15,43 +15,10 @@ use serde_json::Value;
 use strata::source::daemon;
 use strata::source::{LoadOptions, Progress, ProgressEvent};
 
+mod common;
+use common::real::images_dir;
+
 const STRATA: &str = env!("CARGO_BIN_EXE_strata");
-
-fn required() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-        || std::env::var("STRATA_TEST_REQUIRE_DAEMON").is_ok_and(|v| v == "1")
-}
-
-fn images_dir() -> PathBuf {
-    std::env::var_os("STRATA_TEST_IMAGES_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/strata-test-images"),
-        PathBuf::from,
-    )
-}
-
-/// True when the daemon answers and the test images exist; otherwise skips loudly (returns
-/// false) or, under CI / `STRATA_TEST_REQUIRE_DAEMON=1`, fails.
-fn daemon_or_skip() -> bool {
-    let problem = match daemon::list_images() {
-        Err(e) => Some(format!("no Docker daemon: {e}")),
-        Ok(_) if !images_dir().join("images.json").exists() => Some(format!(
-            "test images missing: {} (run `bash scripts/build-test-images.sh`)",
-            images_dir().join("images.json").display()
-        )),
-        Ok(_) => None,
-    };
-    let Some(problem) = problem else {
-        return true;
-    };
-    if required() {
-        panic!("daemon test cannot run: {problem}. Start one with `bash scripts/dockerd-up.sh`");
-    }
-    eprintln!(
-        "\n!!!!!!!! SKIPPING daemon test: {problem}\n!!!!!!!! start a daemon with `bash scripts/dockerd-up.sh` \
-         (then `bash scripts/build-test-images.sh`), or run `bash scripts/test.sh`\n"
-    );
-    false
-}
 
 /// `(name, refs, id, archive)` of every test image.
 fn test_images() -> Vec<(String, Vec<String>, String, PathBuf)> {
@@ -119,10 +86,12 @@ fn assert_one_line_failure(out: &Output, needle: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn images_lists_what_docker_images_lists() {
-    if !daemon_or_skip() {
-        return;
-    }
+    common::real::daemon_with_images();
     let docker = Command::new("docker")
         .args(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"])
         .output()
@@ -201,10 +170,12 @@ fn images_lists_what_docker_images_lists() {
 /// has a registry or manifest digest for these locally built images, warnings are the same,
 /// and both read the same config and layer tars.
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn daemon_report_equals_archive_report_for_every_test_image() {
-    if !daemon_or_skip() {
-        return;
-    }
+    common::real::daemon_with_images();
     let images = test_images();
     assert!(images.len() >= 7, "{images:?}");
     for (name, refs, id, archive) in images {
@@ -228,10 +199,12 @@ fn daemon_report_equals_archive_report_for_every_test_image() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn layers_image_numbers_from_the_daemon() {
-    if !daemon_or_skip() {
-        return;
-    }
+    common::real::daemon_with_images();
     let r = report("strata-test/layers:1");
     assert_eq!(r["layers"].as_array().map(Vec::len), Some(7));
     assert_eq!(r["history"].as_array().map(Vec::len), Some(10));
@@ -245,10 +218,12 @@ fn layers_image_numbers_from_the_daemon() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn short_id_full_id_and_name_give_the_same_image() {
-    if !daemon_or_skip() {
-        return;
-    }
+    common::real::daemon_with_images();
     let id = image_id("layers");
     let hex = id.trim_start_matches("sha256:");
     let by_name = report("strata-test/layers:1");
@@ -274,10 +249,12 @@ fn short_id_full_id_and_name_give_the_same_image() {
 /// Metadata (from inspect + history) arrives before any layer byte, with the layer list and a
 /// history mapping that, for these legacy-builder images, matches the exact one.
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn load_reports_metadata_first_then_streams() {
-    if !daemon_or_skip() {
-        return;
-    }
+    common::real::daemon_with_images();
     for (name, refs, id, _) in test_images() {
         let target = refs.first().cloned().unwrap_or(id.clone());
         let events: Arc<Mutex<Vec<ProgressEvent>>> = Arc::default();
@@ -339,10 +316,12 @@ fn load_reports_metadata_first_then_streams() {
 
 /// The TUI calls `load` from `spawn_blocking`; it must also work inside a current-thread runtime.
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn load_works_from_blocking_threads_of_any_runtime() {
-    if !daemon_or_skip() {
-        return;
-    }
+    common::real::daemon_with_images();
     let multi = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -378,10 +357,12 @@ fn load_works_from_blocking_threads_of_any_runtime() {
 
 /// File contents of a daemon image are read back by exporting again (`export_blocking`).
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn file_contents_are_read_back_from_the_daemon() {
-    if !daemon_or_skip() {
-        return;
-    }
+    common::real::daemon_with_images();
     let image = daemon::load(
         "strata-test/layers:1",
         &LoadOptions::default(),
@@ -447,10 +428,12 @@ fn closed_tcp_port_fails_in_one_line() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn missing_image_is_not_found_and_never_pulled() {
-    if !daemon_or_skip() {
-        return;
-    }
+    common::real::daemon_with_images();
     let name = "strata-test/does-not-exist:1";
     let out = strata(&["report", name], &[]);
     let err = assert_one_line_failure(&out, "not found");
@@ -477,13 +460,13 @@ fn missing_image_is_not_found_and_never_pulled() {
 
 /// A Docker context selected by `currentContext` in `$DOCKER_CONFIG/config.json`.
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn docker_context_is_followed() {
-    if !daemon_or_skip() {
-        return;
-    }
-    let Ok(ep) = daemon::endpoint() else {
-        return;
-    };
+    common::real::daemon_with_images();
+    let ep = daemon::endpoint().expect("daemon endpoint");
     let dir = tempfile::tempdir().expect("tempdir");
     let write_context = |name: &str, host: &str| {
         use sha2::{Digest, Sha256};
@@ -530,26 +513,25 @@ fn docker_context_is_followed() {
 
 /// Running as an unprivileged user against the root-owned socket (needs root and `setpriv`).
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn permission_denied_on_the_socket_names_the_docker_group() {
-    if !daemon_or_skip() {
-        return;
-    }
+    common::real::daemon_with_images();
     let uid = Command::new("id").arg("-u").output().expect("id");
-    let Ok(ep) = daemon::endpoint() else { return };
+    let ep = daemon::endpoint().expect("daemon endpoint");
     let socket = ep.host.trim_start_matches("unix://").to_owned();
     let world_open = std::fs::metadata(&socket)
         .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o006 != 0)
         .unwrap_or(true);
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0"
-        || Command::new("setpriv").arg("--version").output().is_err()
-        || !ep.host.starts_with("unix://")
-        || world_open
-    {
-        eprintln!(
-            "SKIPPING permission test: needs root, setpriv and a unix socket not open to all"
-        );
-        return;
-    }
+    assert!(
+        String::from_utf8_lossy(&uid.stdout).trim() == "0"
+            && Command::new("setpriv").arg("--version").output().is_ok()
+            && ep.host.starts_with("unix://")
+            && !world_open,
+        "the permission test needs root, setpriv and a unix socket not open to all"
+    );
     let out = Command::new("setpriv")
         .args([
             "--reuid=65534",
@@ -606,15 +588,17 @@ fn cutting_proxy(upstream: &str, dir: &Path, limit: usize) -> PathBuf {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn connection_closed_mid_export_is_an_error_not_a_partial_report() {
-    if !daemon_or_skip() {
-        return;
-    }
-    let Ok(ep) = daemon::endpoint() else { return };
-    let Some(upstream) = ep.host.strip_prefix("unix://") else {
-        eprintln!("SKIPPING: the daemon is not on a unix socket");
-        return;
-    };
+    common::real::daemon_with_images();
+    let ep = daemon::endpoint().expect("daemon endpoint");
+    let upstream = ep
+        .host
+        .strip_prefix("unix://")
+        .expect("the suite's daemon listens on a unix socket");
     let dir = tempfile::tempdir().expect("tempdir");
     // Metadata answers are a few KB; the export of strata-test/layers:1 is ~2 MB.
     let sock = cutting_proxy(upstream, dir.path(), 300 << 10);

@@ -1,47 +1,19 @@
 //! The engine on real `docker save` archives built by the suite's dockerd
 //! (`scripts/build-test-images.sh`; facts in tests/daemon_images/README.md).
 
-use std::path::PathBuf;
-
 use strata::analysis::efficiency::Efficiency;
 use strata::model::{EntryKind, Image};
-use strata::source::{load_path, Input, LoadOptions, Progress};
+use strata::source::{load as load_input, Input, LoadOptions, Progress};
 
-/// The archive of a test image, or `None` (loud skip) when the images were not built.
-/// Under CI, or when scripts/test.sh built the images, a missing archive fails the test.
-fn archive(name: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("STRATA_TEST_IMAGES_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/strata-test-images"),
-        PathBuf::from,
-    );
-    let path = dir.join(format!("{name}.tar"));
-    if path.is_file() {
-        return Some(path);
-    }
-    let required = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-        || std::env::var_os("STRATA_TEST_REQUIRE_DAEMON").is_some();
-    assert!(
-        !required,
-        "{} is missing: run `bash scripts/build-test-images.sh`",
-        path.display()
-    );
-    eprintln!(
-        "SKIPPED: {} missing; build it with `bash scripts/build-test-images.sh`",
-        path.display()
-    );
-    None
-}
+mod common;
 
-fn load(name: &str) -> Option<Image> {
-    let path = archive(name)?;
-    Some(
-        load_path(
-            &Input::Archive(path),
-            &LoadOptions::default(),
-            &Progress::default(),
-        )
-        .expect("load"),
+fn load(name: &str) -> Image {
+    load_input(
+        &Input::Archive(common::real::test_image(name)),
+        &LoadOptions::default(),
+        &Progress::default(),
     )
+    .expect("load")
 }
 
 fn file_at<'a>(image: &'a Image, path: &str) -> Option<&'a strata::model::Version> {
@@ -53,8 +25,12 @@ fn file_at<'a>(image: &'a Image, path: &str) -> Option<&'a strata::model::Versio
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn layers_image_has_the_documented_changes() {
-    let Some(image) = load("layers") else { return };
+    let image = load("layers");
     let eff = Efficiency::of(&image);
     assert_eq!(image.layers.len(), 7);
     assert_eq!(image.history.len(), 10);
@@ -117,11 +93,15 @@ fn layers_image_has_the_documented_changes() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn every_test_image_loads_with_consistent_accounting() {
     for name in [
         "base", "layers", "secrets", "clean", "packages", "multi", "untagged",
     ] {
-        let Some(image) = load(name) else { return };
+        let image = load(name);
         let eff = Efficiency::of(&image);
         let per_layer: u64 = image.layers.iter().map(|l| l.size_bytes).sum();
         assert_eq!(eff.total_bytes, per_layer, "{name}");
@@ -130,7 +110,7 @@ fn every_test_image_loads_with_consistent_accounting() {
             dead, eff.reclaimable_bytes,
             "{name}: per-path reclaimable adds up"
         );
-        let id = std::fs::read_to_string(archive(name).expect("archive").with_extension("id"))
+        let id = std::fs::read_to_string(common::real::test_image(name).with_extension("id"))
             .expect("id file");
         assert_eq!(image.id, id.trim(), "{name}: image id = config digest");
     }

@@ -16,35 +16,11 @@ use strata::analysis::finding::{Category, Finding, Package, Severity};
 use strata::analysis::findings::{analyze, FindingsConfig};
 use strata::analysis::inspector::Inspector;
 use strata::model::Image;
-use strata::source::{load_path, Input, LoadOptions, Progress};
+use strata::source::{load as load_input, Input, LoadOptions, Progress};
 
 const STRATA: &str = env!("CARGO_BIN_EXE_strata");
 /// 2026-01-01T00:00:00Z: a fixed "now" for the image-age check.
 const NOW: i64 = 1_767_225_600;
-
-fn images_dir() -> PathBuf {
-    std::env::var_os("STRATA_TEST_IMAGES_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/strata-test-images"),
-        PathBuf::from,
-    )
-}
-
-/// The archive of a daemon-built test image, or `None` (a loud skip) when the images were not
-/// built; under CI or `STRATA_TEST_REQUIRE_DAEMON=1` a missing archive fails.
-fn archive(name: &str) -> Option<PathBuf> {
-    let p = images_dir().join(format!("{name}.tar"));
-    if p.exists() {
-        return Some(p);
-    }
-    let required = std::env::var("CI").is_ok_and(|v| v == "true")
-        || std::env::var("STRATA_TEST_REQUIRE_DAEMON").is_ok_and(|v| v == "1");
-    assert!(!required, "test image archive missing: {}", p.display());
-    eprintln!(
-        "\n!!!!!!!! SKIPPING: {} missing (run `bash scripts/test.sh` or scripts/build-test-images.sh)\n",
-        p.display()
-    );
-    None
-}
 
 fn config() -> FindingsConfig {
     FindingsConfig {
@@ -56,7 +32,7 @@ fn config() -> FindingsConfig {
 fn load_with(path: &Path, cfg: &FindingsConfig) -> (Image, Vec<Finding>, Vec<Package>) {
     let mut opts = LoadOptions::default();
     opts.scan.inspector = Some(Arc::new(Inspector::new(cfg)));
-    let image = load_path(
+    let image = load_input(
         &Input::parse(&path.display().to_string()),
         &opts,
         &Progress::default(),
@@ -131,8 +107,12 @@ fn pem(seed: u64) -> String {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn secrets_image_reports_squashed_and_present_secrets() {
-    let Some(p) = archive("secrets") else { return };
+    let p = common::real::test_image("secrets");
     let (_, f, _) = load(&p);
 
     let key = at(&f, "private-key", "/app/keys/id_rsa");
@@ -220,8 +200,12 @@ fn raw_secrets(image: &Image) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn no_raw_secret_in_any_output_format() {
-    let Some(p) = archive("secrets") else { return };
+    let p = common::real::test_image("secrets");
     let (image, f, _) = load(&p);
     let raw = raw_secrets(&image);
     assert!(
@@ -273,8 +257,12 @@ fn no_raw_secret_in_any_output_format() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn layers_image_waste_matches_the_reclaimable_bytes() {
-    let Some(p) = archive("layers") else { return };
+    let p = common::real::test_image("layers");
     let (image, f, _) = load(&p);
     let o = at(&f, "waste-overwritten", "/data/overwrite.bin");
     assert_eq!(
@@ -320,8 +308,12 @@ fn layers_image_waste_matches_the_reclaimable_bytes() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn packages_image_inventory_caches_and_toolchain() {
-    let Some(p) = archive("packages") else { return };
+    let p = common::real::test_image("packages");
     let (_, f, pk) = load(&p);
     let got: Vec<(&str, &str, &str, u64, Option<usize>)> = pk
         .iter()
@@ -357,8 +349,12 @@ fn packages_image_inventory_caches_and_toolchain() {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn clean_image_is_quiet() {
-    let Some(p) = archive("clean") else { return };
+    let p = common::real::test_image("clean");
     let (_, f, pk) = load(&p);
     assert!(pk.is_empty());
     let rules: Vec<&str> = f.iter().map(|x| x.rule.as_str()).collect();
@@ -367,18 +363,22 @@ fn clean_image_is_quiet() {
 }
 
 #[test]
-fn mutable_references() {
-    if let Some(p) = archive("untagged") {
-        let (_, f, _) = load(&p);
-        let t = with_rule(&f, "config-mutable-tag");
-        assert_eq!(t.len(), 1);
-        assert!(t[0].message.contains("no tag"));
-    }
-    if let Some(p) = archive("multi") {
-        // Tagged :1 and :latest: a version tag exists.
-        let (_, f, _) = load(&p);
-        assert!(with_rule(&f, "config-mutable-tag").is_empty());
-    }
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
+fn mutable_references_of_daemon_images() {
+    let (_, f, _) = load(&common::real::test_image("untagged"));
+    let t = with_rule(&f, "config-mutable-tag");
+    assert_eq!(t.len(), 1);
+    assert!(t[0].message.contains("no tag"));
+    // Tagged :1 and :latest: a version tag exists.
+    let (_, f, _) = load(&common::real::test_image("multi"));
+    assert!(with_rule(&f, "config-mutable-tag").is_empty());
+}
+
+#[test]
+fn latest_tag_is_mutable() {
     let mut spec = ImageSpec::minimal();
     spec.repo_tags = vec!["example/app:latest".into()];
     let (_d, path) = write(&spec);
@@ -908,8 +908,12 @@ regex = '\bacme_[a-z0-9]{24}\b'
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs the daemon-built test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn no_findings_flag_skips_the_pass() {
-    let Some(p) = archive("secrets") else { return };
+    let p = common::real::test_image("secrets");
     let out = Command::new(STRATA)
         .args([
             "report",

@@ -11,7 +11,7 @@ use common::fixture::*;
 use proptest::prelude::*;
 use strata::model::Origin;
 use strata::source::layer::{scan_layer, ScanOptions};
-use strata::source::{load_path, load_stream, Input, LoadOptions, Progress};
+use strata::source::{load as load_input, load_stream, Input, LoadOptions, Progress};
 
 fn archive(layout: Layout) -> Vec<u8> {
     let dir = tempfile::tempdir().expect("tmp");
@@ -78,7 +78,7 @@ fn load_both(bytes: &[u8]) -> (strata::Result<Summary>, strata::Result<Summary>)
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("m.tar");
     std::fs::write(&path, bytes).expect("write");
-    let indexed = load_path(
+    let indexed = load_input(
         &Input::Archive(path.clone()),
         &LoadOptions::default(),
         &Progress::default(),

@@ -12,10 +12,10 @@ use common::fixture::*;
 use strata::analysis::efficiency::Efficiency;
 use strata::report::Report;
 use strata::source::resolve::Platform;
-use strata::source::{load_path, Input, LoadOptions, Progress};
+use strata::source::{load as load_input, Input, LoadOptions, Progress};
 
 fn load(path: &Path, opts: &LoadOptions) -> strata::Result<strata::model::Image> {
-    load_path(
+    load_input(
         &Input::parse(&path.display().to_string()),
         opts,
         &Progress::default(),
@@ -27,8 +27,14 @@ fn comparable(path: &Path) -> serde_json::Value {
     let image =
         load(path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let eff = Efficiency::of(&image);
-    let mut v =
-        serde_json::to_value(Report::build(&image, &eff, Vec::new(), Vec::new())).expect("json");
+    let mut v = serde_json::to_value(Report::build(&strata::Analysed {
+        image: std::sync::Arc::new(image),
+        efficiency: eff,
+        findings: Vec::new(),
+        packages: Vec::new(),
+        redactor: strata::redact::Redactor::default(),
+    }))
+    .expect("json");
     v["image"]["reference"] = serde_json::Value::Null;
     v["image"]["repo_tags"] = serde_json::Value::Null;
     v["image"]["manifest_digest"] = serde_json::Value::Null;

@@ -1,34 +1,13 @@
 //! strata against a real Podman API socket given by DOCKER_HOST: the image loaded into Podman
 //! from the suite's `docker save` archive reports the same numbers as the archive itself.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const STRATA: &str = env!("CARGO_BIN_EXE_strata");
 
-fn required() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-        || std::env::var_os("STRATA_TEST_REQUIRE_DAEMON").is_some()
-}
-
-fn archive() -> Option<PathBuf> {
-    let dir = std::env::var_os("STRATA_TEST_IMAGES_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/strata-test-images"),
-        PathBuf::from,
-    );
-    let path = dir.join("layers.tar");
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        !required(),
-        "{} missing: run `bash scripts/build-test-images.sh`",
-        path.display()
-    );
-    eprintln!("SKIPPED: {} missing", path.display());
-    None
-}
+mod common;
 
 /// A `podman system service` on a private socket, stopped on drop.
 struct Service(Child);
@@ -40,8 +19,9 @@ impl Drop for Service {
     }
 }
 
-fn start(socket: &Path) -> Option<Service> {
-    let child = match Command::new("podman")
+fn start(socket: &Path) -> Service {
+    common::real::tool("podman", "--version", "Debian's podman");
+    let child = Command::new("podman")
         .args([
             "system",
             "service",
@@ -51,17 +31,7 @@ fn start(socket: &Path) -> Option<Service> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            assert!(
-                !required(),
-                "podman is not installed ({e}): run `bash scripts/ensure-deps.sh`"
-            );
-            eprintln!("SKIPPED: podman not installed ({e}); `apt-get install podman`");
-            return None;
-        }
-    };
+        .expect("start `podman system service`");
     let service = Service(child);
     let deadline = Instant::now() + Duration::from_secs(30);
     while !socket.exists() {
@@ -72,7 +42,7 @@ fn start(socket: &Path) -> Option<Service> {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    Some(service)
+    service
 }
 
 fn report(args: &[&str], host: Option<&str>) -> serde_json::Value {
@@ -91,13 +61,15 @@ fn report(args: &[&str], host: Option<&str>) -> serde_json::Value {
 }
 
 #[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs podman and the daemon-built test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn podman_socket_reports_the_same_image_as_the_archive() {
-    let Some(archive) = archive() else { return };
+    let archive = common::real::test_image("layers");
     let dir = tempfile::tempdir().expect("tmp");
     let socket = dir.path().join("podman.sock");
-    let Some(_service) = start(&socket) else {
-        return;
-    };
+    let _service = start(&socket);
     let load = Command::new("podman")
         .args(["load", "-i", &archive.display().to_string()])
         .output()

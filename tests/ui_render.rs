@@ -11,7 +11,7 @@ use ratatui::style::Color;
 use ratatui::Terminal;
 use serde_json::json;
 use strata::source::{LoadOptions, ProgressEvent};
-use strata::ui::app::{App, Command, Event, ImageRow, Launch, Msg, Screen};
+use strata::ui::app::{App, Command, Event, ImageRow, Launch, Msg, Prompt, Screen};
 use strata::ui::{highlight, panes, worker};
 
 use common::fixture::{write_image, EntrySpec, HistorySpec, ImageSpec, LayerSpec, Layout};
@@ -23,7 +23,7 @@ const W: u16 = 120;
 fn app_for(launch: Launch) -> App {
     highlight::assets();
     let mut app = App::new(LoadOptions::default());
-    app.extract_dir = "/tmp/out".into();
+    app.prompt.extract_dir = "/tmp/out".into();
     let cmds = app.start(launch);
     worker::settle(&mut app, cmds);
     draw(&mut app);
@@ -134,7 +134,7 @@ fn viewer_config_files_of_every_kind_are_highlighted() {
         ("nginx.conf", "nginx"),
     ] {
         keys(&mut app, &format!("/{file}$\nG\n"));
-        let v = app.viewer.as_ref().unwrap();
+        let v = app.viewer.open.as_ref().unwrap();
         assert_eq!(v.syntax.as_deref(), Some(syntax), "{file}");
         assert!(v.styled.iter().all(Option::is_some), "{file} highlighted");
         keys(&mut app, "q");
@@ -203,7 +203,7 @@ fn loading_shows_layers_before_files() {
         })
         .unwrap();
     // The engine reports metadata before reading layers: build that preview from the demo.
-    let full = strata::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
+    let full = strata::source::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
     let mut preview = full.clone();
     preview.fs = Default::default();
     for l in &mut preview.layers {
@@ -220,7 +220,7 @@ fn loading_shows_layers_before_files() {
     insta::assert_snapshot!("loading", screen(&mut app));
     // Still responsive: layers can be browsed while loading.
     keys(&mut app, "jj");
-    assert_eq!(app.layer, 2);
+    assert_eq!(app.layers.selected, 2);
 }
 
 #[test]
@@ -261,7 +261,7 @@ fn small_terminal_does_not_panic() {
     keys(&mut app, "\t\n?");
     for (w, h) in [(20, 5), (40, 10), (79, 24), (1, 1), (200, 60)] {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-        t.draw(|f| panes::draw(f, &mut app)).unwrap();
+        t.draw(|f| panes::draw(f, &app)).unwrap();
     }
 }
 
@@ -355,7 +355,7 @@ fn escape_sequences_in_names_commands_and_content_render_inert() {
     assert!(s.contains("ENV X=\\x1b]0;pwned\\x07"), "{s}");
     // Open the file: its content too.
     keys(&mut app, "j\n");
-    let v = app.viewer.as_ref().unwrap();
+    let v = app.viewer.open.as_ref().unwrap();
     assert_eq!(
         v.title,
         "/app/evil\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u{9b}32m.txt"
@@ -402,7 +402,7 @@ fn findings_app() -> App {
     let mut app = App::with_findings(LoadOptions::default(), Arc::new(cfg));
     let cmds = app.start(Launch::Demo);
     worker::settle(&mut app, cmds);
-    assert_eq!(app.findings_state, strata::ui::app::FindingsState::Ready);
+    assert_eq!(app.findings.state, strata::ui::app::FindingsState::Ready);
     draw(&mut app);
     app
 }
@@ -410,7 +410,7 @@ fn findings_app() -> App {
 /// Every raw secret value of the demo: the content matches read back from their layers
 /// (line by line, as a screen would show them) and the secret-looking ENV values.
 fn demo_raw_secrets(app: &App) -> Vec<String> {
-    let image = app.tree.as_ref().unwrap().image.clone();
+    let image = app.tree.state.as_ref().unwrap().image.clone();
     assert!(!image.content_matches.is_empty(), "the inspector ran");
     let mut out = Vec::new();
     for (v, m) in &image.content_matches {
@@ -424,7 +424,7 @@ fn demo_raw_secrets(app: &App) -> Vec<String> {
     }
     for e in &image.config.env {
         if let Some((k, v)) = e.split_once('=') {
-            if strata::analysis::looks_secret_name(k) {
+            if strata::redact::looks_secret_name(k) {
                 out.push(v.to_string());
             }
         }
@@ -505,7 +505,7 @@ fn no_raw_secret_reaches_the_screen_without_the_reveal_key() {
     keys(&mut app, "?");
     // Every finding selected in the findings pane, and the reveal prompt declined.
     keys(&mut app, "F");
-    for _ in 0..app.findings.len() {
+    for _ in 0..app.findings.list.len() {
         screens.push(screen(&mut app));
         keys(&mut app, "vn");
         screens.push(screen(&mut app));
@@ -518,6 +518,7 @@ fn no_raw_secret_reaches_the_screen_without_the_reveal_key() {
     keys(&mut app, "g");
     let i = app
         .findings
+        .list
         .iter()
         .position(|f| f.rule == "private-key")
         .unwrap();
@@ -530,4 +531,201 @@ fn no_raw_secret_reaches_the_screen_without_the_reveal_key() {
     // …and it is gone once the selection moves.
     keys(&mut app, "j");
     assert!(leaks(&screen(&mut app), &secrets).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file viewer masks what a secret rule matched until `v`, `y`.
+// ---------------------------------------------------------------------------------------------
+
+/// True when the first 24 characters of any secret are on screen (the viewer cuts long
+/// lines at the pane's edge).
+fn shows_part(screen: &str, secrets: &[String]) -> bool {
+    secrets
+        .iter()
+        .any(|s| screen.contains(&s[..s.len().min(24)]))
+}
+
+#[test]
+fn viewer_masks_the_private_key_opened_from_its_finding_until_v_y() {
+    let mut app = findings_app();
+    let secrets = demo_raw_secrets(&app);
+    // Enter, Enter from the finding: the key's file opens in the viewer.
+    keys(&mut app, "F");
+    let i = app
+        .findings
+        .list
+        .iter()
+        .position(|f| f.rule == "private-key")
+        .unwrap();
+    for _ in 0..i {
+        keys(&mut app, "j");
+    }
+    keys(&mut app, "\n\n");
+    let v = app.viewer.open.as_ref().expect("viewer open");
+    assert_eq!(v.title, "/root/.ssh/id_rsa");
+    assert!(v.lines.len() > 5, "the key is read: {}", v.lines.len());
+    let masked = screen(&mut app);
+    assert!(!shows_part(&masked, &secrets), "{masked}");
+    assert!(!masked.contains("BEGIN RSA PRIVATE KEY"), "{masked}");
+    assert!(masked.contains("••••••••"), "{masked}");
+    assert!(masked.contains("secrets masked: v reveals"), "{masked}");
+    // Declined: still masked. Scrolling does not reveal either.
+    keys(&mut app, "vn");
+    keys(&mut app, "jG");
+    assert!(!shows_part(&screen(&mut app), &secrets));
+    // The deliberate reveal shows the key, as the findings pane would.
+    keys(&mut app, "gv");
+    assert!(matches!(app.prompt.active, Some(Prompt::RevealFile)));
+    keys(&mut app, "y");
+    let shown = screen(&mut app);
+    assert!(shows_part(&shown, &secrets), "{shown}");
+    assert!(shown.contains("-----BEGIN RSA PRIVATE KEY-----"), "{shown}");
+    assert!(shown.contains("secrets shown"), "{shown}");
+    // Closing the file hides it again.
+    keys(&mut app, "q\n");
+    assert!(!shows_part(&screen(&mut app), &secrets));
+}
+
+/// The example user rule of docs/rules.md.
+const ACME_RULE: &str = r#"
+[[secrets.rules]]
+id = "acme-token"
+title = "ACME token"
+severity = "high"
+keywords = ["acme_"]
+regex = '\bacme_[a-z0-9]{32}\b'
+"#;
+/// The secret part of the ACME token (the token is built at run time, so the repository holds
+/// no literal a rule would match).
+const ACME_TAIL: &str = "q7w3e9r1t5y8u2i4o6p0a3s5d7f9g1h2";
+
+/// An image with the ACME token in a history step, an ENV step, the config env and a label,
+/// a text file and a binary file; opened with the ACME rule configured.
+fn acme_app(dir: &std::path::Path) -> App {
+    use std::sync::Arc;
+    use strata::analysis::findings::FindingsConfig;
+    let token = format!("acme_{ACME_TAIL}");
+    let run = format!("/bin/sh -c curl -H 'Authorization: {token}' https://acme.example/cfg");
+    let env = format!("/bin/sh -c #(nop)  ENV UPSTREAM={token}");
+    let mut blob = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    blob.extend([0u8; 37]);
+    blob.extend(token.as_bytes());
+    blob.extend([0u8; 21]);
+    let mut spec = ImageSpec::new(vec![LayerSpec::new(
+        &run,
+        vec![
+            EntrySpec::dir("app/", 0o755),
+            EntrySpec::file(
+                "app/acme.conf",
+                format!("endpoint = https://acme.example\nkey = {token}\n"),
+                0o644,
+            ),
+            EntrySpec::file("app/blob.bin", &blob, 0o755),
+        ],
+    )]);
+    spec.history = vec![HistorySpec::layer(&run), HistorySpec::empty(&env)];
+    spec.config = json!({
+        "Env": [format!("UPSTREAM={token}"), "PATH=/usr/bin"],
+        "Labels": { "vendor.note": token },
+        "Cmd": ["/app/run"],
+    });
+    let path = dir.join("acme.tar");
+    write_image(&spec, Layout::DockerLegacy, &path).unwrap();
+    highlight::assets();
+    let cfg = FindingsConfig::from_toml(ACME_RULE, ".strata.toml").unwrap();
+    let mut app = App::with_findings(LoadOptions::default(), Arc::new(cfg));
+    let cmds = app.start(Launch::Image(path.display().to_string()));
+    worker::settle(&mut app, cmds);
+    assert!(app.loaded(), "{:?}", app.load);
+    draw(&mut app);
+    app
+}
+
+/// True when any part of the ACME token's secret tail is on screen, as text (4 characters
+/// in a row) or as a hex dump (3 bytes in a row).
+fn shows_acme(screen: &str) -> bool {
+    let tail = ACME_TAIL.as_bytes();
+    let flat: String = screen.lines().collect();
+    tail.windows(4)
+        .any(|w| flat.contains(std::str::from_utf8(w).unwrap()))
+        || tail.windows(3).any(|w| {
+            let hex = format!("{:02x} {:02x} {:02x}", w[0], w[1], w[2]);
+            flat.contains(&hex)
+        })
+}
+
+#[test]
+fn hex_view_masks_a_user_rule_token_until_v_y() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = acme_app(dir.path());
+    keys(&mut app, "\t/blob\nG\n");
+    let v = app.viewer.open.as_ref().expect("viewer open");
+    assert_eq!(v.kind, strata::ui::app::ViewerKind::Binary);
+    let masked = screen(&mut app);
+    assert!(!shows_acme(&masked), "{masked}");
+    assert!(
+        masked.contains("•• •• ••"),
+        "masked bytes shown as such: {masked}"
+    );
+    assert!(masked.contains("secrets masked: v reveals"), "{masked}");
+    keys(&mut app, "vy");
+    let shown = screen(&mut app);
+    assert!(shows_acme(&shown), "{shown}");
+}
+
+#[test]
+fn a_user_rule_token_in_history_env_labels_and_files_never_shows_raw_in_any_pane() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = acme_app(dir.path());
+    assert!(
+        app.findings.list.iter().any(|f| f.rule == "acme-token"),
+        "the user rule runs: {:?}",
+        app.findings.list
+    );
+    let mut screens = vec![screen(&mut app)];
+    // Layers with their history rows and details, the image details (env, labels).
+    keys(&mut app, "j");
+    screens.push(screen(&mut app));
+    keys(&mut app, "l");
+    screens.push(screen(&mut app));
+    keys(&mut app, "lG");
+    screens.push(screen(&mut app));
+    for _ in 0..8 {
+        keys(&mut app, "k");
+        screens.push(screen(&mut app));
+    }
+    // The tree, the text file and the binary file in the viewer.
+    keys(&mut app, "\t");
+    screens.push(screen(&mut app));
+    for file in ["acme.conf", "blob.bin"] {
+        keys(&mut app, &format!("/{file}\nG\n"));
+        screens.push(screen(&mut app));
+        keys(&mut app, "f");
+        screens.push(screen(&mut app));
+        keys(&mut app, "fq");
+        press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    }
+    // Every finding, its reveal declined, and Enter, Enter to its file.
+    keys(&mut app, "F");
+    for i in 0..app.findings.list.len() {
+        keys(&mut app, "g");
+        for _ in 0..i {
+            keys(&mut app, "j");
+        }
+        screens.push(screen(&mut app));
+        keys(&mut app, "vn");
+        screens.push(screen(&mut app));
+        keys(&mut app, "\n\n");
+        screens.push(screen(&mut app));
+        press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+        press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+        keys(&mut app, "F");
+    }
+    for (i, s) in screens.iter().enumerate() {
+        assert!(!shows_acme(s), "screen {i} shows the token:\n{s}");
+    }
+    // The check can fail: the deliberate reveal in the viewer shows it.
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    keys(&mut app, "/acme.conf\nG\nvy");
+    assert!(shows_acme(&screen(&mut app)));
 }

@@ -26,13 +26,13 @@ fn demo_app() -> App {
 }
 
 fn selected_path(app: &App) -> String {
-    let tree = app.tree.as_ref().unwrap();
+    let tree = app.tree.state.as_ref().unwrap();
     let id = tree.selected_id().unwrap();
     String::from_utf8_lossy(tree.image.fs.path(id)).into_owned()
 }
 
 fn viewer_text(app: &App) -> String {
-    app.viewer.as_ref().unwrap().lines.join("\n")
+    app.viewer.open.as_ref().unwrap().lines.join("\n")
 }
 
 #[test]
@@ -40,13 +40,13 @@ fn select_layer_tab_filter_and_open_the_secret_from_its_layer() {
     let mut app = demo_app();
     assert_eq!(app.focus, Pane::Layers);
     keys(&mut app, "jjj");
-    assert_eq!(app.layer, 3);
+    assert_eq!(app.layers.selected, 3);
     keys(&mut app, "\t");
     assert_eq!(app.focus, Pane::Tree);
     // Filter to the key, go to the last row (the file), open it.
     keys(&mut app, "/id_rsa\nG\n");
     assert_eq!(selected_path(&app), "root/.ssh/id_rsa");
-    let v = app.viewer.as_ref().expect("viewer open");
+    let v = app.viewer.open.as_ref().expect("viewer open");
     assert_eq!(v.layer, 3);
     assert_eq!(v.title, "/root/.ssh/id_rsa");
     assert_eq!(v.kind, ViewerKind::Text);
@@ -59,11 +59,11 @@ fn select_layer_tab_filter_and_open_the_secret_from_its_layer() {
     assert!(text.ends_with("-----END RSA PRIVATE KEY-----"), "{text}");
     // q closes the viewer, Esc clears the filter, q quits.
     keys(&mut app, "q");
-    assert!(app.viewer.is_none());
+    assert!(app.viewer.open.is_none());
     assert!(!app.quit);
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
-    assert!(app.filter_text.is_empty());
-    assert!(app.tree.as_ref().unwrap().rows.len() > 10);
+    assert!(app.tree.filter_text.is_empty());
+    assert!(app.tree.state.as_ref().unwrap().rows.len() > 10);
     keys(&mut app, "q");
     assert!(app.quit);
 }
@@ -72,15 +72,15 @@ fn select_layer_tab_filter_and_open_the_secret_from_its_layer() {
 fn removed_file_opens_with_the_content_of_the_layer_that_had_it() {
     let mut app = demo_app();
     keys(&mut app, "jjjj\t");
-    assert_eq!(app.layer, 4);
+    assert_eq!(app.layers.selected, 4);
     keys(&mut app, "/aws/credentials$\nG");
     let (id, version, change) = app.selected_entry().unwrap();
     assert_eq!(change, Change::Removed);
-    let tree = app.tree.as_ref().unwrap();
+    let tree = app.tree.state.as_ref().unwrap();
     assert_eq!(tree.image.fs.path(id), b"root/.aws/credentials");
     assert_eq!(tree.image.fs.versions[version.unwrap() as usize].layer, 3);
     keys(&mut app, "\n");
-    assert_eq!(app.viewer.as_ref().unwrap().layer, 3);
+    assert_eq!(app.viewer.open.as_ref().unwrap().layer, 3);
     assert!(viewer_text(&app).contains("aws_access_key_id = AKIA"));
 }
 
@@ -89,11 +89,11 @@ fn compare_modes_and_change_filters() {
     let mut app = demo_app();
     keys(&mut app, "jjjjj");
     ctrl(&mut app, 'a');
-    assert_eq!(app.mode, Mode::Aggregated);
+    assert_eq!(app.layers.mode, Mode::Aggregated);
     keys(&mut app, "\t");
     // In the tree Ctrl+A toggles "added" (dive's keys), Ctrl+U hides unchanged.
     ctrl(&mut app, 'u');
-    let tree = app.tree.as_ref().unwrap();
+    let tree = app.tree.state.as_ref().unwrap();
     assert!(!tree.filter.unchanged);
     let changes: Vec<Change> = tree
         .rows
@@ -103,7 +103,7 @@ fn compare_modes_and_change_filters() {
     assert!(changes.contains(&Change::Added));
     assert!(changes.contains(&Change::Removed));
     ctrl(&mut app, 'a');
-    let tree = app.tree.as_ref().unwrap();
+    let tree = app.tree.state.as_ref().unwrap();
     assert!(!tree.filter.added);
     for r in &tree.rows {
         let c = tree.view.change[r.id as usize];
@@ -114,10 +114,10 @@ fn compare_modes_and_change_filters() {
     }
     // Ctrl+L from the tree returns to per-layer changes.
     ctrl(&mut app, 'l');
-    assert_eq!(app.mode, Mode::PerLayer);
+    assert_eq!(app.layers.mode, Mode::PerLayer);
     // Ctrl+M is Enter on terminals: M toggles "modified".
     keys(&mut app, "M");
-    assert!(!app.tree.as_ref().unwrap().filter.modified);
+    assert!(!app.tree.state.as_ref().unwrap().filter.modified);
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn sort_by_size_collapse_and_expand() {
     let mut app = demo_app();
     keys(&mut app, "j\t");
     ctrl(&mut app, 'o');
-    let tree = app.tree.as_ref().unwrap();
+    let tree = app.tree.state.as_ref().unwrap();
     let top: Vec<u64> = tree
         .rows
         .iter()
@@ -136,16 +136,23 @@ fn sort_by_size_collapse_and_expand() {
     assert_eq!(selected_path(&app), "bin", "the selection follows its path");
     keys(&mut app, "g");
     assert_eq!(selected_path(&app), "var", "largest first");
-    let before = app.tree.as_ref().unwrap().rows.len();
+    let before = app.tree.state.as_ref().unwrap().rows.len();
     keys(&mut app, " ");
-    let after = app.tree.as_ref().unwrap().rows.len();
+    let after = app.tree.state.as_ref().unwrap().rows.len();
     assert!(after < before);
     keys(&mut app, " ");
-    assert_eq!(app.tree.as_ref().unwrap().rows.len(), before);
+    assert_eq!(app.tree.state.as_ref().unwrap().rows.len(), before);
     keys(&mut app, "x");
-    assert!(app.tree.as_ref().unwrap().rows.iter().all(|r| r.depth == 0));
+    assert!(app
+        .tree
+        .state
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .all(|r| r.depth == 0));
     keys(&mut app, "lj");
-    assert_eq!(app.tree.as_ref().unwrap().rows[1].depth, 1);
+    assert_eq!(app.tree.state.as_ref().unwrap().rows[1].depth, 1);
 }
 
 #[test]
@@ -153,7 +160,7 @@ fn binary_files_hard_links_and_symlinks() {
     let mut app = demo_app();
     keys(&mut app, "j\t/python3$\nG\n");
     assert_eq!(selected_path(&app), "usr/bin/python3");
-    let v = app.viewer.as_ref().unwrap();
+    let v = app.viewer.open.as_ref().unwrap();
     assert_eq!(
         v.kind,
         ViewerKind::Binary,
@@ -163,7 +170,7 @@ fn binary_files_hard_links_and_symlinks() {
     assert_eq!(v.size, 48 * 1024);
     // f: full width, and back.
     keys(&mut app, "f");
-    assert!(app.viewer_full);
+    assert!(app.viewer.full);
     let t = draw(&mut app);
     let top: String = (0..30)
         .map(|x| t.backend().buffer()[(x, 0)].symbol().to_string())
@@ -171,11 +178,11 @@ fn binary_files_hard_links_and_symlinks() {
     assert!(top.contains("/usr/bin/python3"), "{top}");
     assert_eq!(app.areas.layers, ratatui::layout::Rect::default());
     keys(&mut app, "f");
-    assert!(!app.viewer_full);
+    assert!(!app.viewer.full);
     keys(&mut app, "q");
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     keys(&mut app, "/bin/sh$\nG\n");
-    match &app.viewer.as_ref().unwrap().kind {
+    match &app.viewer.open.as_ref().unwrap().kind {
         ViewerKind::Message(m) => assert!(m.contains("symbolic link → busybox"), "{m}"),
         other => panic!("{other:?}"),
     }
@@ -213,10 +220,10 @@ fn latest_wins_stale_reads_are_dropped() {
 fn extract_asks_before_overwriting_and_never_follows_links() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = demo_app();
-    app.extract_dir = String::new();
+    app.prompt.extract_dir = String::new();
     keys(&mut app, "jj\t/config.json\nG");
     ctrl(&mut app, 'e');
-    assert!(matches!(app.prompt, Some(Prompt::ExtractDir { .. })));
+    assert!(matches!(app.prompt.active, Some(Prompt::ExtractDir { .. })));
     keys(&mut app, &format!("{}\n", dir.path().display()));
     let out = dir.path().join("config.json");
     let want = std::fs::read(&out).unwrap();
@@ -226,7 +233,7 @@ fn extract_asks_before_overwriting_and_never_follows_links() {
     std::fs::write(&out, b"mine").unwrap();
     ctrl(&mut app, 'e');
     keys(&mut app, "\n");
-    assert!(matches!(app.prompt, Some(Prompt::Overwrite { .. })));
+    assert!(matches!(app.prompt.active, Some(Prompt::Overwrite { .. })));
     keys(&mut app, "n");
     assert_eq!(std::fs::read(&out).unwrap(), b"mine");
     // "y" overwrites.
@@ -313,17 +320,17 @@ fn large_text_files_are_paged_lazily() {
     worker::settle(&mut app, cmds);
     draw(&mut app);
     keys(&mut app, "\t/big\nG\n");
-    let v = app.viewer.as_ref().unwrap();
+    let v = app.viewer.open.as_ref().unwrap();
     assert!(!v.eof, "only the first chunk is read");
     assert!(v.lines.len() < n);
     let first_chunk = v.lines.len();
     for _ in 0..2000 {
-        if app.viewer.as_ref().unwrap().eof {
+        if app.viewer.open.as_ref().unwrap().eof {
             break;
         }
         press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
     }
-    let v = app.viewer.as_ref().unwrap();
+    let v = app.viewer.open.as_ref().unwrap();
     assert!(v.eof);
     assert!(v.lines.len() > first_chunk);
     assert_eq!(v.lines.len(), n);
@@ -417,19 +424,19 @@ fn mouse_click_focuses_and_selects_wheel_scrolls() {
         })
     };
     let _ = app.update(click(layers.x + 5, layers.y + 3));
-    assert_eq!(app.layer, 1);
+    assert_eq!(app.layers.selected, 1);
     draw(&mut app);
     let tree = app.areas.tree;
     let _ = app.update(click(tree.x + 10, tree.y + 2));
     assert_eq!(app.focus, Pane::Tree);
-    assert_eq!(app.tree.as_ref().unwrap().selected, 2);
+    assert_eq!(app.tree.state.as_ref().unwrap().selected, 2);
     let _ = app.update(Event::Mouse(MouseEvent {
         kind: MouseEventKind::ScrollDown,
         column: tree.x + 10,
         row: tree.y + 2,
         modifiers: KeyModifiers::NONE,
     }));
-    assert_eq!(app.tree.as_ref().unwrap().selected, 5);
+    assert_eq!(app.tree.state.as_ref().unwrap().selected, 5);
     // Wheel over the layers pane moves the layer without moving focus.
     let _ = app.update(Event::Mouse(MouseEvent {
         kind: MouseEventKind::ScrollDown,
@@ -437,7 +444,7 @@ fn mouse_click_focuses_and_selects_wheel_scrolls() {
         row: layers.y + 1,
         modifiers: KeyModifiers::NONE,
     }));
-    assert_eq!(app.layer, 4);
+    assert_eq!(app.layers.selected, 4);
     assert_eq!(app.focus, Pane::Tree);
 }
 
@@ -449,7 +456,7 @@ fn ctrl_c_quits_from_a_prompt_and_help() {
     keys(&mut app, "?");
     assert!(!app.help);
     keys(&mut app, "/");
-    assert!(matches!(app.prompt, Some(Prompt::Filter { .. })));
+    assert!(matches!(app.prompt.active, Some(Prompt::Filter { .. })));
     ctrl(&mut app, 'c');
     assert!(app.quit);
 }
@@ -458,14 +465,14 @@ fn ctrl_c_quits_from_a_prompt_and_help() {
 fn invalid_regex_keeps_the_previous_filter() {
     let mut app = demo_app();
     keys(&mut app, "/nginx");
-    let rows = app.tree.as_ref().unwrap().rows.len();
+    let rows = app.tree.state.as_ref().unwrap().rows.len();
     keys(&mut app, "[");
-    match &app.prompt {
+    match &app.prompt.active {
         Some(Prompt::Filter { error: Some(_), .. }) => {}
         other => panic!("{other:?}"),
     }
-    assert_eq!(app.tree.as_ref().unwrap().rows.len(), rows);
-    assert_eq!(app.filter_text, "nginx");
+    assert_eq!(app.tree.state.as_ref().unwrap().rows.len(), rows);
+    assert_eq!(app.tree.filter_text, "nginx");
 }
 
 #[test]
@@ -487,29 +494,31 @@ fn findings_enter_jumps_to_the_squashed_key_and_reveal_needs_the_deliberate_key(
     use strata::analysis::finding::Category;
     use strata::ui::app::FindingsState;
     let mut app = demo_app();
-    assert_eq!(app.findings_state, FindingsState::Ready);
-    assert!(!app.findings.is_empty());
+    assert_eq!(app.findings.state, FindingsState::Ready);
+    assert!(!app.findings.list.is_empty());
     // Worst first.
     assert!(app
         .findings
+        .list
         .windows(2)
         .all(|w| w[0].severity >= w[1].severity));
     // Start somewhere else: layer 0, tree fully collapsed, a filter that hides the key.
     keys(&mut app, "\tx/nginx\n");
-    assert_eq!(app.layer, 0);
-    assert_eq!(app.filter_text, "nginx");
+    assert_eq!(app.layers.selected, 0);
+    assert_eq!(app.tree.filter_text, "nginx");
     keys(&mut app, "F");
-    assert!(app.findings_open);
+    assert!(app.findings.open);
     assert_eq!(app.focus, Pane::Findings);
     let i = app
         .findings
+        .list
         .iter()
         .position(|f| f.rule == "private-key")
         .expect("the squashed private key is found");
     for _ in 0..i {
         keys(&mut app, "j");
     }
-    let f = app.selected_finding().unwrap().clone();
+    let f = app.findings.selected_finding().unwrap().clone();
     assert_eq!(f.category, Category::Secret);
     assert_eq!(f.path.as_deref(), Some("/root/.ssh/id_rsa"));
     assert_eq!(f.layer, Some(3));
@@ -517,46 +526,52 @@ fn findings_enter_jumps_to_the_squashed_key_and_reveal_needs_the_deliberate_key(
 
     // The raw value is read back only after `v` and a confirmation.
     let raw = {
-        let image = app.tree.as_ref().unwrap().image.clone();
+        let image = app.tree.state.as_ref().unwrap().image.clone();
         let (v, off, len) = app.secret_location(&f).expect("content match recorded");
         String::from_utf8(strata::source::content::read_range(&image, v, off, len).unwrap())
             .unwrap()
     };
     assert!(raw.contains("PRIVATE KEY"), "{raw}");
-    assert!(app.reveal.is_none());
+    assert!(app.findings.reveal.is_none());
     keys(&mut app, "v");
-    assert!(matches!(app.prompt, Some(Prompt::Reveal { .. })));
-    assert!(app.reveal.is_none());
+    assert!(matches!(app.prompt.active, Some(Prompt::Reveal { .. })));
+    assert!(app.findings.reveal.is_none());
     keys(&mut app, "n");
-    assert!(app.prompt.is_none());
-    assert!(app.revealed(app.finding_selected).is_none(), "declined");
+    assert!(app.prompt.active.is_none());
+    assert!(
+        app.findings.revealed(app.findings.selected).is_none(),
+        "declined"
+    );
     keys(&mut app, "vy");
-    let shown = app.revealed(app.finding_selected).expect("revealed");
+    let shown = app
+        .findings
+        .revealed(app.findings.selected)
+        .expect("revealed");
     assert_eq!(shown.expose(), raw);
     assert!(
-        !format!("{:?}", app.reveal).contains("PRIVATE KEY"),
+        !format!("{:?}", app.findings.reveal).contains("PRIVATE KEY"),
         "Debug never prints the secret"
     );
     // Moving the selection hides it again, for good.
     keys(&mut app, "j");
-    assert!(app.reveal.is_none());
+    assert!(app.findings.reveal.is_none());
     keys(&mut app, "k");
-    assert!(app.reveal.is_none());
-    assert_eq!(app.selected_finding(), Some(&f));
+    assert!(app.findings.reveal.is_none());
+    assert_eq!(app.findings.selected_finding(), Some(&f));
 
     // Enter: layer 3 selected, the key selected in the tree (parents expanded, filter cleared).
     keys(&mut app, "\n");
-    assert!(!app.findings_open);
+    assert!(!app.findings.open);
     assert_eq!(app.focus, Pane::Tree);
-    assert_eq!(app.layer, 3);
-    assert!(app.filter_text.is_empty());
+    assert_eq!(app.layers.selected, 3);
+    assert!(app.tree.filter_text.is_empty());
     assert_eq!(selected_path(&app), "root/.ssh/id_rsa");
     let (_, version, _) = app.selected_entry().unwrap();
-    let tree = app.tree.as_ref().unwrap();
+    let tree = app.tree.state.as_ref().unwrap();
     assert_eq!(tree.image.fs.versions[version.unwrap() as usize].layer, 3);
     // …and Enter opens it from that layer.
     keys(&mut app, "\n");
-    assert_eq!(app.viewer.as_ref().unwrap().layer, 3);
+    assert_eq!(app.viewer.open.as_ref().unwrap().layer, 3);
     assert!(viewer_text(&app).starts_with("-----BEGIN RSA PRIVATE KEY-----"));
 }
 
@@ -567,6 +582,7 @@ fn findings_without_a_file_select_their_layer_or_point_to_the_config() {
     // A config finding (no layer): Enter points to the image details.
     let i = app
         .findings
+        .list
         .iter()
         .position(|f| f.layer.is_none())
         .expect("a config finding");
@@ -586,6 +602,7 @@ fn findings_without_a_file_select_their_layer_or_point_to_the_config() {
     assert_eq!(app.focus, Pane::Findings);
     let j = app
         .findings
+        .list
         .iter()
         .position(|f| f.category != strata::analysis::finding::Category::Secret)
         .unwrap();
@@ -594,12 +611,46 @@ fn findings_without_a_file_select_their_layer_or_point_to_the_config() {
         keys(&mut app, "j");
     }
     keys(&mut app, "v");
-    assert!(app.prompt.is_none());
+    assert!(app.prompt.active.is_none());
     // Esc closes the pane, F reopens it; Tab goes to the layers and back.
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
-    assert!(!app.findings_open);
+    assert!(!app.findings.open);
     keys(&mut app, "F\t");
     assert_eq!(app.focus, Pane::Layers);
     keys(&mut app, "\t");
     assert_eq!(app.focus, Pane::Findings);
+}
+
+#[test]
+fn layer_views_are_built_by_the_worker_latest_wins_and_cached() {
+    let mut app = demo_app();
+    let j = || Event::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    let k = || Event::Key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE));
+    let view_layer = |app: &App| app.tree.state.as_ref().unwrap().view.layer;
+    // Layer 1's view is not built yet: the worker builds it, the tree keeps layer 0 meanwhile.
+    let first = app.update(j());
+    assert!(matches!(
+        first.as_slice(),
+        [Command::BuildView { layer: 1, .. }]
+    ));
+    assert_eq!(app.layers.selected, 1);
+    assert_eq!(view_layer(&app), 0);
+    assert!(app.tree.building());
+    // Layer 2 before it arrived: the build for layer 1 is stale and does no work.
+    let second = app.update(j());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
+    for c in first {
+        worker::execute(c, &tx);
+    }
+    assert!(rx.try_recv().is_err(), "the stale build did no work");
+    worker::settle(&mut app, second);
+    assert_eq!(view_layer(&app), 2);
+    assert!(!app.tree.building());
+    // Layer 1 was never built: built now; back to layer 2: cached, shown at once.
+    let cmds = app.update(k());
+    assert_eq!(cmds.len(), 1);
+    worker::settle(&mut app, cmds);
+    assert_eq!(view_layer(&app), 1);
+    assert!(app.update(j()).is_empty(), "cached view, no work");
+    assert_eq!(view_layer(&app), 2);
 }

@@ -5,8 +5,8 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
+use super::context::{finding, human, size_severity, Ctx, Subtree};
 use super::finding::{Category, Finding, Package, Severity};
-use super::findings::{finding, human, size_severity, Ctx, Subtree};
 use super::packages::{glob, Inventory};
 
 /// The built-in bloat data.

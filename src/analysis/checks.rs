@@ -6,12 +6,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::context::{finding, Ctx};
 use super::finding::{Category, Finding, Severity};
-use super::findings::{finding, Ctx};
 use super::packages::Inventory;
-use super::secrets::redact_with;
 use crate::model::fs::EntryKind;
 use crate::model::Origin;
+use crate::redact::redact_with;
 
 /// Adoption-check findings.
 pub fn findings(ctx: &Ctx, inv: &Inventory) -> Vec<Finding> {
@@ -178,7 +178,7 @@ fn history_checks(ctx: &Ctx) -> Vec<Finding> {
     let mut unpinned: Vec<(usize, String)> = Vec::new();
     for (hi, h) in ctx.image.history.iter().enumerate() {
         let cmd = h.created_by.as_str();
-        let shown = || super::findings::one_line(&redact_with(rules, cmd), 140);
+        let shown = || super::context::one_line(&redact_with(rules, cmd), 140);
         let step = match h.layer {
             Some(l) => format!("History step {hi} (layer {l})"),
             None => format!("History step {hi}"),

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use super::findings::FindingsConfig;
 use super::packages;
-use super::secrets::RuleSet;
+use crate::config::FindingsConfig;
 use crate::model::path::split_parent;
+use crate::redact::rules::RuleSet;
 use crate::source::layer::{ContentInspector, Inspection};
 
 /// Files smaller than this cannot hold any secret a content rule recognises.

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
+use super::context::{finding, human, removal_words, size_severity, Ctx};
 use super::efficiency::Efficiency;
 use super::finding::{Category, Finding, Severity};
-use super::findings::{finding, human, removal_words, size_severity, Ctx};
 use crate::model::fs::{EntryKind, PathId, RemovalCause, Status, VersionId};
 
 /// One waste item before ranking; the finding text is only built for the items reported.

@@ -1,6 +1,7 @@
 //! The image model every other part reads: config, history mapped onto layers, per-layer
 //! filesystem changes and the merged filesystem with exact size accounting.
 
+pub mod finding;
 pub mod fs;
 pub mod path;
 

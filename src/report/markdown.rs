@@ -3,12 +3,12 @@
 
 use std::fmt::Write as _;
 
-use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::Finding;
-use crate::ci::{Outcome, Status, Verdict};
-use crate::model::{path, sanitize, Image};
-use crate::report::sarif::{history_command, redact_text};
-use crate::report::text::bytes as human;
+use crate::analysis::pipeline::Analysed;
+use crate::model::{path, sanitize};
+use crate::policy::{Outcome, Status, Verdict};
+use crate::report::sarif::history_command;
+use crate::text::bytes as human;
 
 /// How many findings and reclaimable files the summary lists.
 pub const TOP: usize = 10;
@@ -49,12 +49,8 @@ fn status_icon(s: Status) -> &'static str {
 }
 
 /// Renders the summary; `outcome` adds the verdict and the rule table.
-pub fn render(
-    image: &Image,
-    eff: &Efficiency,
-    findings: &[Finding],
-    outcome: Option<&Outcome>,
-) -> String {
+pub fn render(a: &Analysed, outcome: Option<&Outcome>) -> String {
+    let (image, eff, findings, r) = (&*a.image, &a.efficiency, &a.findings, &a.redactor);
     let mut s = String::new();
     let verdict = outcome.map(|o| {
         if o.passed() {
@@ -84,7 +80,11 @@ pub fn render(
         eff.total_bytes,
         image.layers.len()
     );
-    let _ = writeln!(s, "| Efficiency | {} |", crate::ci::rules::pct(eff.score));
+    let _ = writeln!(
+        s,
+        "| Efficiency | {} |",
+        crate::policy::rules::pct(eff.score)
+    );
     let _ = writeln!(
         s,
         "| Reclaimable | {} ({} bytes) |",
@@ -96,10 +96,10 @@ pub fn render(
         let _ = writeln!(
             s,
             "| Reclaimable in {} | {} of {} bytes ({}) |",
-            crate::ci::rules::user_layers(m.layers),
+            crate::policy::rules::user_layers(m.layers),
             m.user_reclaimable_bytes,
             m.user_bytes,
-            crate::ci::rules::pct(m.user_reclaimable_percent)
+            crate::policy::rules::pct(m.user_reclaimable_percent)
         );
     }
     let _ = writeln!(s, "| Findings | {} |", findings.len());
@@ -164,13 +164,13 @@ pub fn render(
                     let _ = write!(place, " (removed in {r})");
                 }
             }
-            let mut what = cell(&redact_text(&f.title));
+            let mut what = cell(&r.text(&f.title));
             if let Some(e) = &f.evidence {
-                let _ = write!(what, " {}", code(&redact_text(e)));
+                let _ = write!(what, " {}", code(&r.text(e)));
             }
             let by = f
                 .layer
-                .and_then(|l| history_command(image, l))
+                .and_then(|l| history_command(r, image, l))
                 .map(|c| code(&truncate(&c, 80)))
                 .unwrap_or_default();
             let _ = writeln!(s, "| {sev} | {} | {place} | {what} | {by} |", code(&f.rule));

@@ -1,7 +1,12 @@
-//! The report: one document built from the model and the analyses, rendered as JSON (the
-//! `strata.report/v1` contract documented in `docs/report-schema.md`) or readable text.
+//! Every renderer of the engine's results: the report document as JSON (the
+//! `strata.report/v1` contract documented in `docs/report-schema.md`) and readable text, SARIF,
+//! markdown, the CI summary (text and `strata.ci/v1` JSON) and the `strata images` table.
+//! Everything goes through the analysed image's [`crate::redact::Redactor`].
 
+pub mod ci;
 pub mod cyclonedx;
+#[cfg(feature = "daemon")]
+pub mod images;
 pub mod markdown;
 pub mod sarif;
 pub mod sbom;
@@ -10,9 +15,9 @@ pub mod text;
 
 use serde::Serialize;
 
-use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::{Finding, Package};
-use crate::model::{path, sanitize, Image};
+use crate::analysis::pipeline::Analysed;
+use crate::model::{path, sanitize};
 
 /// Schema identifier of the JSON report.
 pub const SCHEMA: &str = "strata.report/v1";
@@ -166,39 +171,13 @@ pub struct ReclaimableSection {
     pub removed_in: Vec<usize>,
 }
 
-/// Masks the value of an `ENV` entry whose name looks like a secret, or any part of it a
-/// secret rule recognises (a token under an innocent name); first 4 characters kept.
-pub fn mask_env(entry: &str) -> String {
-    let Some((k, v)) = entry.split_once('=') else {
-        return crate::analysis::secrets::redact_command(entry);
-    };
-    if crate::analysis::looks_secret_name(k) && !v.is_empty() {
-        format!("{}={}", sanitize(k), mask_value(v))
-    } else {
-        crate::analysis::secrets::redact_command(entry)
-    }
-}
-
-/// Redacts a secret value: its first 4 characters (fewer for short values) then `…`.
-pub fn mask_value(v: &str) -> String {
-    let keep = if v.chars().count() >= 12 {
-        4
-    } else {
-        v.chars().count() / 4
-    };
-    let prefix: String = v.chars().take(keep).collect();
-    format!("{}…(redacted)", sanitize(&prefix))
-}
-
 impl Report {
-    /// Builds the report of an analysed image with its findings and package inventory
-    /// (`analysis::findings::analyze`). History commands and secret-looking labels are redacted.
-    pub fn build(
-        image: &Image,
-        eff: &Efficiency,
-        findings: Vec<Finding>,
-        packages: Vec<Package>,
-    ) -> Self {
+    /// Builds the report of an analysed image. ENV, labels, history steps and layer commands
+    /// go through the image's configured redactor.
+    pub fn build(analysed: &Analysed) -> Self {
+        let image = &*analysed.image;
+        let eff = &analysed.efficiency;
+        let redact = &analysed.redactor;
         let c = &image.config;
         Self {
             schema: SCHEMA,
@@ -215,21 +194,14 @@ impl Report {
                 size_bytes: image.total_bytes(),
                 config: ConfigSection {
                     user: c.user.clone(),
-                    env: c.env.iter().map(|e| mask_env(e)).collect(),
+                    env: c.env.iter().map(|e| redact.env(e)).collect(),
                     cmd: c.cmd.clone(),
                     entrypoint: c.entrypoint.clone(),
                     exposed_ports: c.exposed_ports.clone(),
                     labels: c
                         .labels
                         .iter()
-                        .map(|(k, v)| {
-                            let masked = if crate::analysis::looks_secret_name(k) && !v.is_empty() {
-                                mask_value(v)
-                            } else {
-                                crate::analysis::secrets::redact_command(v)
-                            };
-                            (k.clone(), masked)
-                        })
+                        .map(|(k, v)| (k.clone(), redact.label(k, v)))
                         .collect(),
                     healthcheck: c.healthcheck.clone(),
                     workdir: c.workdir.clone(),
@@ -240,7 +212,7 @@ impl Report {
                 .history
                 .iter()
                 .map(|h| HistorySection {
-                    created_by: crate::analysis::secrets::redact_command(&h.created_by),
+                    created_by: redact.command(&h.created_by),
                     created: h.created.clone(),
                     comment: h.comment.clone(),
                     empty_layer: h.empty_layer,
@@ -264,7 +236,7 @@ impl Report {
                     files_unchanged: l.files_unchanged,
                     files_removed: l.files_removed,
                     bytes_superseded: l.bytes_superseded,
-                    created_by: crate::analysis::secrets::redact_command(&l.created_by),
+                    created_by: redact.command(&l.created_by),
                 })
                 .collect(),
             efficiency: EfficiencySection {
@@ -284,8 +256,8 @@ impl Report {
                     })
                     .collect(),
             },
-            findings,
-            packages,
+            findings: analysed.findings.clone(),
+            packages: analysed.packages.clone(),
             warnings: image.warnings.iter().map(|w| sanitize(w)).collect(),
         }
     }

@@ -5,69 +5,29 @@
 //! `image/<config digest hex>/config` for configuration findings), with a logical location
 //! naming the layer digest, and the history step that made the layer in the message.
 
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
-use regex::Regex;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
-use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::{Category, Finding, Severity};
+use crate::analysis::pipeline::Analysed;
 use crate::model::{sanitize, Image};
-use crate::report::mask_value;
+use crate::redact::Redactor;
 
 /// SARIF version written.
 pub const VERSION: &str = "2.1.0";
 /// `$schema` of the document.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"([A-Za-z_][A-Za-z0-9_.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s"',;]+)"#)
-        .unwrap_or_else(|e| panic!("static regex: {e}"))
-});
-static AWS_KEY_ID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16})\b")
-        .unwrap_or_else(|e| panic!("static regex: {e}"))
-});
-
-/// Makes free text safe to publish: sanitised, the value of every secret-looking
-/// `NAME=value` / `name: value` masked, AWS access key ids masked.
-pub fn redact_text(s: &str) -> String {
-    let s = sanitize(s);
-    let text = s.as_str();
-    let s = ASSIGNMENT.replace_all(text, |c: &regex::Captures<'_>| {
-        let (k, sep, v) = (&c[1], &c[2], &c[3]);
-        let inner = v.trim_matches(|ch| ch == '"' || ch == '\'');
-        // `/app/.aws/credentials:1` is a path and a line number, not an assignment.
-        let start = c.get(0).map_or(0, |m| m.start());
-        let in_path = text[..start].ends_with(['/', '.']);
-        let number = sep.trim() == ":" && inner.bytes().all(|b| b.is_ascii_digit());
-        if crate::analysis::looks_secret_name(k)
-            && !inner.is_empty()
-            && !inner.contains('…')
-            && !in_path
-            && !number
-        {
-            format!("{k}{sep}{}", mask_value(inner))
-        } else {
-            c[0].to_owned()
-        }
-    });
-    AWS_KEY_ID
-        .replace_all(&s, |c: &regex::Captures<'_>| mask_value(&c[1]))
-        .into_owned()
-}
-
 /// The history step that made `layer`, on one line, sanitised and redacted.
-pub fn history_command(image: &Image, layer: usize) -> Option<String> {
+pub fn history_command(r: &Redactor, image: &Image, layer: usize) -> Option<String> {
     let cmd = image
         .history_for_layer(layer)
         .map(|h| h.created_by.as_str())
         .or_else(|| image.layers.get(layer).map(|l| l.created_by.as_str()))?;
-    let cmd = crate::analysis::secrets::redact_command(cmd);
-    let line = crate::report::text::one_line(&cmd, 200);
-    (!line.is_empty()).then(|| redact_text(&line))
+    let cmd = r.command(cmd);
+    let line = crate::text::one_line(&cmd, 200);
+    (!line.is_empty()).then(|| r.text(&line))
 }
 
 /// SARIF `level` of a severity.
@@ -197,16 +157,16 @@ fn finding_line(f: &Finding) -> u64 {
         .unwrap_or(1)
 }
 
-fn rule_descriptor(id: &str, fs: &[&Finding]) -> Value {
+fn rule_descriptor(r: &Redactor, id: &str, fs: &[&Finding]) -> Value {
     let first = fs[0];
     let worst = fs
         .iter()
         .map(|f| f.severity)
         .max()
         .unwrap_or(first.severity);
-    let title = redact_text(&rule_title(fs));
-    let why = first.why.as_deref().map(redact_text);
-    let fix = first.fix.as_deref().map(redact_text);
+    let title = r.text(&rule_title(fs));
+    let why = first.why.as_deref().map(|s| r.text(s));
+    let fix = first.fix.as_deref().map(|s| r.text(s));
     let mut text = why.clone().unwrap_or_else(|| title.clone());
     let mut md = format!("**{title}**");
     if let Some(w) = &why {
@@ -238,10 +198,10 @@ fn rule_descriptor(id: &str, fs: &[&Finding]) -> Value {
     })
 }
 
-fn result(image: &Image, f: &Finding, rule_index: usize) -> Value {
-    let mut msg = redact_text(&f.message);
+fn result(r: &Redactor, image: &Image, f: &Finding, rule_index: usize) -> Value {
+    let mut msg = r.text(&f.message);
     if msg.is_empty() {
-        msg = redact_text(&f.title);
+        msg = r.text(&f.title);
     }
     if let Some(p) = &f.path {
         if !msg.contains(p.as_str()) {
@@ -256,13 +216,13 @@ fn result(image: &Image, f: &Finding, rule_index: usize) -> Value {
         if let Some(r) = f.removed_in {
             msg.push_str(&format!(" (removed in layer {r}, still shipped)"));
         }
-        match history_command(image, l) {
+        match history_command(r, image, l) {
             Some(cmd) => msg.push_str(&format!(", created by: {cmd}")),
             None => msg.push('.'),
         }
     }
     if let Some(e) = &f.evidence {
-        msg.push_str(&format!(" Evidence: {}", redact_text(e)));
+        msg.push_str(&format!(" Evidence: {}", r.text(e)));
     }
     let mut logical = Vec::new();
     if let Some(layer) = f.layer.and_then(|l| image.layers.get(l)) {
@@ -307,8 +267,9 @@ fn result(image: &Image, f: &Finding, rule_index: usize) -> Value {
     })
 }
 
-/// Builds the SARIF document.
-pub fn document(image: &Image, eff: &Efficiency, findings: &[Finding]) -> Value {
+/// Builds the SARIF document of an analysed image's findings.
+pub fn document(a: &Analysed) -> Value {
+    let (image, eff, findings, r) = (&*a.image, &a.efficiency, &a.findings, &a.redactor);
     let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in findings {
         by_rule.entry(f.rule.as_str()).or_default().push(f);
@@ -316,7 +277,7 @@ pub fn document(image: &Image, eff: &Efficiency, findings: &[Finding]) -> Value 
     let index: BTreeMap<&str, usize> = by_rule.keys().enumerate().map(|(i, k)| (*k, i)).collect();
     let rules: Vec<Value> = by_rule
         .iter()
-        .map(|(id, fs)| rule_descriptor(id, fs))
+        .map(|(id, fs)| rule_descriptor(r, id, fs))
         .collect();
     let mut ordered: Vec<&Finding> = findings.iter().collect();
     ordered.sort_by(|a, b| {
@@ -328,7 +289,14 @@ pub fn document(image: &Image, eff: &Efficiency, findings: &[Finding]) -> Value 
     });
     let results: Vec<Value> = ordered
         .iter()
-        .map(|f| result(image, f, index.get(f.rule.as_str()).copied().unwrap_or(0)))
+        .map(|f| {
+            result(
+                r,
+                image,
+                f,
+                index.get(f.rule.as_str()).copied().unwrap_or(0),
+            )
+        })
         .collect();
     let mut driver = serde_json::Map::new();
     driver.insert("name".into(), json!("strata"));
@@ -365,48 +333,13 @@ pub fn document(image: &Image, eff: &Efficiency, findings: &[Finding]) -> Value 
 }
 
 /// Renders the SARIF document as pretty JSON.
-pub fn render(image: &Image, eff: &Efficiency, findings: &[Finding]) -> String {
-    serde_json::to_string_pretty(&document(image, eff, findings)).unwrap_or_default() + "\n"
+pub fn render(a: &Analysed) -> String {
+    serde_json::to_string_pretty(&document(a)).unwrap_or_default() + "\n"
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction() {
-        assert_eq!(
-            redact_text("ENV DB_PASSWORD=strata-fake-db-password APP_MODE=production"),
-            "ENV DB_PASSWORD=stra…(redacted) APP_MODE=production"
-        );
-        assert_eq!(
-            redact_text("aws_access_key_id = AKIAABCDEFGHIJKLMNOP"),
-            "aws_access_key_id = AKIA…(redacted)"
-        );
-        assert_eq!(
-            redact_text("key AKIAABCDEFGHIJKLMNOP."),
-            "key AKIA…(redacted)."
-        );
-        assert_eq!(
-            redact_text("TOKEN=\"abcdefghijklmnop\""),
-            "TOKEN=abcd…(redacted)"
-        );
-        // Already redacted text stays as it is.
-        assert_eq!(
-            redact_text("TOKEN=abcd…(redacted)"),
-            "TOKEN=abcd…(redacted)"
-        );
-        assert_eq!(redact_text("a\nb"), "a\\nb");
-        assert_eq!(
-            redact_text("AKIA…(redacted) at /app/.aws/credentials:1"),
-            "AKIA…(redacted) at /app/.aws/credentials:1"
-        );
-        assert_eq!(redact_text("password: 1234"), "password: 1234");
-        assert_eq!(
-            redact_text("PIN_PASSWORD=12345678"),
-            "PIN_PASSWORD=12…(redacted)"
-        );
-    }
 
     #[test]
     fn uris_and_names() {

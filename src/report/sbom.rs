@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 
 use super::Report;
 use crate::analysis::finding::Package;
-use crate::analysis::findings::FindingsConfig;
 use crate::analysis::packages::{purl, Detail, Inventory};
+use crate::config::FindingsConfig;
 
 /// The two SBOM formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,13 +18,23 @@ pub enum Format {
     Spdx,
 }
 
-/// The SBOM of an analysed image (loaded with the findings inspector, which keeps the package
+/// The SBOM of an opened image (read with the package inspector, which keeps the package
 /// databases) in `format`. Same image, same bytes.
-pub fn document(image: &crate::model::Image, cfg: &FindingsConfig, format: Format) -> String {
-    let ctx = crate::analysis::findings::Ctx::new(image, cfg);
+pub fn document(
+    opened: &crate::analysis::pipeline::Opened,
+    cfg: &FindingsConfig,
+    format: Format,
+) -> String {
+    let ctx = crate::analysis::context::Ctx::new(&opened.image, cfg);
     let inventory = crate::analysis::packages::inventory(&ctx);
-    let eff = crate::analysis::efficiency::Efficiency::of(image);
-    let report = Report::build(image, &eff, Vec::new(), inventory.packages.clone());
+    let analysed = crate::analysis::pipeline::Analysed {
+        image: opened.image.clone(),
+        efficiency: opened.efficiency.clone(),
+        findings: Vec::new(),
+        packages: inventory.packages.clone(),
+        redactor: opened.redactor.clone(),
+    };
+    let report = Report::build(&analysed);
     let sbom = Sbom {
         report: &report,
         inventory: &inventory,

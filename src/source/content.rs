@@ -38,10 +38,13 @@ pub fn open_layer(image: &Image, layer: usize) -> Result<Box<dyn Read + Send>> {
             &member,
             "demo",
         )?,
+        #[cfg(feature = "daemon")]
         Origin::Daemon(reference) => {
             let export = super::daemon::export_blocking(reference)?;
             member_stream(export, &member, reference)?
         }
+        #[cfg(not(feature = "daemon"))]
+        Origin::Daemon(reference) => return Err(super::no_daemon(reference)),
     };
     match l.compression {
         Compression::None => Ok(raw),

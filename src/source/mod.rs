@@ -3,7 +3,9 @@
 
 pub mod archive;
 pub mod content;
+#[cfg(feature = "daemon")]
 pub mod daemon;
+pub mod demo;
 pub mod layer;
 pub mod resolve;
 
@@ -31,6 +33,85 @@ pub enum Input {
     Directory(PathBuf),
     /// A reference on the Docker daemon (name:tag, name@digest, id).
     Daemon(String),
+    /// The built-in demo image.
+    Demo,
+}
+
+/// One place images come from. Every source reads config, history and layers into the same
+/// [`Image`] model (most through [`assemble`] or [`load_stream`]).
+///
+/// Adding a source (e.g. a registry) is one new file implementing this trait and one arm in
+/// [`Input::source`] (plus, if it has its own syntax, one case in [`Input::parse`]).
+pub trait Source {
+    /// Reads the image, reporting progress as it goes.
+    fn load(&self, opts: &LoadOptions, progress: &Progress) -> Result<Image>;
+}
+
+impl Input {
+    /// The source that reads this input.
+    pub fn source(&self) -> Box<dyn Source + '_> {
+        match self {
+            Self::Archive(path) => Box::new(ArchiveFile(path)),
+            Self::Directory(path) => Box::new(LayoutDirectory(path)),
+            #[cfg(feature = "daemon")]
+            Self::Daemon(reference) => Box::new(daemon::DaemonImage(reference)),
+            #[cfg(not(feature = "daemon"))]
+            Self::Daemon(reference) => Box::new(NoDaemon(reference)),
+            Self::Demo => Box::new(demo::Demo),
+        }
+    }
+}
+
+/// Loads any input the engine reads, through its [`Source`].
+pub fn load(input: &Input, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+    input.source().load(opts, progress)
+}
+
+/// A daemon reference in a build without the `daemon` feature: an error naming it.
+#[cfg(not(feature = "daemon"))]
+struct NoDaemon<'a>(&'a str);
+
+#[cfg(not(feature = "daemon"))]
+impl Source for NoDaemon<'_> {
+    fn load(&self, _: &LoadOptions, _: &Progress) -> Result<Image> {
+        Err(no_daemon(self.0))
+    }
+}
+
+/// The error for a daemon reference when strata was built without the daemon source.
+#[cfg(not(feature = "daemon"))]
+pub(crate) fn no_daemon(reference: &str) -> Error {
+    Error::Other(format!(
+        "{reference}: not a file or directory, and this build has no daemon source (cargo feature `daemon`)"
+    ))
+}
+
+/// A saved archive: any `docker save` / OCI layout, plain or gzip/zstd-compressed.
+struct ArchiveFile<'a>(&'a Path);
+
+impl Source for ArchiveFile<'_> {
+    fn load(&self, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+        load_archive(self.0, opts, progress)
+    }
+}
+
+/// An OCI image layout directory.
+struct LayoutDirectory<'a>(&'a Path);
+
+impl Source for LayoutDirectory<'_> {
+    fn load(&self, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+        let path = self.0;
+        let dir = LayoutDir::open(path)?;
+        let resolved = resolve(&dir, opts.platform.as_ref(), opts.tag.as_deref())?;
+        let reference = path.display().to_string();
+        let origin = Origin::Directory(path.to_owned());
+        progress.emit(ProgressEvent::Metadata(Box::new(preview(
+            &reference, &resolved, &origin,
+        )?)));
+        let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
+        let scans = dir.scan_layers(&members, &opts.scan, progress)?;
+        assemble(&reference, &resolved, scans, origin, |_| None, opts)
+    }
 }
 
 impl Input {
@@ -161,28 +242,6 @@ impl Progress {
 
     pub(crate) fn layer_done(&self, done: usize, total: usize) {
         self.emit(ProgressEvent::LayerDone { done, total });
-    }
-}
-
-/// Loads an image from an archive or layout directory.
-pub fn load_path(input: &Input, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
-    match input {
-        Input::Archive(path) => load_archive(path, opts, progress),
-        Input::Directory(path) => {
-            let dir = LayoutDir::open(path)?;
-            let resolved = resolve(&dir, opts.platform.as_ref(), opts.tag.as_deref())?;
-            let reference = path.display().to_string();
-            let origin = Origin::Directory(path.clone());
-            progress.emit(ProgressEvent::Metadata(Box::new(preview(
-                &reference, &resolved, &origin,
-            )?)));
-            let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
-            let scans = dir.scan_layers(&members, &opts.scan, progress)?;
-            assemble(&reference, &resolved, scans, origin, |_| None, opts)
-        }
-        Input::Daemon(r) => Err(Error::Other(format!(
-            "{r}: not a file or directory (daemon references are loaded with the daemon source)"
-        ))),
     }
 }
 

@@ -334,6 +334,8 @@ pub struct TreeState {
     pub collapsed: Vec<bool>,
     /// Per path: passes the filter itself or has a descendant that does.
     keep: Vec<bool>,
+    /// Paths passing the filter themselves or through a descendant.
+    matching: usize,
     /// The visible rows.
     pub rows: Vec<Row>,
     /// Selected row.
@@ -354,6 +356,7 @@ impl TreeState {
             sort: Sort::Name,
             collapsed: vec![false; n],
             keep: Vec::new(),
+            matching: 0,
             rows: Vec::new(),
             selected: 0,
             scroll: 0,
@@ -403,6 +406,7 @@ impl TreeState {
                 keep[fs.parent(id as PathId) as usize] = true;
             }
         }
+        self.matching = keep.iter().skip(1).filter(|k| **k).count();
         self.keep = keep;
         self.rebuild();
     }
@@ -591,9 +595,9 @@ impl TreeState {
         }
     }
 
-    /// Number of paths passing the filter.
+    /// Number of paths passing the filter (counted when the filter changes, not per frame).
     pub fn matching(&self) -> usize {
-        self.keep.iter().skip(1).filter(|k| **k).count()
+        self.matching
     }
 }
 
@@ -603,7 +607,7 @@ mod tests {
     use crate::source::{LoadOptions, Progress};
 
     fn demo() -> Arc<Image> {
-        Arc::new(crate::demo::load(&LoadOptions::default(), &Progress::default()).unwrap())
+        Arc::new(crate::source::demo::load(&LoadOptions::default(), &Progress::default()).unwrap())
     }
 
     fn tree(img: &Arc<Image>, layer: usize, mode: Mode) -> TreeState {

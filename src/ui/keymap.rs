@@ -537,7 +537,15 @@ pub fn lookup(scope: Scope, ev: &KeyEvent) -> Option<Action> {
     } else {
         find(scope)
     };
-    pane.or_else(|| find(Scope::Global))
+    // The viewer shares the findings pane's reveal key for the secrets it masks (its footer
+    // names the key while something is masked).
+    let shared = || {
+        (scope == Scope::Viewer)
+            .then(|| find(Scope::Findings))
+            .flatten()
+            .filter(|a| *a == Action::Reveal)
+    };
+    pane.or_else(|| find(Scope::Global)).or_else(shared)
 }
 
 /// The key bar for `scope`: `(key label, short text)` pairs, pane bindings first.

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::app::{App, Command, Event, Launch, LoadState};
 use super::{panes, terminal, worker};
-use crate::analysis::findings::FindingsConfig;
+use crate::config::FindingsConfig;
 use crate::source::LoadOptions;
 use crate::{Error, Result};
 
@@ -76,7 +76,7 @@ async fn main_loop(launch: Launch, opts: LoadOptions, cfg: FindingsConfig) -> Re
     let mut last_draw = Instant::now() - FRAME;
     loop {
         if app.dirty && last_draw.elapsed() >= FRAME {
-            term.draw(|f| panes::draw(f, &mut app)).map_err(io)?;
+            term.draw(|f| panes::draw(f, &app)).map_err(io)?;
             last_draw = Instant::now();
             app.dirty = false;
             if first_frame.is_none() && app.image.is_some() {

@@ -84,29 +84,6 @@ pub fn instruction(created_by: &str) -> String {
     s.to_owned()
 }
 
-/// Masks the values of `ENV`/`ARG` instructions whose names look like secrets (as the image
-/// details mask the config env), so a screenshot of the layers pane does not leak them.
-pub fn mask_instruction(instr: &str) -> String {
-    let redacted = crate::analysis::secrets::redact_command(instr);
-    let instr = redacted.as_str();
-    let Some((head, rest)) = instr.split_once(' ') else {
-        return instr.to_owned();
-    };
-    if head != "ENV" && head != "ARG" {
-        return instr.to_owned();
-    }
-    let masked: Vec<String> = rest
-        .split(' ')
-        .map(|tok| match tok.split_once('=') {
-            Some((k, v)) if !v.is_empty() && crate::analysis::looks_secret_name(k) => {
-                format!("{k}={}", crate::report::mask_value(v))
-            }
-            _ => tok.to_owned(),
-        })
-        .collect();
-    format!("{head} {}", masked.join(" "))
-}
-
 /// Truncates `s` to at most `width` characters, ending with `…` when cut.
 pub fn fit(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
@@ -157,25 +134,6 @@ mod tests {
         assert_eq!(bytes(999), "999 B");
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(fit("abcdef", 4), "abc…");
-        assert_eq!(
-            mask_instruction("ENV A=1 API_TOKEN=abcdefghijklmnop"),
-            "ENV A=1 API_TOKEN=abcd…(redacted)"
-        );
         assert_eq!(fit_left("/a/b/cdef", 5), "…cdef");
-    }
-}
-
-#[cfg(test)]
-mod redaction_tests {
-    #[test]
-    fn build_args_and_url_passwords_are_masked_in_instructions() {
-        let cmd = "|1 GITHUB_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB /bin/sh -c curl https://deploy:s3cr3tPassw0rd@example.org/x";
-        let shown = super::mask_instruction(cmd);
-        assert!(
-            !shown.contains("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
-            "{shown}"
-        );
-        assert!(!shown.contains("s3cr3tPassw0rd"), "{shown}");
-        assert!(shown.contains("example.org"), "{shown}");
     }
 }

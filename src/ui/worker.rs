@@ -12,11 +12,12 @@ use std::sync::{Arc, Mutex};
 use super::app::{App, Chunk, Command, Event, ExtractError, ImageRow, Loaded, Msg, Secret, Target};
 use super::filetree::{LayerView, Mode, TreeIndex};
 use super::highlight;
-use crate::analysis::efficiency::Efficiency;
-use crate::analysis::findings::FindingsConfig;
+use crate::analysis::pipeline::{self, Opened, Settings};
+use crate::config::FindingsConfig;
 use crate::model::fs::{EntryKind, VersionId};
 use crate::model::Image;
-use crate::source::{LoadOptions, Progress};
+use crate::redact::rules::RuleSet;
+use crate::source::{Input, LoadOptions, Progress};
 
 /// Where workers send their messages.
 pub type Sender = tokio::sync::mpsc::UnboundedSender<Msg>;
@@ -126,6 +127,7 @@ fn run(cmd: Command, tx: &Sender) {
             first_line,
             binary,
             syntax,
+            rules,
         } => read(
             &ReadJob {
                 req,
@@ -137,9 +139,25 @@ fn run(cmd: Command, tx: &Sender) {
                 first_line,
                 binary,
                 syntax,
+                rules: &rules,
             },
             tx,
         ),
+        Command::BuildView {
+            req,
+            ticket,
+            image,
+            layer,
+            mode,
+        } => {
+            let current = || ticket.load(Ordering::SeqCst) == req;
+            if current() {
+                let view = Arc::new(LayerView::build(&image.fs, layer, mode));
+                if current() {
+                    let _ = tx.send(Msg::View { req, view });
+                }
+            }
+        }
         Command::Extract {
             req,
             image,
@@ -171,28 +189,45 @@ pub fn list_images() -> Result<Vec<ImageRow>, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Loads `target` and derives what the UI needs (efficiency, sorted tree, first view).
+/// The engine input of a target.
+pub fn input(target: &Target) -> Input {
+    match target {
+        Target::Reference(r) => Input::parse(r),
+        Target::Demo => Input::Demo,
+    }
+}
+
+/// Loads `target` (sizes only, no findings) and derives what the UI needs.
 pub fn load_image(
     target: &Target,
     opts: &LoadOptions,
     progress: &Progress,
 ) -> crate::Result<Loaded> {
-    let image = match target {
-        Target::Reference(r) => crate::cli::load(r, opts, progress)?,
-        Target::Demo => crate::demo::load(opts, progress)?,
+    let settings = Settings {
+        load: opts.clone(),
+        ..Settings::default()
     };
-    let image = Arc::new(image);
-    let eff = Efficiency::of(&image);
+    Ok(loaded(&pipeline::open(
+        &input(target),
+        &settings,
+        progress,
+    )?))
+}
+
+/// What the UI needs of an opened image (efficiency, sorted tree, first view).
+fn loaded(opened: &Opened) -> Loaded {
+    let image = opened.image.clone();
+    let eff = opened.efficiency.clone();
     let index = Arc::new(TreeIndex::build(&image.fs));
     let view = Arc::new(LayerView::build(&image.fs, 0, Mode::PerLayer));
     let largest = largest_files(&image, LARGEST);
-    Ok(Loaded {
+    Loaded {
         image,
         eff,
         index,
         view,
         largest,
-    })
+    }
 }
 
 /// How many of the largest files the image details list.
@@ -232,19 +267,24 @@ fn load(
     let progress = Progress::new(move |event| {
         let _ = ptx.send(Msg::Progress { req, event });
     });
-    let result = load_image(target, opts, &progress).map_err(|e| e.to_string());
-    // The explorer opens as soon as the image is read; findings follow.
-    let analysed = match (&result, findings) {
-        (Ok(l), Some(cfg)) => Some((l.image.clone(), l.eff.clone(), cfg)),
-        _ => None,
+    let settings = Settings {
+        load: opts.clone(),
+        config: findings.cloned().unwrap_or_default(),
+        findings: findings.is_some(),
     };
+    let opened = pipeline::open(&input(target), &settings, &progress).map_err(|e| e.to_string());
     let _ = tx.send(Msg::Loaded {
         req,
-        result: result.map(Box::new),
+        result: opened
+            .as_ref()
+            .map(|o| Box::new(loaded(o)))
+            .map_err(Clone::clone),
     });
-    if let Some((image, eff, cfg)) = analysed {
+    // The explorer opens as soon as the image is read; findings follow.
+    if let (Ok(opened), true) = (opened, findings.is_some()) {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            crate::analysis::findings::analyze(&image, &eff, cfg)
+            let a = opened.analyse();
+            (a.findings, a.packages)
         }))
         .map_err(|_| format!("the findings pass failed: {}", take_panic()));
         let _ = tx.send(Msg::Findings { req, result });
@@ -261,6 +301,7 @@ struct ReadJob<'a> {
     first_line: usize,
     binary: Option<bool>,
     syntax: Option<String>,
+    rules: &'a RuleSet,
 }
 
 /// True when the bytes look binary: a NUL, or many control bytes or invalid UTF-8 sequences.
@@ -333,12 +374,14 @@ fn read(job: &ReadJob<'_>, tx: &Sender) {
     let eof = end >= size || bytes.is_empty();
     let binary = job.binary.unwrap_or_else(|| looks_binary(&bytes));
     if binary {
+        let masks = super::mask::file_spans(job.rules, job.image, job.version, job.offset, &bytes);
         let _ = tx.send(Msg::Content {
             req: job.req,
             chunk: Chunk::Binary {
                 offset: job.offset,
                 bytes,
                 eof,
+                masks,
             },
         });
         return;
@@ -352,6 +395,17 @@ fn read(job: &ReadJob<'_>, tx: &Sender) {
             .map_or(bytes.len(), |i| i + 1)
     };
     let lines = split_lines(&bytes[..take]);
+    let spans = super::mask::file_spans(
+        job.rules,
+        job.image,
+        job.version,
+        job.offset,
+        &bytes[..take],
+    );
+    let masks = super::mask::line_spans(&bytes[..take], job.offset, &spans)
+        .into_iter()
+        .map(|(i, r)| (job.first_line + i, r))
+        .collect();
     let next = job.offset + take as u64;
     let assets = highlight::assets();
     let syntax = match &job.syntax {
@@ -370,6 +424,7 @@ fn read(job: &ReadJob<'_>, tx: &Sender) {
             next,
             eof,
             syntax: syntax.map(|s| s.name.clone()),
+            masks,
         },
     });
     let Some(syntax) = syntax else {

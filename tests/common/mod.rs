@@ -4,4 +4,6 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod real;
+pub mod twins;
 pub mod ui;

@@ -6,8 +6,12 @@ use ratatui::Terminal;
 use strata::ui::app::{App, Event};
 use strata::ui::{panes, worker};
 
-/// Draws `app` on a fresh 120x40 test terminal.
+/// Draws `app` on a fresh 120x40 test terminal (telling the app its size first, as the
+/// terminal does when it opens or resizes).
 pub fn draw(app: &mut App) -> Terminal<TestBackend> {
+    if app.size != (120, 40) {
+        let _ = app.update(Event::Resize(120, 40));
+    }
     let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
     t.draw(|f| panes::draw(f, app)).unwrap();
     t

@@ -19,8 +19,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::context::Ctx;
 use super::finding::Package;
-use super::findings::Ctx;
 use crate::model::fs::{PathId, Status, VersionId};
 use crate::model::path::split_parent;
 use purl::OsRelease;

@@ -3,16 +3,18 @@
 //! command), and a details area with message, why, fix and the redacted evidence. A secret's
 //! raw value appears only after the reveal key, for the selected finding only.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{block, dim, follow, heading, selected};
+use super::{block, dim, heading, selected};
 use crate::analysis::finding::{Category, Finding, Severity};
 use crate::model::sanitize;
-use crate::ui::app::{App, FindingsState, Pane, Reveal, FINDING_ROWS};
+use crate::ui::app::{App, FindingsState, Pane, Reveal};
+use crate::ui::layout;
+use crate::ui::state::follow;
 use crate::ui::text::{bytes, fit, fit_left, one_line};
 
 /// Colour of a severity (always shown with its label).
@@ -40,7 +42,8 @@ fn category(c: Category) -> &'static str {
 
 /// The one-line history command of `layer` (already safe), as the layers pane shows it.
 fn command(app: &App, layer: usize) -> Option<&str> {
-    app.layer_rows
+    app.layers
+        .rows
         .iter()
         .find(|r| r.layer == Some(layer))
         .map(|r| r.text.as_str())
@@ -48,10 +51,10 @@ fn command(app: &App, layer: usize) -> Option<&str> {
 
 fn title(app: &App) -> Line<'static> {
     let mut spans = vec![Span::raw(" Findings ")];
-    match &app.findings_state {
+    match &app.findings.state {
         FindingsState::Ready => {
             spans.push(Span::styled(
-                format!("({}) worst first ", app.findings.len()),
+                format!("({}) worst first ", app.findings.list.len()),
                 dim(),
             ));
             for sev in [
@@ -61,7 +64,12 @@ fn title(app: &App) -> Line<'static> {
                 Severity::Low,
                 Severity::Info,
             ] {
-                let n = app.findings.iter().filter(|f| f.severity == sev).count();
+                let n = app
+                    .findings
+                    .list
+                    .iter()
+                    .filter(|f| f.severity == sev)
+                    .count();
                 if n > 0 {
                     spans.push(Span::styled(
                         format!("{n} {}", sev.as_str()),
@@ -112,7 +120,7 @@ fn rows(app: &App, f: &Finding, width: usize) -> [Line<'static>; 2] {
 
 /// The details of the selected finding (also used by tests).
 pub fn details(app: &App) -> Vec<Line<'static>> {
-    let Some(f) = app.selected_finding() else {
+    let Some(f) = app.findings.selected_finding() else {
         return Vec::new();
     };
     let field = |name: &str, value: String| -> Line<'static> {
@@ -147,8 +155,8 @@ pub fn details(app: &App) -> Vec<Line<'static>> {
         out.push(field("Evidence", one_line(e)));
     }
     if f.category == Category::Secret {
-        match &app.reveal {
-            Some(Reveal::Shown { finding, secret }) if *finding == app.finding_selected => {
+        match &app.findings.reveal {
+            Some(Reveal::Shown { finding, secret }) if *finding == app.findings.selected => {
                 out.push(Line::styled(
                     "Raw value (on screen only; move the selection to hide it):",
                     Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
@@ -157,7 +165,7 @@ pub fn details(app: &App) -> Vec<Line<'static>> {
                     out.push(Line::styled(sanitize(l), Style::new().fg(Color::Red)));
                 }
             }
-            Some(Reveal::Pending { finding, .. }) if *finding == app.finding_selected => {
+            Some(Reveal::Pending { finding, .. }) if *finding == app.findings.selected => {
                 out.push(Line::styled("reading the value back…", dim()));
             }
             _ if app.secret_location(f).is_some() => {
@@ -183,23 +191,14 @@ pub fn details(app: &App) -> Vec<Line<'static>> {
 }
 
 /// Draws the findings pane.
-pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let focused = app.focus == Pane::Findings;
-    let b = block(title(app), focused);
-    let inner = b.inner(area);
-    frame.render_widget(b, area);
-    if inner.height < 3 {
+    frame.render_widget(block(title(app), focused), area);
+    let Some([list, sep, info]) = layout::findings_parts(area) else {
         return;
-    }
-    let [list, sep, info] = Layout::vertical([
-        Constraint::Percentage(45),
-        Constraint::Length(1),
-        Constraint::Min(1),
-    ])
-    .areas(inner);
-    app.areas.findings = list;
-    let msg = match &app.findings_state {
-        FindingsState::Ready if app.findings.is_empty() => Some("  no findings".to_string()),
+    };
+    let msg = match &app.findings.state {
+        FindingsState::Ready if app.findings.list.is_empty() => Some("  no findings".to_string()),
         FindingsState::Ready => None,
         FindingsState::Failed(e) => Some(format!("  {e}")),
         _ => Some("  analysing the image…".into()),
@@ -211,19 +210,20 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         );
         return;
     }
-    let per_screen = (list.height as usize / FINDING_ROWS).max(1);
-    follow(&mut app.findings_scroll, app.finding_selected, per_screen);
+    let per_screen = layout::findings_per_screen(list.height);
+    let first = follow(app.findings.scroll, app.findings.selected, per_screen);
     let width = list.width as usize;
     let mut lines = Vec::with_capacity(list.height as usize);
     for (i, f) in app
         .findings
+        .list
         .iter()
         .enumerate()
-        .skip(app.findings_scroll)
+        .skip(first)
         .take(per_screen)
     {
         for mut l in rows(app, f, width) {
-            if i == app.finding_selected {
+            if i == app.findings.selected {
                 l = l.style(selected(focused));
             }
             lines.push(l);

@@ -113,16 +113,26 @@ pub fn lines(width: usize) -> Vec<Line<'static>> {
     out
 }
 
-/// Draws the overlay over `area`.
-pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+/// The overlay's frame over `area`.
+fn frame_rect(area: Rect) -> Rect {
     let w = area.width.saturating_sub(4).min(118);
     let h = area.height.saturating_sub(2);
-    let r = Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h);
-    frame.render_widget(Clear, r);
-    let b = block(Line::raw(" Help · ?/Esc close · ↑↓ scroll "), true);
-    let inner = b.inner(r);
-    frame.render_widget(b, r);
-    let scroll = app.help_scroll;
+    Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h)
+}
+
+/// What the overlay shows inside `inner`: an intro and two columns of bindings on wide
+/// screens, one list otherwise.
+enum Content {
+    Columns {
+        intro: Rect,
+        left: Rect,
+        right: Rect,
+        lines: (Vec<Line<'static>>, Vec<Line<'static>>),
+    },
+    Single(Vec<Line<'static>>),
+}
+
+fn content(inner: Rect) -> (Content, usize) {
     if inner.width >= 100 {
         let intro = intro();
         let [top, cols] = Layout::vertical([
@@ -130,10 +140,6 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
             Constraint::Min(1),
         ])
         .areas(inner);
-        frame.render_widget(
-            Paragraph::new(intro).wrap(ratatui::widgets::Wrap { trim: false }),
-            top,
-        );
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(cols);
@@ -144,17 +150,51 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         );
         let rr = bindings(&[Scope::Tree, Scope::Viewer, Scope::Findings], lw);
         let max = l.len().max(rr.len()).saturating_sub(cols.height as usize);
-        app.help_scroll = scroll.min(max);
-        let sc = (app.help_scroll.min(u16::MAX as usize) as u16, 0);
-        frame.render_widget(Paragraph::new(l).scroll(sc), left);
-        frame.render_widget(Paragraph::new(rr).scroll(sc), right);
+        (
+            Content::Columns {
+                intro: top,
+                left,
+                right,
+                lines: (l, rr),
+            },
+            max,
+        )
     } else {
         let l = lines(inner.width as usize);
         let max = l.len().saturating_sub(inner.height as usize);
-        app.help_scroll = scroll.min(max);
-        frame.render_widget(
-            Paragraph::new(l).scroll((app.help_scroll.min(u16::MAX as usize) as u16, 0)),
-            inner,
-        );
+        (Content::Single(l), max)
+    }
+}
+
+/// The scroll offset the overlay shows over `area` (never past the last screenful).
+pub fn scroll(app: &App, area: Rect) -> usize {
+    let inner = block(Line::raw(""), true).inner(frame_rect(area));
+    app.help_scroll.min(content(inner).1)
+}
+
+/// Draws the overlay over `area`.
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let r = frame_rect(area);
+    frame.render_widget(Clear, r);
+    let b = block(Line::raw(" Help · ?/Esc close · ↑↓ scroll "), true);
+    let inner = b.inner(r);
+    frame.render_widget(b, r);
+    let (content, max) = content(inner);
+    let sc = (app.help_scroll.min(max).min(u16::MAX as usize) as u16, 0);
+    match content {
+        Content::Columns {
+            intro: top,
+            left,
+            right,
+            lines: (l, rr),
+        } => {
+            frame.render_widget(
+                Paragraph::new(intro()).wrap(ratatui::widgets::Wrap { trim: false }),
+                top,
+            );
+            frame.render_widget(Paragraph::new(l).scroll(sc), left);
+            frame.render_widget(Paragraph::new(rr).scroll(sc), right);
+        }
+        Content::Single(l) => frame.render_widget(Paragraph::new(l).scroll(sc), inner),
     }
 }

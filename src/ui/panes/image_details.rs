@@ -9,7 +9,6 @@ use ratatui::Frame;
 
 use super::{block, dim, heading};
 use crate::model::{path, sanitize};
-use crate::report::mask_env;
 use crate::ui::app::{App, LoadState, Pane};
 use crate::ui::text::{bytes, fit_left, one_line};
 
@@ -161,14 +160,23 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     }
     if !c.env.is_empty() {
         out.push(Line::from(heading("Env:")));
+        let redact = app.findings.cfg.redactor();
         for e in &c.env {
-            out.push(Line::raw(format!("  {}", mask_env(e).replace('\n', "\\n"))));
+            out.push(Line::raw(format!(
+                "  {}",
+                redact.env(e).replace('\n', "\\n")
+            )));
         }
     }
     if !c.labels.is_empty() {
         out.push(Line::from(heading("Labels:")));
+        let redact = app.findings.cfg.redactor();
         for (k, v) in &c.labels {
-            out.push(Line::raw(format!("  {}={}", one_line(k), one_line(v))));
+            out.push(Line::raw(format!(
+                "  {}={}",
+                one_line(k),
+                one_line(&redact.label(k, v))
+            )));
         }
     }
     for w in &img.warnings {
@@ -180,24 +188,36 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-/// Draws the image details pane.
-pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
-    let focused = app.focus == Pane::ImageDetails;
-    app.areas.image_details = area;
-    let lines = lines(app, area.width.saturating_sub(2) as usize);
+/// The scroll offset the pane shows in `area`: "bottom" resolved, never past the last line.
+pub fn scroll(app: &App, area: Rect) -> usize {
+    clamp(
+        &lines(app, area.width.saturating_sub(2) as usize),
+        app.image_details_scroll,
+        area,
+    )
+}
+
+fn clamp(lines: &[Line<'_>], scroll: usize, area: Rect) -> usize {
     let height = area.height.saturating_sub(2) as usize;
     let max = lines.len().saturating_sub(1);
-    if app.image_details_scroll == usize::MAX {
+    if scroll == usize::MAX {
         // Rows after wrapping, roughly (word wrapping may add a few).
         let w = area.width.saturating_sub(2).max(1) as usize;
         let rows: usize = lines.iter().map(|l| l.width().div_ceil(w).max(1)).sum();
-        app.image_details_scroll = rows.saturating_sub(height);
-    } else if app.image_details_scroll > max {
-        app.image_details_scroll = max;
+        rows.saturating_sub(height)
+    } else {
+        scroll.min(max)
     }
+}
+
+/// Draws the image details pane.
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let focused = app.focus == Pane::ImageDetails;
+    let lines = lines(app, area.width.saturating_sub(2) as usize);
+    let scroll = clamp(&lines, app.image_details_scroll, area);
     let p = Paragraph::new(lines)
         .block(block(Line::raw(" Image details "), focused))
         .wrap(Wrap { trim: false })
-        .scroll((app.image_details_scroll.min(u16::MAX as usize) as u16, 0));
+        .scroll((scroll.min(u16::MAX as usize) as u16, 0));
     frame.render_widget(p, area);
 }

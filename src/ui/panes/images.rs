@@ -6,9 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{dim, follow, framed_list, selected};
+use super::{dim, framed_list, selected};
 use crate::model::sanitize;
 use crate::ui::app::App;
+use crate::ui::state::follow;
 use crate::ui::text::{bytes, fit};
 
 fn age(created: i64) -> String {
@@ -25,15 +26,14 @@ fn age(created: i64) -> String {
 }
 
 /// Draws the image list.
-pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let title = Line::from(vec![
         Span::raw(" Images on the Docker daemon "),
-        Span::styled(format!("({}) ", app.images.len()), dim()),
+        Span::styled(format!("({}) ", app.images.rows.len()), dim()),
     ]);
     let Some((header, rows)) = framed_list(frame, title, true, area) else {
         return;
     };
-    app.areas.images = rows;
     let w = rows.width as usize;
     let name_w = w.saturating_sub(12 + 2 + 10 + 2 + 16 + 2).max(10);
     frame.render_widget(
@@ -46,24 +46,21 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         )),
         header,
     );
-    if app.images_loading {
+    if app.images.loading {
         frame.render_widget(
             Paragraph::new(Line::styled("asking the Docker daemon…", dim())),
             rows,
         );
         return;
     }
-    follow(
-        &mut app.images_scroll,
-        app.images_selected,
-        rows.height as usize,
-    );
+    let list = &app.images;
+    let first = follow(list.scroll, list.selected, rows.height as usize);
     let mut lines = Vec::new();
-    for (i, r) in app
-        .images
+    for (i, r) in list
+        .rows
         .iter()
         .enumerate()
-        .skip(app.images_scroll)
+        .skip(first)
         .take(rows.height as usize)
     {
         let id = r.id.strip_prefix("sha256:").unwrap_or(&r.id);
@@ -74,7 +71,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
             bytes(r.size),
             age(r.created)
         ));
-        if i == app.images_selected {
+        if i == list.selected {
             line = line.style(selected(true));
         }
         lines.push(line);

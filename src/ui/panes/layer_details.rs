@@ -10,7 +10,7 @@ use super::{block, dim, heading};
 use crate::model::sanitize;
 use crate::ui::app::{App, Pane};
 use crate::ui::highlight;
-use crate::ui::text::{bytes, instruction, mask_instruction};
+use crate::ui::text::{bytes, instruction};
 
 fn field(name: &str, value: String) -> Line<'static> {
     Line::from(vec![heading(&format!("{name}: ")), Span::raw(value)])
@@ -21,13 +21,17 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     let Some(img) = app.image.as_ref() else {
         return vec![Line::styled("waiting for the image…", dim())];
     };
-    let Some(layer) = img.layers.get(app.layer) else {
+    let Some(layer) = img.layers.get(app.layers.selected) else {
         return vec![Line::styled("no layers", dim())];
     };
-    let hist = img.history_for_layer(app.layer);
+    let hist = img.history_for_layer(app.layers.selected);
     let mut out = Vec::new();
     out.push(Line::from(vec![
-        heading(&format!("Layer {} of {}", app.layer, img.layers.len())),
+        heading(&format!(
+            "Layer {} of {}",
+            app.layers.selected,
+            img.layers.len()
+        )),
         Span::styled(
             if app.loaded() {
                 format!(
@@ -43,7 +47,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             dim(),
         ),
     ]));
-    let cmd = mask_instruction(&instruction(
+    let cmd = app.findings.cfg.redactor().instruction(&instruction(
         hist.map_or(&layer.created_by, |h| &h.created_by),
     ));
     // Split on real newlines first (heredocs), then make every line safe.
@@ -98,23 +102,33 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     out
 }
 
-/// Draws the layer details pane.
-pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
-    let focused = app.focus == Pane::LayerDetails;
-    let b = block(Line::raw(" Layer details "), focused);
-    app.areas.layer_details = area;
-    let lines = lines(app);
+/// The scroll offset the pane shows in `area`: "bottom" resolved, never past the last line.
+pub fn scroll(app: &App, area: Rect) -> usize {
+    clamp(&lines(app), app.layers.details_scroll, area)
+}
+
+fn clamp(lines: &[Line<'_>], scroll: usize, area: Rect) -> usize {
     let height = area.height.saturating_sub(2) as usize;
-    if app.layer_details_scroll == usize::MAX {
+    let scroll = if scroll == usize::MAX {
         // Rows after wrapping, roughly (word wrapping may add a few).
         let w = area.width.saturating_sub(2).max(1) as usize;
         let rows: usize = lines.iter().map(|l| l.width().div_ceil(w).max(1)).sum();
-        app.layer_details_scroll = rows.saturating_sub(height);
-    }
-    app.layer_details_scroll = app.layer_details_scroll.min(lines.len().saturating_sub(1));
+        rows.saturating_sub(height)
+    } else {
+        scroll
+    };
+    scroll.min(lines.len().saturating_sub(1))
+}
+
+/// Draws the layer details pane.
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let focused = app.focus == Pane::LayerDetails;
+    let b = block(Line::raw(" Layer details "), focused);
+    let lines = lines(app);
+    let scroll = clamp(&lines, app.layers.details_scroll, area);
     let p = Paragraph::new(lines)
         .block(b)
         .wrap(Wrap { trim: false })
-        .scroll((app.layer_details_scroll.min(u16::MAX as usize) as u16, 0));
+        .scroll((scroll.min(u16::MAX as usize) as u16, 0));
     frame.render_widget(p, area);
 }

@@ -7,16 +7,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{badge_style, dim, follow, framed_list, selected};
+use super::{badge_style, dim, framed_list, selected};
 use crate::ui::app::{App, Pane};
 use crate::ui::filetree::Mode;
 use crate::ui::text::{bytes, fit};
 
 /// Draws the layers pane.
-pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let focused = app.focus == Pane::Layers;
     let n = app.image.as_ref().map_or(0, |i| i.layers.len());
-    let mode = match app.mode {
+    let mode = match app.layers.mode {
         Mode::PerLayer => "layer changes",
         Mode::Aggregated => "aggregated",
     };
@@ -28,7 +28,6 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     let Some((header, rows)) = framed_list(frame, title, focused, area) else {
         return;
     };
-    app.areas.layers = rows;
     frame.render_widget(
         Paragraph::new(Line::styled(
             "   #       Size  Command",
@@ -44,28 +43,24 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         frame.render_widget(Paragraph::new(Line::styled(msg, dim())), rows);
         return;
     }
-    let sel_row = app
-        .layer_rows
-        .iter()
-        .position(|r| r.layer == Some(app.layer))
-        .unwrap_or(0);
-    follow(&mut app.layers_scroll, sel_row, rows.height as usize);
+    let sel_row = app.layers.selected_row();
+    let first = app.layers.first_row(rows.height as usize);
     let loaded = app.loaded();
     let width = rows.width as usize;
     let mut lines = Vec::with_capacity(rows.height as usize);
-    let image = app.image.clone();
+    let image = app.image.as_ref();
     for (i, r) in app
-        .layer_rows
+        .layers
+        .rows
         .iter()
         .enumerate()
-        .skip(app.layers_scroll)
+        .skip(first)
         .take(rows.height as usize)
     {
         let line = match r.layer {
             Some(l) => {
                 let size = if loaded {
                     image
-                        .as_ref()
                         .and_then(|img| img.layers.get(l))
                         .map_or(String::new(), |x| bytes(x.size_bytes))
                 } else {
@@ -73,7 +68,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
                 };
                 let mut spans = vec![Span::raw(format!("{l:>4} {size:>10}  "))];
                 let mut used = 17;
-                for b in app.layer_badges(l) {
+                for b in app.findings.layer_badges(l) {
                     let t = format!(" {} ", b.text);
                     used += t.chars().count() + 1;
                     spans.push(Span::styled(t, badge_style(b.level)));

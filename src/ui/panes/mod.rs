@@ -11,14 +11,15 @@ pub mod status;
 pub mod tree;
 pub mod viewer;
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 use ratatui::Frame;
 
-use super::app::{App, BadgeLevel, Screen};
+use super::app::{App, BadgeLevel};
 use super::filetree::Change;
+use super::layout::{self, Body, Right};
 
 /// Colour of a change (always paired with its symbol).
 pub fn change_style(c: Change) -> Style {
@@ -76,19 +77,8 @@ pub fn framed_list(
     focused: bool,
     area: Rect,
 ) -> Option<(Rect, Rect)> {
-    let b = block(title, focused);
-    let inner = b.inner(area);
-    frame.render_widget(b, area);
-    if inner.height < 2 {
-        return None;
-    }
-    let header = Rect { height: 1, ..inner };
-    let rows = Rect {
-        y: inner.y + 1,
-        height: inner.height - 1,
-        ..inner
-    };
-    Some((header, rows))
+    frame.render_widget(block(title, focused), area);
+    layout::list_parts(area)
 }
 
 /// A bold heading span.
@@ -96,66 +86,33 @@ pub fn heading(s: &str) -> Span<'static> {
     Span::styled(s.to_string(), Style::new().add_modifier(Modifier::BOLD))
 }
 
-/// Keeps `selected` visible in a window of `height` rows starting at `scroll`.
-pub fn follow(scroll: &mut usize, selected: usize, height: usize) {
-    if height == 0 {
-        return;
-    }
-    if selected < *scroll {
-        *scroll = selected;
-    } else if selected >= *scroll + height {
-        *scroll = selected + 1 - height;
-    }
-}
-
-/// Draws the whole UI.
-pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
-    app.prepare();
-    app.areas = Default::default();
+/// Draws the whole UI from the state (reads only: the layout and scroll offsets were settled
+/// by the last update; drawing on another size lays out again without writing back).
+pub fn draw(frame: &mut Frame<'_>, app: &App) {
     let area = frame.area();
-    app.size = (area.width, area.height);
-    let [main, bar, status_line] = Layout::vertical([
-        Constraint::Min(3),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    match app.screen {
-        Screen::Images => images::draw(frame, app, main),
-        Screen::Explorer => explorer(frame, app, main),
+    let r = layout::regions(app, area);
+    match r.body {
+        Body::Images(main) => images::draw(frame, app, main),
+        Body::FullViewer(main) => viewer::draw(frame, app, main),
+        Body::Explorer {
+            layers: layers_area,
+            layer_details: details_area,
+            image_details: image_area,
+            right,
+        } => {
+            layers::draw(frame, app, layers_area);
+            layer_details::draw(frame, app, details_area);
+            image_details::draw(frame, app, image_area);
+            match layout::right(app) {
+                Right::Findings => findings::draw(frame, app, right),
+                Right::Viewer => viewer::draw(frame, app, right),
+                Right::Tree => tree::draw(frame, app, right),
+            }
+        }
     }
-    status::key_bar(frame, app, bar);
-    status::status(frame, app, status_line);
+    status::key_bar(frame, app, r.bar);
+    status::status(frame, app, r.status);
     if app.help {
         help::draw(frame, app, area);
-    }
-}
-
-fn explorer(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
-    if app.viewer.is_some() && app.viewer_full && !app.findings_open {
-        viewer::draw(frame, app, area);
-        return;
-    }
-    let narrow = area.width < 80;
-    let [left, right] = if narrow {
-        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area)
-    } else {
-        Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(area)
-    };
-    let [layers_area, details_area, image_area] = Layout::vertical([
-        Constraint::Percentage(42),
-        Constraint::Percentage(24),
-        Constraint::Percentage(34),
-    ])
-    .areas(left);
-    layers::draw(frame, app, layers_area);
-    layer_details::draw(frame, app, details_area);
-    image_details::draw(frame, app, image_area);
-    if app.findings_open {
-        findings::draw(frame, app, right);
-    } else if app.viewer.is_some() {
-        viewer::draw(frame, app, right);
-    } else {
-        tree::draw(frame, app, right);
     }
 }

@@ -42,7 +42,7 @@ pub fn bar(done: usize, total: usize, width: usize) -> String {
 
 /// Draws the status line.
 pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let line = match &app.prompt {
+    let line = match &app.prompt.active {
         Some(Prompt::Filter { text, error }) => {
             let mut s = vec![
                 Span::styled(
@@ -70,6 +70,10 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Span::styled("█", Style::new().fg(Color::Cyan)),
             Span::styled("  Enter save · Esc cancel", dim()),
         ]),
+        Some(Prompt::RevealFile) => Line::from(vec![Span::styled(
+            " Show the masked secrets of this file on screen (never saved or logged)? [y/N]",
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        )]),
         Some(Prompt::Reveal { .. }) => Line::from(vec![Span::styled(
             " Show the raw secret on screen (never saved or logged)? [y/N]",
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
@@ -143,8 +147,8 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
 
 fn findings_summary(app: &App) -> String {
     use crate::ui::app::FindingsState;
-    match &app.findings_state {
-        FindingsState::Ready => format!("{} findings (F)", app.findings.len()),
+    match &app.findings.state {
+        FindingsState::Ready => format!("{} findings (F)", app.findings.list.len()),
         FindingsState::Failed(_) => "findings failed (F)".into(),
         _ => "analysing…".into(),
     }

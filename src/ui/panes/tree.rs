@@ -7,22 +7,26 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{badge_style, change_style, dim, follow, framed_list, selected};
+use super::{badge_style, change_style, dim, framed_list, selected};
 use crate::model::fs::EntryKind;
 use crate::model::sanitize_bytes;
 use crate::ui::app::{App, LoadState, Pane};
 use crate::ui::filetree::{Change, Mode, Sort};
+use crate::ui::state::follow;
 use crate::ui::text::{bytes, fit, mode_string};
 
 fn title(app: &App) -> Line<'static> {
-    let mut spans = vec![Span::raw(match app.mode {
-        Mode::PerLayer => format!(" Layer {} contents (changes of this layer) ", app.layer),
-        Mode::Aggregated => format!(
-            " Aggregated contents (changes since layer 0, up to {}) ",
-            app.layer
-        ),
+    let layer = app.layers.selected;
+    let mut spans = vec![Span::raw(match app.layers.mode {
+        Mode::PerLayer => format!(" Layer {layer} contents (changes of this layer) "),
+        Mode::Aggregated => {
+            format!(" Aggregated contents (changes since layer 0, up to {layer}) ")
+        }
     })];
-    if let Some(t) = &app.tree {
+    if app.tree.building() {
+        spans.push(Span::styled("updating… ", dim()));
+    }
+    if let Some(t) = &app.tree.state {
         let mut hidden = Vec::new();
         if !t.filter.added {
             hidden.push("added");
@@ -42,11 +46,11 @@ fn title(app: &App) -> Line<'static> {
         if t.sort == Sort::Size {
             spans.push(Span::styled("by size ", dim()));
         }
-        if !app.filter_text.is_empty() {
+        if !app.tree.filter_text.is_empty() {
             spans.push(Span::styled(
                 format!(
                     "/{}/ {} ",
-                    crate::model::sanitize(&app.filter_text),
+                    crate::model::sanitize(&app.tree.filter_text),
                     t.matching()
                 ),
                 dim(),
@@ -57,13 +61,12 @@ fn title(app: &App) -> Line<'static> {
 }
 
 /// Draws the file tree pane.
-pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let focused = app.focus == Pane::Tree;
     let Some((header, rows_area)) = framed_list(frame, title(app), focused, area) else {
         return;
     };
-    let attrs = app.attributes && rows_area.width >= 60;
-    app.areas.tree = rows_area;
+    let attrs = app.tree.attributes && rows_area.width >= 60;
     let head = if attrs {
         "  Permission     UID:GID       Size Layer  Name"
     } else {
@@ -76,7 +79,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         )),
         header,
     );
-    let Some(tree) = app.tree.as_mut() else {
+    let Some(tree) = app.tree.state.as_ref() else {
         let msg = match &app.load {
             LoadState::Failed(e) => format!("  could not open the image: {e}"),
             LoadState::Loading { .. } => {
@@ -96,7 +99,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         return;
     };
     let height = rows_area.height as usize;
-    follow(&mut tree.scroll, tree.selected, height);
+    let first = follow(tree.scroll, tree.selected, height);
     if tree.rows.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::styled(
@@ -110,7 +113,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     let fs = &tree.image.fs;
     let width = rows_area.width as usize;
     let mut lines = Vec::with_capacity(height);
-    for (i, row) in tree.rows.iter().enumerate().skip(tree.scroll).take(height) {
+    for (i, row) in tree.rows.iter().enumerate().skip(first).take(height) {
         let change = tree.view.change[row.id as usize];
         let version = tree
             .view
@@ -189,11 +192,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         } else {
             cstyle
         };
-        let badges: Vec<_> = app
-            .badges
-            .iter()
-            .filter(|b| b.path == Some(row.id))
-            .collect();
+        let badges: Vec<_> = app.findings.path_badges(row.id).collect();
         let badge_width: usize = badges.iter().map(|b| b.text.chars().count() + 3).sum();
         spans.push(Span::styled(
             fit(&name, width.saturating_sub(used + badge_width)),

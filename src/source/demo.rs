@@ -706,6 +706,15 @@ pub fn archive() -> Result<Vec<u8>> {
     out.into_inner().map_err(io_err)
 }
 
+/// The built-in demo image as a [`crate::source::Source`].
+pub struct Demo;
+
+impl crate::source::Source for Demo {
+    fn load(&self, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
+        load(opts, progress)
+    }
+}
+
 /// Loads the demo image through the regular streaming engine.
 pub fn load(opts: &LoadOptions, progress: &Progress) -> Result<Image> {
     let bytes = Arc::new(archive()?);

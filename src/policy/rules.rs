@@ -7,7 +7,7 @@ use crate::analysis::efficiency::Efficiency;
 use crate::analysis::finding::Finding;
 use crate::model::fs::EntryKind;
 use crate::model::Image;
-use crate::report::text::bytes as human;
+use crate::text::bytes as human;
 
 /// The measured quantities the size rules compare.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -408,7 +408,7 @@ pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &
 mod tests {
     use super::*;
     use crate::analysis::finding::{Category, Severity};
-    use crate::ci::config::PathPattern;
+    use crate::policy::config::PathPattern;
 
     fn finding(rule: &str, category: Category, severity: Severity, path: Option<&str>) -> Finding {
         Finding {
@@ -428,7 +428,7 @@ mod tests {
     }
 
     fn image() -> (Image, Efficiency) {
-        let img = crate::ci::tests::empty_image();
+        let img = crate::policy::tests::empty_image();
         let eff = Efficiency::of(&img);
         (img, eff)
     }

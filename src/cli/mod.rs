@@ -1,14 +1,17 @@
-//! Command-line interface: parses arguments and dispatches to the engine, reports or the UI.
+//! Command-line interface: parses arguments (clap), calls the engine entry point
+//! ([`crate::analysis::pipeline`]), renders through [`crate::report`] and writes to standard
+//! output or a file; or starts the explorer.
+
+pub mod ci;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::analysis::efficiency::Efficiency;
-use crate::analysis::findings::{analyze, FindingsConfig};
-use crate::analysis::inspector::Inspector;
+use crate::analysis::pipeline::{analyse, Settings};
+use crate::config::FindingsConfig;
 use crate::report::Report;
 use crate::source::resolve::Platform;
 use crate::source::{Input, LoadOptions, Progress};
@@ -72,7 +75,7 @@ pub enum Command {
         output: Option<PathBuf>,
     },
     /// Gate an image in a pipeline: exit 0 pass, 1 a rule failed, 2 could not analyse.
-    Ci(Box<crate::ci::CiArgs>),
+    Ci(Box<ci::CiArgs>),
     /// Write the built-in demo image as an archive `docker load -i` accepts.
     Demo {
         /// Archive file to write.
@@ -87,15 +90,6 @@ pub enum ListFormat {
     /// A table like `docker images`.
     Text,
     /// A JSON array (documented in docs/report-schema.md).
-    Json,
-}
-
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Readable text.
-    Text,
-    /// The `strata.report/v1` JSON contract.
     Json,
 }
 
@@ -141,10 +135,11 @@ fn write_sbom(
     format: SbomFormat,
     output: Option<&PathBuf>,
 ) -> Result<ExitCode> {
-    let (opts, cfg) = with_findings(opts)?;
-    let img = load(image, &opts, &Progress::default())?;
-    let text = crate::report::sbom::document(&img, &cfg, format.into());
-    write_out(output, &text)?;
+    let settings = Settings::new(opts, FindingsConfig::discover()?);
+    let opened =
+        crate::analysis::pipeline::open(&Input::parse(image), &settings, &Progress::default())?;
+    let text = crate::report::sbom::document(&opened, &settings.config, format.into());
+    write_out(output.map(PathBuf::as_path), &text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -170,24 +165,18 @@ fn load_options(cli_platform: Option<&str>, no_verify: bool) -> Result<LoadOptio
     Ok(opts)
 }
 
-/// Reads `.strata.toml` (an invalid one is an error) and lets its secret rules and package
-/// databases ride along the single pass over the layers.
-fn with_findings(mut opts: LoadOptions) -> Result<(LoadOptions, FindingsConfig)> {
-    let cfg = FindingsConfig::discover()?;
-    opts.scan.inspector = Some(std::sync::Arc::new(Inspector::new(&cfg)));
-    Ok((opts, cfg))
-}
-
-/// Loads any input the engine reads.
-pub fn load(input: &str, opts: &LoadOptions, progress: &Progress) -> Result<crate::model::Image> {
-    match Input::parse(input) {
-        Input::Daemon(r) => crate::source::daemon::load(&r, opts, progress),
-        other => crate::source::load_path(&other, opts, progress),
+/// Writes `text` to `output`, or to standard output (a closed pipe is not an error).
+pub fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
+    match output {
+        Some(p) => std::fs::write(p, text).map_err(|e| Error::io(p, e)),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("stdout", e)),
+                _ => Ok(()),
+            }
+        }
     }
-}
-
-fn write_out(output: Option<&PathBuf>, text: &str) -> Result<()> {
-    crate::ci::write_out(output.map(PathBuf::as_path), text)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -200,9 +189,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             use crate::source::daemon;
             let images = daemon::list_images()?;
             let text = match format {
-                ListFormat::Json => daemon::images_json(&images) + "\n",
+                ListFormat::Json => crate::report::images::images_json(&images) + "\n",
                 ListFormat::Text => {
-                    daemon::images_table(&images, jiff::Timestamp::now().as_second())
+                    crate::report::images::images_table(&images, jiff::Timestamp::now().as_second())
                 }
             };
             write_out(None, &text)?;
@@ -222,29 +211,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(f) = sbom {
                 return write_sbom(&image, opts, f, output.as_ref());
             }
-            let (opts, findings_cfg) = if no_findings {
-                (opts, None)
-            } else {
-                let (opts, cfg) = with_findings(opts)?;
-                (opts, Some(cfg))
+            // `.strata.toml` is read even without findings: its rules redact the history.
+            let settings = Settings {
+                findings: !no_findings,
+                ..Settings::new(opts, FindingsConfig::discover()?)
             };
-            let img = load(&image, &opts, &Progress::default())?;
-            let eff = Efficiency::of(&img);
-            let (findings, packages) = match &findings_cfg {
-                Some(cfg) => analyze(&img, &eff, cfg),
-                None => (Vec::new(), Vec::new()),
-            };
-            let report = Report::build(&img, &eff, findings, packages);
+            let a = analyse(&Input::parse(&image), &settings, &Progress::default())?;
             let text = match format {
-                ReportFormat::Json => report.to_json() + "\n",
-                ReportFormat::Text => crate::report::text::render(&report),
-                ReportFormat::Sarif => crate::report::sarif::render(&img, &eff, &report.findings),
-                ReportFormat::Markdown => {
-                    crate::report::markdown::render(&img, &eff, &report.findings, None)
-                }
-                ReportFormat::CyclonedxJson | ReportFormat::SpdxJson => unreachable!(),
+                ReportFormat::Json => Report::build(&a).to_json() + "\n",
+                ReportFormat::Text => crate::report::text::render(&Report::build(&a)),
+                ReportFormat::Sarif => crate::report::sarif::render(&a),
+                ReportFormat::Markdown => crate::report::markdown::render(&a, None),
+                // Handled above: SBOMs need no findings pass.
+                ReportFormat::CyclonedxJson | ReportFormat::SpdxJson => String::new(),
             };
-            write_out(output.as_ref(), &text)?;
+            write_out(output.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Sbom {
@@ -252,9 +233,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             output,
         }) => write_sbom(&image, opts, format, output.as_ref()),
-        Some(Command::Ci(args)) => crate::ci::run(&args, &opts),
+        Some(Command::Ci(args)) => ci::run(&args, &opts),
         Some(Command::Demo { write }) => {
-            crate::demo::write(&write)?;
+            crate::source::demo::write(&write)?;
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -270,8 +251,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (false, Some(image)) => crate::ui::Launch::Image(image),
                 (false, None) => crate::ui::Launch::List,
             };
-            let (opts, findings_cfg) = with_findings(opts)?;
-            crate::ui::run(launch, opts, findings_cfg)?;
+            crate::ui::run(launch, opts, FindingsConfig::discover()?)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,8 +1,9 @@
-//! Timing of the explorer's per-keystroke work on a large image (a measurement, not a gate):
-//! building a layer view, filtering, flattening and drawing a frame. Ignored by default; run
-//!   cargo test --release --test ui_perf -- --ignored --nocapture
+//! Timing of the explorer's per-keystroke work (a measurement, not a gate): building a layer
+//! view, filtering, flattening and drawing a frame, on a large image and on a synthetic
+//! 500k-path tree. Run
+//!   cargo bench --bench ui_perf
 //! with `STRATA_PERF_IMAGE=PATH` (default `target/bench/bench-plain.tar`, made by
-//! `scripts/bench.sh`).
+//! `scripts/bench.sh`; without it only the synthetic tree is measured).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,14 +15,17 @@ use strata::ui::app::{App, Launch};
 use strata::ui::filetree::{LayerView, Mode, TreeIndex, TreeState};
 use strata::ui::{panes, worker};
 
-#[test]
-#[ignore = "measurement on a large generated image"]
+fn main() {
+    per_keystroke_costs_on_a_large_tree();
+    per_keystroke_costs_on_a_500k_path_tree();
+}
+
 fn per_keystroke_costs_on_a_large_tree() {
     let path = std::env::var("STRATA_PERF_IMAGE").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench/bench-plain.tar").to_string()
     });
     if !std::path::Path::new(&path).exists() {
-        eprintln!("SKIPPED: {path} not found (run scripts/bench.sh once)");
+        eprintln!("{path} not found (run scripts/bench.sh once): large-image timing not measured");
         return;
     }
     let t = Instant::now();
@@ -29,7 +33,7 @@ fn per_keystroke_costs_on_a_large_tree() {
     let cmds = app.start(Launch::Image(path.clone()));
     worker::settle(&mut app, cmds);
     let load = t.elapsed();
-    let image = app.tree.as_ref().unwrap().image.clone();
+    let image = app.tree.state.as_ref().unwrap().image.clone();
     let fs = &image.fs;
     println!(
         "image: {} paths, {} versions, {} layers; load+analysis {:.2?}",
@@ -70,16 +74,17 @@ fn per_keystroke_costs_on_a_large_tree() {
     // A layer change as the user does it, and a frame.
     let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
     for layer in [1, 2, last] {
-        app.select_layer(layer);
         let t = Instant::now();
-        term.draw(|f| panes::draw(f, &mut app)).unwrap();
+        let cmds = app.select_layer(layer);
+        worker::settle(&mut app, cmds);
+        term.draw(|f| panes::draw(f, &app)).unwrap();
         println!("select layer {layer} + draw: {:.2?}", t.elapsed());
     }
     app.focus = strata::ui::app::Pane::Tree;
     let t = Instant::now();
     for _ in 0..100 {
         let _ = app.act(strata::ui::keymap::Action::Down);
-        term.draw(|f| panes::draw(f, &mut app)).unwrap();
+        term.draw(|f| panes::draw(f, &app)).unwrap();
     }
     println!("tree: 100 x (move + draw): {:.2?}", t.elapsed());
 }
@@ -108,8 +113,6 @@ fn entry(
 
 /// The same measurements on a synthetic 500k-path filesystem built in memory (three layers:
 /// 400k files, 100k more plus 50k rewrites, then a whiteout of a 20k-file directory).
-#[test]
-#[ignore = "measurement on a large synthetic tree"]
 fn per_keystroke_costs_on_a_500k_path_tree() {
     use strata::model::fs::{FileSystem, LayerEntries, Marker};
     use strata::model::EntryKind;
@@ -163,7 +166,8 @@ fn per_keystroke_costs_on_a_500k_path_tree() {
         fs.path_count(),
         t.elapsed()
     );
-    let mut image = strata::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
+    let mut image =
+        strata::source::demo::load(&LoadOptions::default(), &Default::default()).unwrap();
     image.layers.truncate(3);
     image.fs = fs;
     let image = Arc::new(image);

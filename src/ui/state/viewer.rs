@@ -1,0 +1,409 @@
+//! The file viewer: the open file's lines or bytes as the worker reads them (latest wins
+//! through a ticket), highlighting swapped in as it arrives, and the spans a secret rule
+//! matched, masked until the deliberate reveal.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::model::fs::{EntryKind, PathId, VersionId};
+use crate::model::Image;
+use crate::redact::rules::RuleSet;
+use crate::ui::highlight::StyledLine;
+use crate::ui::keymap::Action;
+use crate::ui::msg::{Chunk, Command};
+use crate::ui::text;
+
+/// Rows kept for the text viewer before reading the next chunk.
+const READ_AHEAD_SCREENS: usize = 2;
+
+/// What the viewer shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViewerKind {
+    /// Waiting for the first chunk.
+    Loading,
+    /// Text lines.
+    Text,
+    /// Hex dump.
+    Binary,
+    /// A message instead of content (directories, links, devices, errors).
+    Message(String),
+}
+
+/// The file viewer.
+#[derive(Debug)]
+pub struct Viewer {
+    /// Request id of this viewer.
+    pub req: u64,
+    /// The version shown.
+    pub version: VersionId,
+    /// Its path.
+    pub path: PathId,
+    /// Layer the content comes from.
+    pub layer: usize,
+    /// Safe display path.
+    pub title: String,
+    /// File size.
+    pub size: u64,
+    /// What is shown.
+    pub kind: ViewerKind,
+    /// Text lines (raw; made safe when drawn).
+    pub lines: Vec<String>,
+    /// Highlighted lines, when ready.
+    pub styled: Vec<Option<StyledLine>>,
+    /// Syntax name.
+    pub syntax: Option<String>,
+    /// Bytes for the hex dump.
+    pub bytes: Vec<u8>,
+    /// Offset to read next.
+    pub next: u64,
+    /// Whole file read.
+    pub eof: bool,
+    /// A chunk is being read.
+    pub pending: bool,
+    /// First line (or hex row) on screen.
+    pub scroll: usize,
+    /// Rows on screen in the current layout.
+    pub height: usize,
+    /// Bytes per hex dump row (16, or 8 on narrow panes).
+    pub hex_per_row: usize,
+    /// Parts of text lines a secret rule matched: (line index, byte range), by line.
+    pub masked_lines: Vec<(usize, Range<usize>)>,
+    /// File offsets a secret rule matched (hex view), sorted.
+    pub masked_bytes: Vec<Range<u64>>,
+    /// The masked parts are shown (after `v` and a confirmation).
+    pub revealed: bool,
+}
+
+impl Viewer {
+    /// True when a secret rule matched something read so far.
+    pub fn has_masks(&self) -> bool {
+        !self.masked_lines.is_empty() || !self.masked_bytes.is_empty()
+    }
+
+    /// The masked byte ranges of text line `i` (none once revealed).
+    pub fn line_masks(&self, i: usize) -> impl Iterator<Item = &Range<usize>> {
+        let (from, to) = if self.revealed {
+            (0, 0)
+        } else {
+            (
+                self.masked_lines.partition_point(|(l, _)| *l < i),
+                self.masked_lines.partition_point(|(l, _)| *l <= i),
+            )
+        };
+        self.masked_lines[from..to].iter().map(|(_, r)| r)
+    }
+
+    /// True when the byte at file offset `at` is masked (never once revealed).
+    pub fn byte_masked(&self, at: u64) -> bool {
+        if self.revealed {
+            return false;
+        }
+        let i = self.masked_bytes.partition_point(|r| r.end <= at);
+        self.masked_bytes.get(i).is_some_and(|r| r.start <= at)
+    }
+
+    /// Number of scrollable rows loaded.
+    pub fn rows(&self) -> usize {
+        match self.kind {
+            ViewerKind::Text => self.lines.len(),
+            ViewerKind::Binary => self.bytes.len().div_ceil(self.hex_per_row.max(1)),
+            _ => 0,
+        }
+    }
+}
+
+/// What a viewer action asks of the rest of the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViewerOutcome {
+    /// Handled here.
+    Done,
+    /// Extract the open file.
+    Extract,
+    /// Ask before showing the masked secrets.
+    ConfirmReveal,
+    /// Tell the user something.
+    Notice(&'static str),
+}
+
+/// The viewer pane: the open file, if any.
+#[derive(Debug)]
+pub struct ViewerPane {
+    /// The open file.
+    pub open: Option<Viewer>,
+    /// The viewer takes the whole width.
+    pub full: bool,
+    ticket: Arc<AtomicU64>,
+}
+
+impl Default for ViewerPane {
+    fn default() -> Self {
+        Self {
+            open: None,
+            full: false,
+            ticket: Arc::new(AtomicU64::new(0)),
+        }
+    }
+}
+
+fn link_text(link: Option<&[u8]>) -> String {
+    link.map(crate::model::sanitize_bytes).unwrap_or_default()
+}
+
+impl ViewerPane {
+    /// Closes the file; reads in flight for it are dropped.
+    pub fn close(&mut self) {
+        self.open = None;
+        self.ticket.store(0, Ordering::SeqCst);
+    }
+
+    /// Opens path `id` as `version` shows it (`layer` when it has no version of its own) with
+    /// request id `req`: a message for links, devices and empty files, else the first read.
+    pub fn open_file(
+        &mut self,
+        req: u64,
+        image: &Arc<Image>,
+        (id, version, layer): (PathId, Option<VersionId>, usize),
+        height: usize,
+        rules: &Arc<RuleSet>,
+    ) -> Vec<Command> {
+        let mut viewer = Viewer {
+            req,
+            version: version.unwrap_or(u32::MAX),
+            path: id,
+            layer,
+            title: crate::model::path::display(image.fs.path(id)),
+            size: 0,
+            kind: ViewerKind::Loading,
+            lines: Vec::new(),
+            styled: Vec::new(),
+            syntax: None,
+            bytes: Vec::new(),
+            next: 0,
+            eof: false,
+            pending: false,
+            scroll: 0,
+            height,
+            hex_per_row: 16,
+            masked_lines: Vec::new(),
+            masked_bytes: Vec::new(),
+            revealed: false,
+        };
+        let Some(vid) = version else {
+            viewer.kind =
+                ViewerKind::Message("no content: this path has no entry of its own".into());
+            self.open = Some(viewer);
+            return Vec::new();
+        };
+        let v = &image.fs.versions[vid as usize];
+        viewer.layer = v.layer as usize;
+        viewer.size = v.size;
+        let message = match v.kind {
+            EntryKind::File => None,
+            EntryKind::HardLink => match v.link_version {
+                Some(t) => {
+                    viewer.size = image.fs.versions[t as usize].size;
+                    None
+                }
+                None => Some(format!(
+                    "hard link to {} (target not found in the image)",
+                    link_text(v.link.as_deref())
+                )),
+            },
+            EntryKind::Symlink => Some(format!(
+                "symbolic link → {}\n(strata never follows links on the host)",
+                link_text(v.link.as_deref())
+            )),
+            EntryKind::Dir => Some("directory".into()),
+            EntryKind::CharDevice | EntryKind::BlockDevice => Some(format!(
+                "device node {}",
+                v.device
+                    .map(|(a, b)| format!("{a},{b}"))
+                    .unwrap_or_default()
+            )),
+            EntryKind::Fifo => Some("named pipe (no content)".into()),
+        };
+        if let Some(m) = message {
+            viewer.kind = ViewerKind::Message(m);
+            self.open = Some(viewer);
+            return Vec::new();
+        }
+        if viewer.size == 0 {
+            viewer.kind = ViewerKind::Message("empty file".into());
+            self.open = Some(viewer);
+            return Vec::new();
+        }
+        viewer.pending = true;
+        self.ticket.store(req, Ordering::SeqCst);
+        self.open = Some(viewer);
+        vec![Command::Read {
+            req,
+            ticket: self.ticket.clone(),
+            image: image.clone(),
+            version: vid,
+            name: image.fs.name(id).to_vec(),
+            offset: 0,
+            first_line: 0,
+            binary: None,
+            syntax: None,
+            rules: rules.clone(),
+        }]
+    }
+
+    /// The next read when the user is near the end of what was read.
+    pub fn read_ahead(&mut self, image: &Arc<Image>, rules: &Arc<RuleSet>) -> Option<Command> {
+        let v = self.open.as_mut()?;
+        if v.eof || v.pending || !matches!(v.kind, ViewerKind::Text | ViewerKind::Binary) {
+            return None;
+        }
+        let height = v.height.max(10);
+        if v.scroll + height * READ_AHEAD_SCREENS < v.rows() {
+            return None;
+        }
+        v.pending = true;
+        Some(Command::Read {
+            req: v.req,
+            ticket: self.ticket.clone(),
+            image: image.clone(),
+            version: v.version,
+            name: image.fs.name(v.path).to_vec(),
+            offset: v.next,
+            first_line: v.lines.len(),
+            binary: Some(v.kind == ViewerKind::Binary),
+            syntax: v.syntax.clone(),
+            rules: rules.clone(),
+        })
+    }
+
+    /// Content from the worker; true when it belongs to the open file (read ahead then).
+    pub fn content(&mut self, req: u64, chunk: Chunk) -> bool {
+        let Some(v) = self.open.as_mut().filter(|v| v.req == req) else {
+            return false;
+        };
+        v.pending = false;
+        match chunk {
+            Chunk::Text {
+                first_line,
+                lines,
+                next,
+                eof,
+                syntax,
+                masks,
+            } => {
+                if first_line != v.lines.len() {
+                    return false;
+                }
+                v.masked_lines.extend(masks);
+                v.kind = ViewerKind::Text;
+                v.styled.resize(first_line + lines.len(), None);
+                v.lines.extend(lines);
+                v.next = next;
+                v.eof = eof;
+                if v.syntax.is_none() {
+                    v.syntax = syntax;
+                }
+            }
+            Chunk::Binary {
+                offset,
+                bytes,
+                eof,
+                masks,
+            } => {
+                if offset != v.bytes.len() as u64 {
+                    return false;
+                }
+                let mut all = std::mem::take(&mut v.masked_bytes);
+                all.extend(masks);
+                v.masked_bytes = crate::ui::mask::merge(all);
+                v.kind = ViewerKind::Binary;
+                v.next = offset + bytes.len() as u64;
+                v.bytes.extend(bytes);
+                v.eof = eof;
+            }
+        }
+        true
+    }
+
+    /// Highlighted lines from the worker.
+    pub fn highlighted(&mut self, req: u64, first_line: usize, lines: Vec<StyledLine>) {
+        if let Some(v) = self.open.as_mut().filter(|v| v.req == req) {
+            for (i, l) in lines.into_iter().enumerate() {
+                if let Some(slot) = v.styled.get_mut(first_line + i) {
+                    *slot = Some(l);
+                }
+            }
+        }
+    }
+
+    /// A read failed: shown in place of the content, or returned as a notice when some
+    /// content is already shown.
+    pub fn content_error(&mut self, req: u64, error: &str) -> Option<String> {
+        let v = self.open.as_mut().filter(|v| v.req == req)?;
+        v.pending = false;
+        let msg = format!("cannot read this file: {}", text::one_line(error));
+        if v.rows() == 0 {
+            v.kind = ViewerKind::Message(msg);
+            None
+        } else {
+            v.eof = true;
+            Some(msg)
+        }
+    }
+
+    /// Handles a viewer action.
+    pub fn update(&mut self, action: Action) -> ViewerOutcome {
+        let Some(v) = self.open.as_mut() else {
+            return ViewerOutcome::Done;
+        };
+        let page = v.height.max(1);
+        let max = v.rows().saturating_sub(page);
+        match action {
+            Action::Up => v.scroll = v.scroll.saturating_sub(1),
+            Action::Down => v.scroll = (v.scroll + 1).min(max),
+            Action::PageUp => v.scroll = v.scroll.saturating_sub(page),
+            Action::PageDown | Action::ToggleCollapse => v.scroll = (v.scroll + page).min(max),
+            Action::Top => v.scroll = 0,
+            Action::Bottom => v.scroll = max,
+            Action::Extract => return ViewerOutcome::Extract,
+            Action::Zoom => self.full = !self.full,
+            Action::Reveal if !v.has_masks() => {
+                return ViewerOutcome::Notice("nothing in this file matched a secret rule")
+            }
+            Action::Reveal if v.revealed => {
+                return ViewerOutcome::Notice("the secrets of this file are shown until it closes")
+            }
+            Action::Reveal => return ViewerOutcome::ConfirmReveal,
+            _ => {}
+        }
+        ViewerOutcome::Done
+    }
+
+    /// The user confirmed the reveal: the masked spans of the open file are shown until it
+    /// closes.
+    pub fn reveal(&mut self) {
+        if let Some(v) = self.open.as_mut() {
+            v.revealed = true;
+        }
+    }
+
+    /// Adapts to the pane: `height` rows of content, `width` columns.
+    pub fn settle(&mut self, height: usize, width: u16) {
+        if let Some(v) = self.open.as_mut() {
+            v.height = height;
+            v.hex_per_row = hex_per_row(width);
+            let max = v.rows().saturating_sub(height);
+            if v.scroll > max && v.eof {
+                v.scroll = max;
+            }
+        }
+    }
+}
+
+/// Bytes per hex dump row in a pane `width` columns wide: 16 need 78 columns, else 8.
+pub fn hex_per_row(width: u16) -> usize {
+    if width >= 78 {
+        16
+    } else {
+        8
+    }
+}
