@@ -211,10 +211,9 @@ pub fn render(sbom: &Sbom) -> String {
             properties.push(prop(props::LAYER_DIGEST, d));
         }
         let (group, name) = match (p.manager.as_str(), p.purl.strip_prefix("pkg:maven/")) {
-            ("java", Some(rest)) if rest.contains('/') => (
-                rest.split('/').next().map(|g| percent_decode(g)),
-                p.name.clone(),
-            ),
+            ("java", Some(rest)) if rest.contains('/') => {
+                (rest.split('/').next().map(percent_decode), p.name.clone())
+            }
             _ => (None, p.name.clone()),
         };
         let application = p.manager == "go"
