@@ -2,8 +2,9 @@
 # Build the daemon test images from nothing (no registry, no pulls):
 #   1. a rootfs tarball made from Debian's static busybox -> `docker import`
 #      -> strata-test/base:1
-#   2. tests/daemon_images/<name>/Dockerfile, FROM the base, built with the
-#      legacy builder (DOCKER_BUILDKIT=0; no buildx), --network=none
+#   2. tests/daemon_images/<name>/Dockerfile, FROM the base (twostage: a
+#      two-stage build whose final stage is FROM strata-test/secrets:1), built
+#      with the legacy builder (DOCKER_BUILDKIT=0; no buildx), --network=none
 #   3. `docker save` of each image to target/strata-test-images/<name>.tar
 # Expected contents of every image: tests/daemon_images/README.md.
 #
@@ -38,7 +39,7 @@ BASE_REF=strata-test/base:1
 BASE_MTIME=1700000000
 
 # name -> space-separated refs ("" = untagged). Built in this order.
-IMAGES=(layers secrets clean packages multi untagged)
+IMAGES=(layers secrets clean packages multi untagged twostage)
 declare -A REFS=(
     [layers]="strata-test/layers:1"
     [secrets]="strata-test/secrets:1"
@@ -46,6 +47,7 @@ declare -A REFS=(
     [packages]="strata-test/packages:1"
     [multi]="strata-test/multi:1 strata-test/multi:latest"
     [untagged]=""
+    [twostage]="strata-test/twostage:1"
 )
 
 log() { printf '[test-images] %s\n' "$*"; }
@@ -175,6 +177,11 @@ build_one() {
     recipe=$({
         echo "image v$RECIPE_VERSION $name refs=${REFS[$name]}"
         echo "$base_id"
+        # Every other test image a stage starts FROM (a multi-stage build may).
+        local from
+        for from in $(awk 'toupper($1) == "FROM" { print $2 }' "$ctx/Dockerfile"); do
+            [[ $from == "$BASE_REF" ]] || image_id "$from"
+        done
         context_hash "$ctx"
     } | sha)
     id=""
@@ -199,6 +206,12 @@ build_one() {
         fi
         id=$(<"$OUT/$name.iid")
         rm -f "$OUT/$name.iid"
+        # The legacy builder leaves each earlier stage's result behind untagged: drop it (its
+        # last step's id is the last ` ---> ID` before the next stage's FROM).
+        local stage_id
+        for stage_id in $(awk '/^Step [0-9]+\/[0-9]+ : FROM/ { if (last != "") print last } / ---> [0-9a-f]+$/ { last = $2 }' "$blog"); do
+            remove_if_dangling "$stage_id" "$id"
+        done
         # A rebuild leaves the previous image behind untagged (<none>), which
         # would show up in image lists as a stray dangling image: drop it.
         local old

@@ -454,6 +454,141 @@ fn dive_ci_is_mapped_onto_strata_metrics() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// `.dive-ci` read as dive reads it (YAML; only `rules:` counts; values as text).
+
+fn dive_fixture(name: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dive")
+        .join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// `strata ci` on strata-test/layers:1 with a `.dive-ci` holding `text` in the working
+/// directory, finding rules off.
+fn with_dive_ci(text: &str) -> Option<Run> {
+    let img = twin("layers");
+    let cwd = tempfile::tempdir().expect("tempdir");
+    std::fs::write(cwd.path().join(".dive-ci"), text).expect("write");
+    Some(strata_in(
+        cwd.path(),
+        &[
+            "ci",
+            img.to_str().unwrap_or_default(),
+            "--fail-on",
+            "off",
+            "--warn-on",
+            "off",
+        ],
+    ))
+}
+
+#[test]
+fn dives_own_dive_ci_passes_and_what_is_ignored_is_said_once() {
+    let Some(r) = with_dive_ci(&dive_fixture(".dive-ci")) else {
+        return;
+    };
+    // lowestEfficiency 0.95, highestWastedBytes 20Mb (20,000,000), highestUserWastedPercent 0.5
+    // against 99.1%, 18,000 bytes and 40.8%: all pass.
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("policy  .dive-ci"), "{}", r.stdout);
+    assert_eq!(status_of(&r.stdout, "lowest-efficiency"), "PASS");
+    assert!(r.stdout.contains(">= 95%"), "{}", r.stdout);
+    assert_eq!(status_of(&r.stdout, "highest-reclaimable-bytes"), "PASS");
+    assert!(r.stdout.contains("<= 20000000 bytes"), "{}", r.stdout);
+    assert_eq!(
+        status_of(&r.stdout, "highest-user-reclaimable-percent"),
+        "PASS"
+    );
+    assert!(r.stdout.contains("<= 50%"), "{}", r.stdout);
+    // The plugin list and the plugin rule: one warning line naming both.
+    let warnings: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(warnings.len(), 1, "{}", r.stderr);
+    let w = warnings[0];
+    assert!(w.starts_with("strata: warning: .dive-ci: ignoring"), "{w}");
+    assert!(
+        w.contains("plugins") && w.contains("rules.plugin1/rule1"),
+        "{w}"
+    );
+
+    // dive's test-data file, same rules (0.96, 19Mb, 0.6), no warning.
+    let Some(r) = with_dive_ci(&dive_fixture("default-ci-config.dive-ci")) else {
+        return;
+    };
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(">= 96%") && r.stdout.contains("<= 19000000 bytes"));
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}
+
+#[test]
+fn dive_ci_quotes_comments_and_switches_as_dive_reads_them() {
+    // Quoted and unquoted, `off`/`disabled`/`false` (a YAML boolean) all switch a rule off.
+    let Some(r) = with_dive_ci(
+        "# comment\nrules: # trailing comment\n  lowestEfficiency: \"off\"\n  highestWastedBytes: 'disabled'\n  highestUserWastedPercent: false\n",
+    ) else {
+        return;
+    };
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for rule in [
+        "lowest-efficiency",
+        "highest-reclaimable-bytes",
+        "highest-user-reclaimable-percent",
+    ] {
+        assert_eq!(status_of(&r.stdout, rule), "SKIP", "{rule}");
+    }
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    // Quoted numbers are numbers; an empty value keeps the default (dive's YAML decoder leaves
+    // the field alone); a bare 18000 is bytes.
+    let Some(r) = with_dive_ci(
+        "rules:\n  lowestEfficiency:\n  highestWastedBytes: 17999\n  highestUserWastedPercent: '0.4082'\n",
+    ) else {
+        return;
+    };
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(">= 90%"), "default kept: {}", r.stdout);
+    assert_eq!(status_of(&r.stdout, "highest-reclaimable-bytes"), "FAIL");
+    assert_eq!(
+        status_of(&r.stdout, "highest-user-reclaimable-percent"),
+        "PASS"
+    );
+}
+
+#[test]
+fn dive_ci_rule_keys_at_the_top_level() {
+    // Beside a `rules:` mapping: ignored, with a warning that dive reads only `rules:`.
+    let Some(r) = with_dive_ci(
+        "rules:\n  lowestEfficiency: 0.5\n  highestUserWastedPercent: off\nhighestWastedBytes: 1\n",
+    ) else {
+        return;
+    };
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(status_of(&r.stdout, "highest-reclaimable-bytes"), "SKIP");
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("highestWastedBytes at the top level")
+            && r.stderr.contains("dive reads rules only under `rules:`"),
+        "{}",
+        r.stderr
+    );
+    // No `rules:` at all: a config error.
+    assert_config_error(
+        ".dive-ci",
+        "lowestEfficiency: 0.95\nhighestWastedBytes: 20MB\n",
+        &[".dive-ci", "no `rules:`", "lowestEfficiency", "dive reads"],
+    );
+    assert_config_error(
+        ".dive-ci",
+        "---\nplugins:\n  - plugin1\n",
+        &[".dive-ci", "no `rules:`"],
+    );
+    assert_config_error(
+        ".dive-ci",
+        "rules:\n  lowestEfficiency: [0.9]\n",
+        &[".dive-ci", "line 2", "rules.lowestEfficiency", "list"],
+    );
+    assert_config_error(".dive-ci", "rules: [\n", &[".dive-ci", "invalid YAML"]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Finding rules on a real image with hand-made findings (the library API the command uses).
 
 fn finding(
@@ -476,6 +611,7 @@ fn finding(
         evidence: Some("-----BEGIN RSA PRIVATE KEY----- …(redacted)".into()),
         fix: Some("Do not copy keys into images".into()),
         why: Some("Anyone who pulls the image gets the key".into()),
+        base: false,
     }
 }
 

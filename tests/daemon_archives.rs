@@ -9,7 +9,7 @@ mod common;
 
 fn load(name: &str) -> Image {
     load_input(
-        &Input::Archive(common::real::test_image(name)),
+        &Input::Archive(common::real::test_image(name), None),
         &LoadOptions::default(),
         &Progress::default(),
     )

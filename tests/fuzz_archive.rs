@@ -79,7 +79,7 @@ fn load_both(bytes: &[u8]) -> (strata::Result<Summary>, strata::Result<Summary>)
     let path = dir.path().join("m.tar");
     std::fs::write(&path, bytes).expect("write");
     let indexed = load_input(
-        &Input::Archive(path.clone()),
+        &Input::Archive(path.clone(), None),
         &LoadOptions::default(),
         &Progress::default(),
     )

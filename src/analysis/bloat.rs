@@ -35,8 +35,42 @@ pub struct ToolchainSpec {
     pub packages: Vec<String>,
     /// dpkg sections.
     pub sections: Vec<String>,
+    /// Runtime libraries that never count, whatever their name or section.
+    #[serde(default)]
+    pub runtime: Vec<String>,
+    /// Packages counted only when one of `compilers` is installed.
+    #[serde(default)]
+    pub with_compiler: Vec<String>,
+    /// Compiler packages.
+    #[serde(default)]
+    pub compilers: Vec<String>,
     /// Directories of toolchains installed without a package manager.
     pub dirs: Vec<String>,
+}
+
+impl ToolchainSpec {
+    /// The toolchain packages of an inventory: by name or dpkg section, never a runtime
+    /// library, and a compiler's companion (`cpp`) only next to a compiler.
+    pub fn packages<'a>(&self, inv: &'a Inventory) -> Vec<&'a Package> {
+        let any = |globs: &[String], name: &str| globs.iter().any(|g| glob(g, name));
+        let runtime = |p: &Package| any(&self.runtime, &p.name);
+        let compiler = inv
+            .packages
+            .iter()
+            .any(|p| !runtime(p) && any(&self.compilers, &p.name));
+        inv.packages
+            .iter()
+            .zip(&inv.sections)
+            .filter(|(p, s)| {
+                !runtime(p)
+                    && (any(&self.packages, &p.name)
+                        || any(&self.with_compiler, &p.name)
+                        || s.as_ref().is_some_and(|s| self.sections.contains(s)))
+                    && (compiler || !any(&self.with_compiler, &p.name))
+            })
+            .map(|(p, _)| p)
+            .collect()
+    }
 }
 
 /// A family of rarely needed tools.
@@ -189,17 +223,7 @@ fn largest_layer(pkgs: &[&Package]) -> Option<usize> {
 
 fn toolchain(ctx: &Ctx, d: &BloatData, inv: &Inventory) -> Vec<Finding> {
     let t = &d.toolchain;
-    let pkgs: Vec<&Package> = inv
-        .packages
-        .iter()
-        .zip(&inv.sections)
-        .filter(|(p, s)| {
-            t.packages.iter().any(|g| glob(g, &p.name))
-                || s.as_ref()
-                    .is_some_and(|s| t.sections.iter().any(|x| x == s))
-        })
-        .map(|(p, _)| p)
-        .collect();
+    let pkgs = t.packages(inv);
     let mut dirs: Vec<(String, Subtree)> = Vec::new();
     for pattern in &t.dirs {
         for dir in ctx.glob(pattern) {
@@ -209,20 +233,34 @@ fn toolchain(ctx: &Ctx, d: &BloatData, inv: &Inventory) -> Vec<Finding> {
             }
         }
     }
+    // What the image added and what it inherited are reported apart.
+    let mut out = Vec::new();
+    for base in [false, true] {
+        let pkgs: Vec<&Package> = pkgs.iter().copied().filter(|p| p.base == base).collect();
+        let dirs: Vec<&(String, Subtree)> = dirs
+            .iter()
+            .filter(|(_, s)| s.main_layer().is_some_and(|l| ctx.base.is_base_layer(l)) == base)
+            .collect();
+        out.extend(toolchain_finding(ctx, &pkgs, &dirs));
+    }
+    out
+}
+
+fn toolchain_finding(ctx: &Ctx, pkgs: &[&Package], dirs: &[&(String, Subtree)]) -> Option<Finding> {
     if pkgs.is_empty() && dirs.is_empty() {
-        return Vec::new();
+        return None;
     }
     let bytes: u64 = pkgs.iter().map(|p| p.size_bytes).sum::<u64>()
         + dirs.iter().map(|(_, s)| s.bytes).sum::<u64>();
     let mut what = Vec::new();
     if !pkgs.is_empty() {
-        what.push(format!("packages {}", list_packages(&pkgs)));
+        what.push(format!("packages {}", list_packages(pkgs)));
     }
-    for (p, s) in &dirs {
+    for (p, s) in dirs {
         what.push(format!("{p} ({})", human(s.bytes)));
     }
-    let layer = largest_layer(&pkgs).or_else(|| dirs.first().and_then(|(_, s)| s.main_layer()));
-    vec![Finding {
+    let layer = largest_layer(pkgs).or_else(|| dirs.first().and_then(|(_, s)| s.main_layer()));
+    Some(Finding {
         layer,
         bytes: Some(bytes),
         evidence: Some(what.join("; ")),
@@ -240,13 +278,17 @@ fn toolchain(ctx: &Ctx, d: &BloatData, inv: &Inventory) -> Vec<Finding> {
                 layer_note(ctx, layer)
             ),
         )
-    }]
+    })
 }
 
 fn tools(ctx: &Ctx, d: &BloatData, inv: &Inventory) -> Vec<Finding> {
     let mut out = Vec::new();
-    for t in &d.tools {
-        let pkgs: Vec<&Package> = inv.matching(&t.packages).map(|(_, p)| p).collect();
+    for (t, base) in d.tools.iter().flat_map(|t| [(t, false), (t, true)]) {
+        let pkgs: Vec<&Package> = inv
+            .matching(&t.packages)
+            .map(|(_, p)| p)
+            .filter(|p| p.base == base)
+            .collect();
         if pkgs.is_empty() {
             continue;
         }
@@ -283,45 +325,76 @@ fn capitalise(s: &str) -> String {
 }
 
 fn docs(ctx: &Ctx, d: &BloatData) -> Vec<Finding> {
-    let mut parts = Vec::new();
-    let mut total = Subtree::default();
-    for pattern in &d.docs.paths {
-        for dir in ctx.glob(pattern) {
-            let st = ctx.subtree(dir);
-            if st.bytes > 0 {
-                parts.push(format!("{} {}", ctx.path(dir), human(st.bytes)));
-                total.bytes += st.bytes;
-                total.files += st.files;
-                for (l, b) in st.by_layer {
+    let fs = &ctx.image.fs;
+    let dirs: Vec<(String, Subtree)> = d
+        .docs
+        .paths
+        .iter()
+        .flat_map(|pattern| ctx.glob(pattern))
+        .map(|dir| (ctx.path(dir), ctx.subtree(dir)))
+        .collect();
+    let mut out = Vec::new();
+    // Documentation this image added and documentation it inherited are reported apart.
+    for base in [false, true] {
+        let mut parts = Vec::new();
+        let mut total = Subtree::default();
+        for (path, st) in &dirs {
+            let mut part = Subtree::default();
+            for &v in &st.versions {
+                let ver = &fs.versions[v as usize];
+                if ctx.base.is_base_layer(ver.layer as usize) == base {
+                    part.bytes += ver.size;
+                    part.files += 1;
+                    *part.by_layer.entry(ver.layer as usize).or_default() += ver.size;
+                }
+            }
+            if part.bytes > 0 {
+                parts.push(format!("{path} {}", human(part.bytes)));
+                total.bytes += part.bytes;
+                total.files += part.files;
+                for (l, b) in part.by_layer {
                     *total.by_layer.entry(l).or_default() += b;
                 }
             }
         }
+        if total.bytes == 0 || total.bytes < ctx.cfg.options.docs_min_bytes {
+            continue;
+        }
+        let layer = total.main_layer();
+        out.push(Finding {
+            layer,
+            bytes: Some(total.bytes),
+            evidence: Some(parts.join(", ")),
+            fix: Some("On Debian/Ubuntu add a dpkg `path-exclude=/usr/share/doc/*` (and man, locale) file under /etc/dpkg/dpkg.cfg.d/ before installing, or delete them in the same RUN; on Alpine do not install `*-doc` packages.".to_owned()),
+            why: Some("Documentation, man pages and translations are never read inside a container.".to_owned()),
+            ..finding(
+                "bloat-docs",
+                Category::Bloat,
+                size_severity(total.bytes),
+                "Documentation, man pages and locales",
+                format!(
+                    "{} files of documentation, man pages and locales take {}: {}{}.",
+                    total.files,
+                    human(total.bytes),
+                    parts.join(", "),
+                    layer_note(ctx, layer)
+                ),
+            )
+        });
     }
-    if total.bytes == 0 || total.bytes < ctx.cfg.options.docs_min_bytes {
-        return Vec::new();
-    }
-    let layer = total.main_layer();
-    vec![Finding {
-        layer,
-        bytes: Some(total.bytes),
-        evidence: Some(parts.join(", ")),
-        fix: Some("On Debian/Ubuntu add a dpkg `path-exclude=/usr/share/doc/*` (and man, locale) file under /etc/dpkg/dpkg.cfg.d/ before installing, or delete them in the same RUN; on Alpine do not install `*-doc` packages.".to_owned()),
-        why: Some("Documentation, man pages and translations are never read inside a container.".to_owned()),
-        ..finding(
-            "bloat-docs",
-            Category::Bloat,
-            size_severity(total.bytes),
-            "Documentation, man pages and locales",
-            format!(
-                "{} files of documentation, man pages and locales take {}: {}{}.",
-                total.files,
-                human(total.bytes),
-                parts.join(", "),
-                layer_note(ctx, layer)
-            ),
-        )
-    }]
+    out
+}
+
+/// True when `path` lies under one of the documentation directories of the bloat data (such
+/// files are reported by `bloat-docs`, never as duplicates: dpkg installs one copy per package).
+pub fn is_documentation(ctx: &Ctx, path: crate::model::fs::PathId) -> bool {
+    let Ok(d) = data() else { return false };
+    let fs = &ctx.image.fs;
+    let p = fs.path(path);
+    d.docs.paths.iter().any(|dir| {
+        let dir = dir.as_bytes();
+        p.len() > dir.len() && p.starts_with(dir) && p[dir.len()] == b'/'
+    })
 }
 
 #[cfg(test)]

@@ -177,6 +177,7 @@ fn history_checks(ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut unpinned: Vec<(usize, String)> = Vec::new();
     for (hi, h) in ctx.image.history.iter().enumerate() {
+        let first_of_step = out.len();
         let cmd = h.created_by.as_str();
         let shown = || super::context::one_line(&redact_with(rules, cmd), 140);
         let step = match h.layer {
@@ -231,11 +232,28 @@ fn history_checks(ctx: &Ctx) -> Vec<Finding> {
                 });
             }
         }
+        for f in &mut out[first_of_step..] {
+            f.base = ctx.base.is_base_history(hi);
+        }
         for p in unpinned_installs(cmd) {
             unpinned.push((hi, p));
         }
     }
-    if !unpinned.is_empty() {
+    // Inherited and own unpinned installs are reported apart.
+    let (inherited, own): (Vec<_>, Vec<_>) = unpinned
+        .into_iter()
+        .partition(|(hi, _)| ctx.base.is_base_history(*hi));
+    for group in [own, inherited] {
+        out.extend(unpinned_finding(ctx, &group));
+    }
+    out
+}
+
+fn unpinned_finding(ctx: &Ctx, unpinned: &[(usize, String)]) -> Option<Finding> {
+    if unpinned.is_empty() {
+        return None;
+    }
+    {
         let first = unpinned[0].0;
         let layer = ctx.image.history.get(first).and_then(|h| h.layer);
         let mut names: Vec<String> = unpinned.iter().map(|(_, p)| p.clone()).collect();
@@ -250,8 +268,9 @@ fn history_checks(ctx: &Ctx) -> Vec<Finding> {
         } else {
             String::new()
         };
-        out.push(Finding {
+        Some(Finding {
             layer,
+            base: ctx.base.is_base_history(first),
             evidence: Some(format!("{}{more}", shown.join(", "))),
             fix: Some("Pin versions (`apt-get install pkg=1.2-3`, `apk add pkg=1.2-r0`, `pip install pkg==1.2`, `npm install pkg@1.2`) or install from a lock file (`pip install -r requirements.txt` with hashes, `npm ci`).".to_owned()),
             why: Some("Without pinned versions, rebuilding the same Dockerfile later installs different software: builds are not reproducible and a bad upstream release slips in unnoticed.".to_owned()),
@@ -266,9 +285,8 @@ fn history_checks(ctx: &Ctx) -> Vec<Finding> {
                     shown.join(", ")
                 ),
             )
-        });
+        })
     }
-    out
 }
 
 /// Packages a command installs without a version: `apt-get install`, `apk add`,
@@ -394,6 +412,11 @@ fn file_modes(ctx: &Ctx) -> Vec<Finding> {
         }
     }
     let mut out = Vec::new();
+    // The distribution's own setuid programs (passwd, su, mount…) are one info finding.
+    let (stock, suid): (Vec<usize>, Vec<usize>) = suid
+        .into_iter()
+        .partition(|&vid| is_stock_setuid(fs.path(fs.versions[vid].path)));
+    out.extend(stock_setuid(ctx, &stock));
     for &vid in suid.iter().take(50) {
         let v = &fs.versions[vid];
         let path = ctx.path(v.path);
@@ -475,6 +498,66 @@ fn file_modes(ctx: &Ctx) -> Vec<Finding> {
                 ww.len() - 25
             ),
         ));
+    }
+    out
+}
+
+/// The stock distribution data (`assets/stock.toml`).
+pub const STOCK_DATA: &str = include_str!("../../assets/stock.toml");
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct StockData {
+    setuid: StockSetuid,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct StockSetuid {
+    paths: Vec<String>,
+}
+
+static STOCK: LazyLock<StockData> =
+    LazyLock::new(|| toml::from_str(STOCK_DATA).unwrap_or_default());
+
+/// True for a setuid/setgid program every stock Debian/Ubuntu image ships (`assets/stock.toml`).
+pub fn is_stock_setuid(path: &[u8]) -> bool {
+    STOCK.setuid.paths.iter().any(|p| p.as_bytes() == path)
+}
+
+fn stock_setuid(ctx: &Ctx, stock: &[usize]) -> Vec<Finding> {
+    let fs = &ctx.image.fs;
+    // Inherited and own copies apart, so the base attribution of each stays right.
+    let mut out = Vec::new();
+    for base in [false, true] {
+        let vids: Vec<usize> = stock
+            .iter()
+            .copied()
+            .filter(|&v| ctx.base.is_base_layer(fs.versions[v].layer as usize) == base)
+            .collect();
+        let Some(&last) = vids.iter().max_by_key(|&&v| fs.versions[v].layer) else {
+            continue;
+        };
+        let names: Vec<String> = vids
+            .iter()
+            .map(|&v| ctx.path(fs.versions[v].path))
+            .collect();
+        let layer = fs.versions[last].layer as usize;
+        out.push(Finding {
+            layer: Some(layer),
+            evidence: Some(names.join(", ")),
+            fix: Some("Nothing to do for a service that never switches users; to harden, remove the bits in the final stage (`RUN chmod u-s,g-s …`) and run with `--security-opt no-new-privileges`.".to_owned()),
+            why: Some("These are the distribution's standard setuid/setgid programs (changing passwords, switching users, mounting); every Debian or Ubuntu image ships them. They matter only to a process that can run them as another user.".to_owned()),
+            ..finding(
+                "config-setuid",
+                Category::Config,
+                Severity::Info,
+                format!("{} standard setuid/setgid programs of the distribution", names.len()),
+                format!(
+                    "The distribution's standard setuid/setgid programs are present: {} (layer {layer}: `{}`).",
+                    names.join(", "),
+                    ctx.cmd(layer)
+                ),
+            )
+        });
     }
     out
 }

@@ -14,12 +14,23 @@ pub struct Ctx<'a> {
     pub image: &'a Image,
     /// The configuration.
     pub cfg: &'a FindingsConfig,
+    /// Where the base image ends.
+    pub base: super::base::BaseBoundary,
     cmds: Vec<String>,
 }
 
 impl<'a> Ctx<'a> {
     /// Prepares a pass over `image`.
     pub fn new(image: &'a Image, cfg: &'a FindingsConfig) -> Self {
+        Self::with_base(image, cfg, super::base::BaseBoundary::detect(image))
+    }
+
+    /// Prepares a pass over `image` whose base is `base`.
+    pub fn with_base(
+        image: &'a Image,
+        cfg: &'a FindingsConfig,
+        base: super::base::BaseBoundary,
+    ) -> Self {
         let cmds = image
             .layers
             .iter()
@@ -32,7 +43,12 @@ impl<'a> Ctx<'a> {
                 }
             })
             .collect();
-        Self { image, cfg, cmds }
+        Self {
+            image,
+            cfg,
+            base,
+            cmds,
+        }
     }
 
     /// The redacted, one-line history command of `layer`.
@@ -160,6 +176,7 @@ pub fn finding(
         evidence: None,
         fix: None,
         why: None,
+        base: false,
     }
 }
 

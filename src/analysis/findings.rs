@@ -32,7 +32,8 @@ pub fn sort(findings: &mut [Finding]) {
     });
 }
 
-/// Runs every analysis: findings (worst first) and the package inventory.
+/// Runs every analysis: findings (worst first) and the package inventory, each marked
+/// `base` when inherited from the base image (`analysis::base`).
 pub fn analyze(
     image: &Image,
     eff: &Efficiency,
@@ -54,6 +55,9 @@ pub fn analyze(
         ));
     }
     out.retain(|f| !cfg.options.disable.iter().any(|d| d == &f.rule));
+    for f in &mut out {
+        f.base = ctx.base.is_base_finding(image, f);
+    }
     sort(&mut out);
     (out, inventory.packages)
 }

@@ -13,6 +13,8 @@ use crate::model::fs::{EntryKind, PathId, RemovalCause, Status, VersionId};
 struct Item<'a> {
     rule: &'static str,
     bytes: u64,
+    /// Inherited: the base image itself made this waste.
+    base: bool,
     path: PathId,
     build: Box<dyn Fn() -> Finding + 'a>,
 }
@@ -80,6 +82,7 @@ fn superseded<'a>(ctx: &'a Ctx, eff: &Efficiency) -> Vec<Item<'a>> {
     }
     let mut out = Vec::new();
     for ((pid, rule), (bytes, held, by, unchanged)) in acc {
+        let base = by.iter().all(|&l| ctx.base.is_base_layer(l));
         let build = move || {
             let path = ctx.path(pid);
             let held_l: Vec<String> = held.iter().map(ToString::to_string).collect();
@@ -135,6 +138,7 @@ fn superseded<'a>(ctx: &'a Ctx, eff: &Efficiency) -> Vec<Item<'a>> {
         out.push(Item {
             rule,
             bytes,
+            base,
             path: pid,
             build: Box::new(build),
         });
@@ -202,6 +206,7 @@ fn deleted<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
     }
     let mut out = Vec::new();
     for ((root, k, family), (bytes, files, held)) in acc {
+        let base = ctx.base.is_base_layer(k as usize);
         let build = move || {
             let k = k as usize;
             let cause = match family {
@@ -255,6 +260,7 @@ fn deleted<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
         out.push(Item {
             rule: "waste-deleted",
             bytes,
+            base,
             path: root,
             build: Box::new(build),
         });
@@ -267,7 +273,11 @@ fn duplicates<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
     let min = ctx.cfg.options.duplicate_min_bytes.max(1);
     let mut groups: HashMap<(u64, u64), Vec<VersionId>> = HashMap::new();
     for (vid, v) in fs.versions.iter().enumerate() {
-        if v.kind == EntryKind::File && v.removed_in.is_none() && v.size >= min {
+        if v.kind == EntryKind::File
+            && v.removed_in.is_none()
+            && v.size >= min
+            && !super::bloat::is_documentation(ctx, v.path)
+        {
             groups
                 .entry((v.hash, v.size))
                 .or_default()
@@ -286,6 +296,9 @@ fn duplicates<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
         let copies = vids.len() as u64;
         let bytes = (copies - 1) * size;
         let first_path = fs.versions[vids[0] as usize].path;
+        let base = ctx
+            .base
+            .is_base_layer(fs.versions[vids[vids.len() - 1] as usize].layer as usize);
         let build = move || {
             let listed: Vec<String> = vids
                 .iter()
@@ -328,6 +341,7 @@ fn duplicates<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
         out.push(Item {
             rule: "waste-duplicate",
             bytes,
+            base,
             path: first_path,
             build: Box::new(build),
         });
@@ -346,20 +360,26 @@ fn rank(ctx: &Ctx, mut items: Vec<Item>) -> Vec<Finding> {
     });
     let mut per_rule: HashMap<&str, usize> = HashMap::new();
     let mut out = Vec::new();
-    let (mut small_n, mut small_bytes) = (0u64, 0u64);
+    // (count, bytes) of the small items this image made and of those it inherited.
+    let mut small = [(0u64, 0u64); 2];
     for it in items {
         let n = per_rule.entry(it.rule).or_default();
         if it.bytes >= o.waste_min_bytes && *n < o.waste_max_items {
             *n += 1;
             out.push((it.build)());
         } else {
-            small_n += 1;
-            small_bytes += it.bytes;
+            let s = &mut small[usize::from(it.base)];
+            s.0 += 1;
+            s.1 += it.bytes;
         }
     }
-    if small_n > 0 {
+    for (base, (small_n, small_bytes)) in [false, true].into_iter().zip(small) {
+        if small_n == 0 {
+            continue;
+        }
         out.push(Finding {
             bytes: Some(small_bytes),
+            base,
             why: Some(WHY_HIDDEN.to_owned()),
             fix: Some("See the larger waste findings: the same habits cause these.".to_owned()),
             ..finding(

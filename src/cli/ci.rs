@@ -50,6 +50,9 @@ pub struct CiArgs {
     /// Ignore findings under this path: a glob (`/app/test/**`) or `re:REGEX` (repeatable).
     #[arg(long = "allow-paths", alias = "allow-path", value_name = "PATTERN")]
     pub allow_paths: Vec<String>,
+    /// Ignore findings inherited from the base image (`--ignore-inherited`, or `=false`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub ignore_inherited: Option<String>,
     /// Fail when a finding of at least this severity remains [default: high].
     #[arg(long, value_name = "LEVEL")]
     pub fail_on: Option<String>,
@@ -89,6 +92,7 @@ impl CiArgs {
                 "highest-user-reclaimable-percent",
                 &self.highest_user_reclaimable_percent,
             ),
+            ("ignore-inherited", &self.ignore_inherited),
             ("fail-on", &self.fail_on),
             ("warn-on", &self.warn_on),
         ];
@@ -136,6 +140,9 @@ pub fn run(args: &CiArgs, opts: &LoadOptions) -> Result<ExitCode> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let mut policy = Policy::load(args.config.as_deref(), &cwd)?;
     args.apply_flags(&mut policy)?;
+    for w in &policy.warnings {
+        eprintln!("strata: warning: {w}");
+    }
     let cfg = findings_config(args.config.as_deref())?;
     let settings = Settings::new(opts.clone(), cfg);
     let a = analyse(&Input::parse(&args.image), &settings, &Progress::default())?;
@@ -171,6 +178,7 @@ mod tests {
             allow_rules: Vec::new(),
             allow_paths: vec!["/tmp/**".into()],
             fail_on: Some("critical".into()),
+            ignore_inherited: None,
             warn_on: Some("off".into()),
             format: CiFormat::Text,
             output: None,

@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::analysis::pipeline::{analyse, Settings};
 use crate::config::FindingsConfig;
 use crate::report::Report;
-use crate::source::resolve::Platform;
+use crate::source::resolve::{ImageSelector, Platform};
 use crate::source::{Input, LoadOptions, Progress};
 use crate::{Error, Result};
 
@@ -29,9 +29,18 @@ pub struct Cli {
     /// Platform to pick from a multi-platform image (os/arch[/variant]).
     #[arg(long, global = true)]
     pub platform: Option<String>,
-    /// Skip sha256 verification of layers (faster on huge images).
+    /// Skip sha256 verification of layers and configs (faster on huge images).
     #[arg(long, global = true)]
     pub no_verify: bool,
+    /// Image to read from a multi-image archive or layout: a tag or name, @N (zero-based
+    /// position in manifest.json or index.json) or a sha256: digest (manifest or image ID).
+    #[arg(
+        long = "image",
+        id = "select_image",
+        global = true,
+        value_name = "REF|@N|DIGEST"
+    )]
+    pub select_image: Option<String>,
     /// Docker daemon address (unix:///path or tcp://host:port); overrides DOCKER_HOST.
     #[arg(long, global = true, value_name = "URL")]
     pub host: Option<String>,
@@ -98,7 +107,7 @@ pub enum ListFormat {
 pub enum ReportFormat {
     /// Readable text.
     Text,
-    /// The `strata.report/v1` JSON contract.
+    /// The `strata.report/v1.1` JSON contract.
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
@@ -156,12 +165,13 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load_options(cli_platform: Option<&str>, no_verify: bool) -> Result<LoadOptions> {
+fn load_options(cli: &Cli) -> Result<LoadOptions> {
     let mut opts = LoadOptions::default();
-    if let Some(p) = cli_platform {
+    if let Some(p) = &cli.platform {
         opts.platform = Some(Platform::parse(p)?);
     }
-    opts.scan.skip_digests = no_verify;
+    opts.image = cli.select_image.as_deref().map(ImageSelector::parse);
+    opts.scan.skip_digests = cli.no_verify;
     Ok(opts)
 }
 
@@ -180,7 +190,7 @@ pub fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let opts = load_options(cli.platform.as_deref(), cli.no_verify)?;
+    let opts = load_options(&cli)?;
     if let Some(h) = &cli.host {
         crate::source::daemon::set_host(h);
     }

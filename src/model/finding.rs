@@ -69,7 +69,7 @@ impl Severity {
     }
 }
 
-/// One problem found in an image. Field names are part of the `strata.report/v1` contract.
+/// One problem found in an image. Field names are part of the `strata.report/v1.1` contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable rule id (see docs/rules.md).
@@ -96,9 +96,13 @@ pub struct Finding {
     pub fix: Option<String>,
     /// Why it matters, for a learner.
     pub why: Option<String>,
+    /// Inherited from the base image (its layer or history step is the base's); see
+    /// `analysis::base`. Added in `strata.report/v1.1`.
+    #[serde(default)]
+    pub base: bool,
 }
 
-/// One installed package. Field names are part of the `strata.report/v1` contract.
+/// One installed package. Field names are part of the `strata.report/v1.1` contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
     /// `dpkg`, `apk`, `rpm`, `python`, `npm`, `go`, `rust`, `java` or `gem`.
@@ -112,9 +116,16 @@ pub struct Package {
     /// Layer that added (or last changed) the package's database entry.
     pub layer: Option<usize>,
     /// Absolute path of the file the package was read from (`ARCHIVE!INNER` inside archives).
+    /// Added in `strata.report/v1.1`.
+    #[serde(default)]
     pub source: String,
-    /// Declared license, as the package metadata writes it, when it has one.
+    /// Declared license, as the package metadata writes it, when it has one. Added in
+    /// `strata.report/v1.1`.
     pub license: Option<String>,
-    /// Package URL (purl) identifying the package.
+    /// Package URL (purl) identifying the package. Added in `strata.report/v1.1`.
+    #[serde(default)]
     pub purl: String,
+    /// Installed by the base image (its layer is the base's). Added in `strata.report/v1.1`.
+    #[serde(default)]
+    pub base: bool,
 }

@@ -48,6 +48,20 @@ pub struct Image {
     pub content_matches: Vec<(VersionId, ContentMatch)>,
     /// Contents kept in memory by the inspector (package databases), by version.
     pub captured: std::collections::HashMap<VersionId, Arc<[u8]>>,
+    /// The base image named by the `org.opencontainers.image.base.*` labels, when the source
+    /// could look it up (see `analysis::base`).
+    pub known_base: Option<KnownBase>,
+}
+
+/// What is known of an image's base image itself, found through its name or digest label.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownBase {
+    /// Where and by which reference it was found (`daemon: debian:12`).
+    pub found: String,
+    /// Its layers' `diff_id`s, bottom first.
+    pub diff_ids: Vec<String>,
+    /// Its number of history entries.
+    pub history: usize,
 }
 
 /// Where an analysed image came from, so file contents can be read again later.
@@ -243,6 +257,11 @@ impl Image {
         }
     }
 }
+
+/// The OCI label naming an image's base image.
+pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
+/// The OCI label holding the base image's manifest digest.
+pub const BASE_DIGEST_LABEL: &str = "org.opencontainers.image.base.digest";
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
 use crate::analysis::finding::{Category, Severity};
 use crate::{Error, Result};
@@ -105,12 +106,16 @@ pub struct Policy {
     pub allow_rules: Vec<String>,
     /// Paths whose findings are ignored.
     pub allow_paths: Vec<PathPattern>,
+    /// Ignore findings inherited from the base image (off by default).
+    pub ignore_inherited: bool,
     /// Fail when a finding of at least this severity remains.
     pub fail_on: Option<Severity>,
     /// Warn when a finding of at least this severity remains.
     pub warn_on: Option<Severity>,
     /// The files the policy was read from, in order.
     pub sources: Vec<PathBuf>,
+    /// What the policy files held that strata ignores, one line per file (printed on stderr).
+    pub warnings: Vec<String>,
 }
 
 impl Default for Policy {
@@ -125,15 +130,17 @@ impl Default for Policy {
             forbid_rules: Vec::new(),
             allow_rules: Vec::new(),
             allow_paths: Vec::new(),
+            ignore_inherited: false,
             fail_on: Some(Severity::High),
             warn_on: Some(Severity::Medium),
             sources: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }
 
 /// Every key of the `[ci]` section, as written in `.strata.toml` (flags use the same names).
-pub const CI_KEYS: [&str; 9] = [
+pub const CI_KEYS: [&str; 10] = [
     "lowest-efficiency",
     "highest-reclaimable-bytes",
     "highest-user-reclaimable-percent",
@@ -141,6 +148,7 @@ pub const CI_KEYS: [&str; 9] = [
     "forbid-rules",
     "allow-rules",
     "allow-paths",
+    "ignore-inherited",
     "fail-on",
     "warn-on",
 ];
@@ -286,6 +294,21 @@ fn parse_severity(v: &Raw) -> std::result::Result<Option<Severity>, String> {
     }
 }
 
+fn parse_bool(v: &Raw) -> std::result::Result<bool, String> {
+    match v {
+        Raw::Bool(b) => Ok(*b),
+        Raw::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" => Ok(false),
+            _ => Err(format!("invalid value {s:?} (expected true or false)")),
+        },
+        _ => Err(format!(
+            "invalid value {} (expected true or false)",
+            v.describe()
+        )),
+    }
+}
+
 /// Parses a category name (`secret`, `waste`, `bloat`, `config`; plurals accepted).
 pub fn parse_category(s: &str) -> Option<Category> {
     match s.trim().to_ascii_lowercase().trim_end_matches('s') {
@@ -310,6 +333,7 @@ impl Policy {
             "highest-user-reclaimable-percent" => {
                 self.highest_user_reclaimable_percent = parse_fraction(v)?;
             }
+            "ignore-inherited" => self.ignore_inherited = parse_bool(v)?,
             "fail-on" => self.fail_on = parse_severity(v)?,
             "warn-on" => self.warn_on = parse_severity(v)?,
             "forbid-rules" => self.forbid_rules.push(rule_id(v)?),
@@ -429,60 +453,111 @@ impl Policy {
         self.validate().map_err(err)
     }
 
-    /// Applies a dive `.dive-ci` file (`rules:` then `lowestEfficiency: 0.95`,
-    /// `highestWastedBytes: 20MB`, `highestUserWastedPercent: 0.20`), mapped onto strata's
-    /// metrics. Read with a small line parser: only the `rules:` mapping is interpreted, and an
-    /// unknown key inside it is an error.
+    /// Applies a dive `.dive-ci` file, read as YAML the way dive reads it: only the `rules:`
+    /// mapping counts (`lowestEfficiency: 0.95`, `highestWastedBytes: 20MB`,
+    /// `highestUserWastedPercent: 0.20`, and their dashed spellings), each value taken as text
+    /// (quoted or not; `disabled`, `off`, `false` or `""` switch the rule off; an empty value
+    /// keeps the default). Everything else (other top-level keys, plugin rules) is ignored and
+    /// named in [`Policy::warnings`]. A file without `rules:` is an error; a rule key at the top
+    /// level is ignored with a warning, since dive reads rules only under `rules:`.
     pub fn apply_dive_ci(&mut self, text: &str, file: &Path) -> Result<()> {
-        let err = |line: usize, problem: String| {
-            Error::invalid(
-                file.display().to_string(),
-                format!("line {line}: {problem}"),
-            )
+        let err = |problem: String| Error::invalid(file.display().to_string(), problem);
+        let docs = MarkedYaml::load_from_str(text)
+            .map_err(|e| err(format!("invalid YAML: {}", one_line(&e.to_string()))))?;
+        let root = docs
+            .iter()
+            .find(|d| !matches!(d.data, YamlData::Value(Scalar::Null)));
+        let Some(root) = root else {
+            return Err(err(
+                "no `rules:` mapping (the file is empty; dive reads its rules only from `rules:`)"
+                    .into(),
+            ));
         };
-        let mut in_rules = false;
-        for (n, raw_line) in text.lines().enumerate() {
-            let n = n + 1;
-            let line = strip_yaml_comment(raw_line);
-            if line.trim().is_empty() || line.trim() == "---" {
-                continue;
+        let YamlData::Mapping(top) = &root.data else {
+            return Err(err(format!(
+                "line {}: expected a mapping with a `rules:` key",
+                line_of(root)
+            )));
+        };
+        let mut ignored: Vec<String> = Vec::new();
+        let mut misplaced: Vec<String> = Vec::new();
+        let mut rules = None;
+        for (k, v) in top {
+            let key = yaml_key(k);
+            if key == "rules" {
+                rules = Some(v);
+            } else if dive_rule_key(&key).is_some() {
+                misplaced.push(key);
+            } else {
+                ignored.push(key);
             }
-            let indented = line.starts_with(' ') || line.starts_with('\t');
-            let Some((key, value)) = line.split_once(':') else {
-                return Err(err(
-                    n,
-                    format!("expected `key: value`, got {:?}", line.trim()),
-                ));
+        }
+        let Some(rules) = rules else {
+            let found = if misplaced.is_empty() {
+                String::new()
+            } else {
+                format!(" (found {} at the top level)", misplaced.join(", "))
             };
-            let key = key.trim();
-            if !indented {
-                in_rules = key == "rules";
-                if in_rules && !value.trim().is_empty() {
-                    return Err(err(n, "`rules:` must be followed by indented keys".into()));
+            return Err(err(format!(
+                "no `rules:` mapping{found}; dive reads its rules only from `rules:`"
+            )));
+        };
+        match &rules.data {
+            YamlData::Mapping(m) => {
+                for (k, v) in m {
+                    let key = yaml_key(k);
+                    let at = |problem: String| {
+                        err(format!("line {}: rules.{key}: {problem}", line_of(v)))
+                    };
+                    let Some(strata_key) = dive_rule_key(&key) else {
+                        if let Some(near) = near_dive_rule_key(&key) {
+                            return Err(err(format!(
+                                "line {}: unknown key `rules.{key}` (did you mean `{near}`?)",
+                                line_of(k)
+                            )));
+                        }
+                        ignored.push(format!("rules.{key}"));
+                        continue;
+                    };
+                    match yaml_text(v) {
+                        Ok(None) => {}
+                        Ok(Some(value)) => self.set(strata_key, &Raw::Str(value)).map_err(at)?,
+                        Err(kind) => {
+                            return Err(at(format!(
+                                "expected a value, got a {kind} (dive reads rule values as text)"
+                            )))
+                        }
+                    }
                 }
-                continue;
             }
-            if !in_rules {
-                continue;
+            // `rules:` with nothing under it: dive keeps its defaults.
+            YamlData::Value(Scalar::Null) => {}
+            _ => {
+                return Err(err(format!(
+                    "line {}: `rules` must be a mapping of rule keys",
+                    line_of(rules)
+                )))
             }
-            let value = unquote(value.trim());
-            let strata_key = match key {
-                "lowestEfficiency" | "lowest-efficiency" => "lowest-efficiency",
-                "highestWastedBytes" | "highest-wasted-bytes" => "highest-reclaimable-bytes",
-                "highestUserWastedPercent" | "highest-user-wasted-percent" => {
-                    "highest-user-reclaimable-percent"
-                }
-                other => {
-                    return Err(err(
-                        n,
-                        format!(
-                            "unknown key `rules.{other}` (known: lowestEfficiency, highestWastedBytes, highestUserWastedPercent)"
-                        ),
-                    ))
-                }
-            };
-            self.set(strata_key, &Raw::Str(value.to_owned()))
-                .map_err(|p| err(n, format!("rules.{key}: {p}")))?;
+        }
+        let mut notes = Vec::new();
+        if !ignored.is_empty() {
+            notes.push(format!(
+                "ignoring {} (strata reads only rules.lowestEfficiency, rules.highestWastedBytes and rules.highestUserWastedPercent)",
+                ignored.join(", ")
+            ));
+        }
+        if !misplaced.is_empty() {
+            notes.push(format!(
+                "ignoring {} at the top level: dive reads rules only under `rules:`",
+                misplaced.join(", ")
+            ));
+        }
+        if !notes.is_empty() {
+            self.warnings.push(format!(
+                "{}: {}",
+                file.display(),
+                crate::model::sanitize(&notes.join("; "))
+            ));
         }
         self.sources.push(file.to_owned());
         Ok(())
@@ -536,7 +611,7 @@ fn toml_raw(v: &toml::Value) -> Option<Raw> {
 }
 
 /// True when `f` is a dive `.dive-ci`-style file: by its name (`*dive-ci*`, `*.yaml`,
-/// `*.yml`), or, unless it ends in `.toml`, by a first significant line `rules:`.
+/// `*.yml`), or, unless it ends in `.toml`, by a line `rules:` at the top level.
 pub fn is_dive_ci(f: &Path, text: &str) -> bool {
     let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if name.ends_with(".toml") {
@@ -547,8 +622,7 @@ pub fn is_dive_ci(f: &Path, text: &str) -> bool {
     }
     text.lines()
         .map(strip_yaml_comment)
-        .find(|l| !l.trim().is_empty() && l.trim() != "---")
-        .is_some_and(|l| l.trim_end() == "rules:")
+        .any(|l| l.trim_end() == "rules:")
 }
 
 fn strip_yaml_comment(line: &str) -> &str {
@@ -566,13 +640,79 @@ fn strip_yaml_comment(line: &str) -> &str {
     line
 }
 
-fn unquote(v: &str) -> &str {
-    for q in ['"', '\''] {
-        if let Some(inner) = v.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
-            return inner;
+/// The strata key a dive rule key maps to: dive's `.dive-ci` spelling (camelCase) or the
+/// dashed spelling of dive's application config.
+fn dive_rule_key(key: &str) -> Option<&'static str> {
+    match key {
+        "lowestEfficiency" | "lowest-efficiency" => Some("lowest-efficiency"),
+        "highestWastedBytes" | "highest-wasted-bytes" => Some("highest-reclaimable-bytes"),
+        "highestUserWastedPercent" | "highest-user-wasted-percent" => {
+            Some("highest-user-reclaimable-percent")
         }
+        _ => None,
     }
-    v
+}
+
+/// A dive rule key `key` is probably a misspelling of (case, dashes or at most two edits).
+fn near_dive_rule_key(key: &str) -> Option<&'static str> {
+    let norm = |s: &str| -> Vec<char> {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let k = norm(key);
+    [
+        "lowestEfficiency",
+        "highestWastedBytes",
+        "highestUserWastedPercent",
+    ]
+    .into_iter()
+    .find(|known| edit_distance(&k, &norm(known)) <= 2)
+}
+
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// 1-based line of a YAML node.
+fn line_of(node: &MarkedYaml) -> usize {
+    node.span.start.line()
+}
+
+/// A mapping key as text (non-text keys shown as YAML would).
+fn yaml_key(node: &MarkedYaml) -> String {
+    match yaml_text(node) {
+        Ok(Some(s)) => s,
+        Ok(None) => "null".to_owned(),
+        Err(kind) => format!("<{kind}>"),
+    }
+}
+
+/// A scalar as dive's YAML decoder hands it to a string field: its text (`0.95`, `20MB`,
+/// `false`); `None` for null (dive then keeps the default); `Err` names a non-scalar.
+fn yaml_text(node: &MarkedYaml) -> std::result::Result<Option<String>, &'static str> {
+    match &node.data {
+        YamlData::Value(Scalar::Null) => Ok(None),
+        YamlData::Value(Scalar::String(s)) => Ok(Some(s.to_string())),
+        YamlData::Value(Scalar::Boolean(b)) => Ok(Some(b.to_string())),
+        YamlData::Value(Scalar::Integer(i)) => Ok(Some(i.to_string())),
+        YamlData::Value(Scalar::FloatingPoint(f)) => Ok(Some(f.to_string())),
+        YamlData::Representation(s, _, _) => Ok(Some(s.to_string())),
+        YamlData::Tagged(_, inner) => yaml_text(inner),
+        YamlData::Sequence(_) => Err("list"),
+        YamlData::Mapping(_) => Err("mapping"),
+        YamlData::Alias(_) | YamlData::BadValue => Err("alias"),
+    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub(crate) mod tests {
             origin: Origin::Daemon("unit-test".into()),
             content_matches: Vec::new(),
             captured: std::collections::HashMap::new(),
+            known_base: None,
         }
     }
 }

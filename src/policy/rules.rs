@@ -189,7 +189,8 @@ fn skip(rule: &str) -> RuleResult {
 }
 
 fn is_allowed(f: &Finding, policy: &Policy) -> bool {
-    policy.allow_rules.contains(&f.rule)
+    (policy.ignore_inherited && f.base)
+        || policy.allow_rules.contains(&f.rule)
         || f.path
             .as_deref()
             .is_some_and(|p| policy.allow_paths.iter().any(|a| a.matches(p)))
@@ -351,11 +352,17 @@ pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &
         });
     }
     if allowed > 0 {
+        let inherited = if policy.ignore_inherited {
+            let n = findings.iter().filter(|f| f.base).count();
+            format!(" ({n} inherited from the base)")
+        } else {
+            String::new()
+        };
         rules.push(RuleResult {
             rule: "allowlist".into(),
             status: Status::Pass,
             measured: format!(
-                "{allowed} finding{} ignored",
+                "{allowed} finding{} ignored{inherited}",
                 if allowed == 1 { "" } else { "s" }
             ),
             threshold: format!(
@@ -424,6 +431,7 @@ mod tests {
             evidence: None,
             fix: None,
             why: None,
+            base: false,
         }
     }
 

@@ -54,6 +54,10 @@ pub struct ContentRuleSpec {
     /// Never files whose path matches.
     #[serde(default)]
     pub skip_paths: Option<String>,
+    /// Only files (or texts) where this regex also matches somewhere: the context that makes a
+    /// match a secret (`kind: Secret` for a manifest's `data:` values).
+    #[serde(default)]
+    pub requires: Option<String>,
     /// Why it matters.
     #[serde(default)]
     pub why: Option<String>,
@@ -139,6 +143,7 @@ pub struct ContentRule {
     entropy: Option<f64>,
     paths: Option<Regex>,
     skip_paths: Option<Regex>,
+    requires: Option<Regex>,
     always: bool,
     /// Why it matters.
     pub why: Option<String>,
@@ -258,6 +263,11 @@ impl RuleSet {
                     .transpose()?,
                 skip_paths: spec
                     .skip_paths
+                    .as_deref()
+                    .map(|p| compile(p, &spec.id))
+                    .transpose()?,
+                requires: spec
+                    .requires
                     .as_deref()
                     .map(|p| compile(p, &spec.id))
                     .transpose()?,
@@ -435,6 +445,13 @@ impl RuleSet {
                         continue;
                     }
                 }
+            }
+            if rule
+                .requires
+                .as_ref()
+                .is_some_and(|re| !re.is_match(content))
+            {
+                continue;
             }
             let mut n = 0;
             for caps in rule.regex.captures_iter(content) {

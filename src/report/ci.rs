@@ -113,7 +113,25 @@ pub fn render_text(a: &Analysed, policy: &Policy, o: &Outcome) -> String {
                 String::new()
             }
         );
-        for j in active.iter().take(TOP_FINDINGS) {
+        let base = crate::analysis::base::BaseBoundary::detect(image);
+        let mut shown: Vec<_> = active.iter().take(TOP_FINDINGS).collect();
+        // With a base image: what this image added first, then what it inherited.
+        shown.sort_by_key(|j| j.finding.base);
+        let mut heading = None;
+        for j in shown {
+            if base.layers > 0 && heading != Some(j.finding.base) {
+                heading = Some(j.finding.base);
+                let title = if j.finding.base {
+                    crate::report::text::INHERITED
+                } else {
+                    crate::report::text::ADDED
+                };
+                let n = active
+                    .iter()
+                    .filter(|a| a.finding.base == j.finding.base)
+                    .count();
+                let _ = writeln!(s, "  {title} ({n}):");
+            }
             let f = &j.finding;
             let mut line = format!(
                 "  {:<4} {:<8} {}",
@@ -191,6 +209,7 @@ mod tests {
             evidence: Some("DB_PASSWORD=hunt…(redacted)".into()),
             fix: None,
             why: None,
+            base: false,
         };
         let p = Policy::default();
         let o = evaluate(&img, &eff, std::slice::from_ref(&f), &p);

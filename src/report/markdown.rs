@@ -48,6 +48,9 @@ fn status_icon(s: Status) -> &'static str {
     }
 }
 
+/// A finding as listed: with the gate's verdict under `strata ci`.
+type Listed<'a> = (Option<Verdict>, &'a Finding);
+
 /// Renders the summary; `outcome` adds the verdict and the rule table.
 pub fn render(a: &Analysed, outcome: Option<&Outcome>) -> String {
     let (image, eff, findings, r) = (&*a.image, &a.efficiency, &a.findings, &a.redactor);
@@ -102,6 +105,12 @@ pub fn render(a: &Analysed, outcome: Option<&Outcome>) -> String {
             crate::policy::rules::pct(m.user_reclaimable_percent)
         );
     }
+    let base = crate::analysis::base::BaseBoundary::detect(image);
+    let _ = writeln!(
+        s,
+        "| Base image | {} |",
+        cell(&crate::report::text::base_line(&base))
+    );
     let _ = writeln!(s, "| Findings | {} |", findings.len());
 
     if let Some(o) = outcome {
@@ -136,18 +145,36 @@ pub fn render(a: &Analysed, outcome: Option<&Outcome>) -> String {
             v.into_iter().map(|f| (None, f)).collect()
         }
     };
-    if !listed.is_empty() {
+    // With a base image: what this image added first, then what it inherited.
+    let groups: Vec<(String, Vec<&Listed>)> = if base.layers > 0 {
+        [
+            (false, crate::report::text::ADDED),
+            (true, crate::report::text::INHERITED),
+        ]
+        .into_iter()
+        .map(|(b, title)| {
+            let g: Vec<_> = listed.iter().filter(|(_, f)| f.base == b).collect();
+            (format!("{title}: top findings"), g)
+        })
+        .collect()
+    } else {
+        vec![("Top findings".to_owned(), listed.iter().collect())]
+    };
+    for (title, group) in groups {
+        if group.is_empty() {
+            continue;
+        }
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "#### Top findings ({} of {})",
-            listed.len().min(TOP),
-            listed.len()
+            "#### {title} ({} of {})",
+            group.len().min(TOP),
+            group.len()
         );
         let _ = writeln!(s);
         let _ = writeln!(s, "| Severity | Rule | Where | Finding | Added by |");
         let _ = writeln!(s, "|---|---|---|---|---|");
-        for (v, f) in listed.iter().take(TOP) {
+        for (v, f) in group.into_iter().take(TOP) {
             let sev = match v {
                 Some(Verdict::Fail) => format!("❌ {}", f.severity.as_str()),
                 Some(Verdict::Warn) => format!("⚠️ {}", f.severity.as_str()),

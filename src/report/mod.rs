@@ -1,5 +1,5 @@
 //! Every renderer of the engine's results: the report document as JSON (the
-//! `strata.report/v1` contract documented in `docs/report-schema.md`) and readable text, SARIF,
+//! `strata.report/v1.1` contract documented in `docs/report-schema.md`) and readable text, SARIF,
 //! markdown, the CI summary (text and `strata.ci/v1` JSON) and the `strata images` table.
 //! Everything goes through the analysed image's [`crate::redact::Redactor`].
 
@@ -19,8 +19,9 @@ use crate::analysis::finding::{Finding, Package};
 use crate::analysis::pipeline::Analysed;
 use crate::model::{path, sanitize};
 
-/// Schema identifier of the JSON report.
-pub const SCHEMA: &str = "strata.report/v1";
+/// Schema identifier of the JSON report (v1.1 adds `base` and the `base` flags; every v1
+/// field keeps its name and meaning).
+pub const SCHEMA: &str = "strata.report/v1.1";
 /// How many reclaimable paths the report lists.
 pub const TOP_RECLAIMABLE: usize = 20;
 
@@ -31,6 +32,8 @@ pub struct Report {
     pub schema: &'static str,
     /// The image and its configuration.
     pub image: ImageSection,
+    /// Where the base image ends and which rule found it.
+    pub base: crate::analysis::base::BaseBoundary,
     /// Every history step, oldest first.
     pub history: Vec<HistorySection>,
     /// Every layer, bottom first.
@@ -108,6 +111,8 @@ pub struct HistorySection {
     pub empty_layer: bool,
     /// Index of the produced layer.
     pub layer: Option<usize>,
+    /// The step belongs to the base image.
+    pub base: bool,
 }
 
 /// One entry of `layers`.
@@ -141,6 +146,8 @@ pub struct LayerSection {
     pub bytes_superseded: u64,
     /// History step that made the layer.
     pub created_by: String,
+    /// The layer belongs to the base image.
+    pub base: bool,
 }
 
 /// `efficiency` in the report.
@@ -169,6 +176,8 @@ pub struct ReclaimableSection {
     pub layers: Vec<usize>,
     /// Layers that removed or superseded each of them.
     pub removed_in: Vec<usize>,
+    /// Inherited: the base image itself removed or superseded every one of them.
+    pub base: bool,
 }
 
 impl Report {
@@ -179,6 +188,7 @@ impl Report {
         let eff = &analysed.efficiency;
         let redact = &analysed.redactor;
         let c = &image.config;
+        let base = crate::analysis::base::BaseBoundary::detect(image);
         Self {
             schema: SCHEMA,
             image: ImageSection {
@@ -211,12 +221,14 @@ impl Report {
             history: image
                 .history
                 .iter()
-                .map(|h| HistorySection {
+                .enumerate()
+                .map(|(i, h)| HistorySection {
                     created_by: redact.command(&h.created_by),
                     created: h.created.clone(),
                     comment: h.comment.clone(),
                     empty_layer: h.empty_layer,
                     layer: h.layer,
+                    base: base.is_base_history(i),
                 })
                 .collect(),
             layers: image
@@ -237,6 +249,7 @@ impl Report {
                     files_removed: l.files_removed,
                     bytes_superseded: l.bytes_superseded,
                     created_by: redact.command(&l.created_by),
+                    base: base.is_base_layer(l.index),
                 })
                 .collect(),
             efficiency: EfficiencySection {
@@ -253,9 +266,11 @@ impl Report {
                         bytes: r.bytes,
                         layers: r.layers.clone(),
                         removed_in: r.removed_in.clone(),
+                        base: r.removed_in.iter().all(|&l| base.is_base_layer(l)),
                     })
                     .collect(),
             },
+            base,
             findings: analysed.findings.clone(),
             packages: analysed.packages.clone(),
             warnings: image.warnings.iter().map(|w| sanitize(w)).collect(),

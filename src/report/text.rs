@@ -35,6 +35,7 @@ pub fn render(r: &Report) -> String {
         i.size_bytes,
         r.layers.len()
     );
+    let _ = writeln!(s, "Base       {}", base_line(&r.base));
     let c = &i.config;
     let _ = writeln!(
         s,
@@ -66,7 +67,8 @@ pub fn render(r: &Report) -> String {
     for l in &r.layers {
         let _ = writeln!(
             s,
-            "  {:>3}  {:>10}  {:>6} {:>6} {:>6}  {}",
+            "{} {:>3}  {:>10}  {:>6} {:>6} {:>6}  {}",
+            if l.base { "B" } else { " " },
             l.index,
             bytes(l.size_bytes),
             l.files_added,
@@ -74,6 +76,9 @@ pub fn render(r: &Report) -> String {
             l.files_removed,
             one_line(&l.created_by, 90)
         );
+    }
+    if r.base.layers > 0 {
+        let _ = writeln!(s, "  B: a layer of the base image");
     }
     let e = &r.efficiency;
     let _ = writeln!(s);
@@ -110,7 +115,48 @@ pub fn render(r: &Report) -> String {
     s
 }
 
-/// The Findings section (worst first) and a package summary. Finding text is already
+/// The heading of the findings this image's own steps added.
+pub const ADDED: &str = "Added by this image";
+/// The heading of the findings inherited from the base image.
+pub const INHERITED: &str = "Inherited from the base";
+
+/// "layers 0-1, history 0-3 (history: root filesystem …)" or "none (…)".
+pub fn base_line(b: &crate::analysis::base::BaseBoundary) -> String {
+    let name = b
+        .name
+        .as_deref()
+        .or(b.digest.as_deref())
+        .map(|n| format!("{n}: "))
+        .unwrap_or_default();
+    format!("{name}{} ({})", b.describe(), sanitize(&b.reason))
+}
+
+fn render_finding(s: &mut String, f: &crate::analysis::finding::Finding) {
+    let mut head = format!(
+        "  [{}] {} ({}): {}",
+        f.severity.as_str().to_uppercase(),
+        sanitize(&f.title),
+        sanitize(&f.rule),
+        match f.bytes {
+            Some(b) if b > 0 => bytes(b),
+            _ => String::new(),
+        }
+    );
+    if head.ends_with(": ") {
+        head.truncate(head.len() - 2);
+    }
+    let _ = writeln!(s, "{head}");
+    let _ = writeln!(s, "        {}", sanitize(&f.message));
+    if let Some(e) = &f.evidence {
+        let _ = writeln!(s, "        evidence: {}", sanitize(e));
+    }
+    if let Some(fix) = &f.fix {
+        let _ = writeln!(s, "        fix: {}", sanitize(fix));
+    }
+}
+
+/// The Findings section (worst first; with a base image, what this image added first, then
+/// what it inherited) and a package summary. Finding text is already
 /// redacted; it is sanitised again here because it quotes image strings.
 fn render_findings(s: &mut String, r: &Report) {
     let _ = writeln!(s);
@@ -119,27 +165,15 @@ fn render_findings(s: &mut String, r: &Report) {
     } else {
         let _ = writeln!(s, "Findings   {} (worst first)", r.findings.len());
     }
-    for f in &r.findings {
-        let mut head = format!(
-            "  [{}] {} ({}): {}",
-            f.severity.as_str().to_uppercase(),
-            sanitize(&f.title),
-            sanitize(&f.rule),
-            match f.bytes {
-                Some(b) if b > 0 => bytes(b),
-                _ => String::new(),
-            }
-        );
-        if head.ends_with(": ") {
-            head.truncate(head.len() - 2);
+    let has_base = r.base.layers > 0;
+    for (base, title) in [(false, ADDED), (true, INHERITED)] {
+        let group: Vec<&crate::analysis::finding::Finding> =
+            r.findings.iter().filter(|f| f.base == base).collect();
+        if has_base {
+            let _ = writeln!(s, "  {title} ({})", group.len());
         }
-        let _ = writeln!(s, "{head}");
-        let _ = writeln!(s, "        {}", sanitize(&f.message));
-        if let Some(e) = &f.evidence {
-            let _ = writeln!(s, "        evidence: {}", sanitize(e));
-        }
-        if let Some(fix) = &f.fix {
-            let _ = writeln!(s, "        fix: {}", sanitize(fix));
+        for f in group {
+            render_finding(s, f);
         }
     }
     if !r.packages.is_empty() {
@@ -170,7 +204,7 @@ fn render_findings(s: &mut String, r: &Report) {
                 sanitize(&p.name),
                 sanitize(&p.version),
                 p.layer
-                    .map(|l| format!("  (layer {l})"))
+                    .map(|l| format!("  (layer {l}{})", if p.base { ", base" } else { "" }))
                     .unwrap_or_default()
             );
         }

@@ -30,7 +30,16 @@ pub fn worker_count() -> usize {
 struct Member {
     offset: u64,
     size: u64,
-    link: Option<String>,
+    link: Option<Link>,
+}
+
+/// Where a symlink or hard-link member points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Link {
+    /// Another member (normalised name).
+    Member(String),
+    /// Outside the archive (absolute, or `..` above its root): the raw target.
+    Outside(String),
 }
 
 /// Member index of a seekable, uncompressed image tar.
@@ -45,25 +54,76 @@ fn member_name(raw: &[u8]) -> String {
     String::from_utf8_lossy(&normalize(raw)).into_owned()
 }
 
-fn link_target(member: &str, target: &[u8], symlink: bool) -> String {
-    if symlink && !target.starts_with(b"/") {
-        let (parent, _) = split_parent(member.as_bytes());
-        member_name(&join(parent, target))
-    } else {
-        member_name(target)
-    }
-}
+/// Members whose content is always kept, whatever it looks like (`null` is valid JSON).
+const LAYOUT_FILES: [&str; 4] = ["manifest.json", "index.json", "oci-layout", "repositories"];
 
-/// Follows member links (at most 8 hops, so a link cycle ends) to the member holding bytes.
-fn follow_links(member: &str, link_of: impl Fn(&str) -> Option<String>) -> String {
-    let mut name = member_name(member.as_bytes());
-    for _ in 0..8 {
-        match link_of(&name) {
-            Some(next) => name = next,
-            None => break,
+/// True when `base` joined with `target` climbs above the root (`..` past the top).
+fn climbs_out(base: &[u8], target: &[u8]) -> bool {
+    let mut depth: i64 = 0;
+    for part in base
+        .split(|&b| b == b'/')
+        .chain(target.split(|&b| b == b'/'))
+    {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
         }
     }
-    name
+    false
+}
+
+/// Resolves a link member's target: symlinks relative to the member's directory, hard links
+/// relative to the archive root. Absolute targets and targets above the root point outside.
+fn link_target(member: &str, target: &[u8], symlink: bool) -> Link {
+    let parent = if symlink {
+        split_parent(member.as_bytes()).0
+    } else {
+        &[][..]
+    };
+    if target.starts_with(b"/") || climbs_out(parent, target) {
+        return Link::Outside(String::from_utf8_lossy(target).into_owned());
+    }
+    Link::Member(member_name(&join(parent, target)))
+}
+
+/// Follows member links to the member holding bytes; a cycle or a link out of the archive is
+/// an error naming it.
+fn follow_links(
+    label: &str,
+    member: &str,
+    link_of: impl Fn(&str) -> Option<Link>,
+) -> Result<String> {
+    let mut name = member_name(member.as_bytes());
+    let mut chain = vec![name.clone()];
+    loop {
+        match link_of(&name) {
+            None => return Ok(name),
+            Some(Link::Outside(target)) => {
+                return Err(Error::invalid(
+                    format!("{label}: {name}"),
+                    format!("is a link pointing outside the archive (-> {target}); refused"),
+                ))
+            }
+            Some(Link::Member(next)) => {
+                if let Some(start) = chain.iter().position(|n| *n == next) {
+                    let mut cycle = chain[start..].to_vec();
+                    cycle.push(next);
+                    return Err(Error::invalid(
+                        label,
+                        format!("symlink cycle: {}", cycle.join(" -> ")),
+                    ));
+                }
+                chain.push(next.clone());
+                name = next;
+            }
+        }
+    }
 }
 
 fn looks_like_json(head: &[u8]) -> bool {
@@ -112,7 +172,8 @@ impl ArchiveIndex {
             };
             if link.is_none() && size > 0 && size <= MAX_META_BYTES {
                 let head = read_head(&mut entry, size).map_err(|e| archive_error(&label, &e))?;
-                if looks_like_json(&head) && sniff(&head).is_none() {
+                let layout_file = LAYOUT_FILES.contains(&name.as_str());
+                if layout_file || (looks_like_json(&head) && sniff(&head).is_none()) {
                     let mut all = head;
                     entry
                         .read_to_end(&mut all)
@@ -142,7 +203,7 @@ impl ArchiveIndex {
 
     /// Offset and size of a member's data (after following links).
     pub fn locate(&self, member: &str) -> Option<(u64, u64)> {
-        let m = self.members.get(&self.canonical(member))?;
+        let m = self.members.get(&self.canonical(member).ok()?)?;
         m.link.is_none().then_some((m.offset, m.size))
     }
 
@@ -239,42 +300,130 @@ impl BlobStore for ArchiveIndex {
     }
 
     fn read_meta(&self, member: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.meta.get(&self.canonical(member)).cloned())
+        Ok(self.meta.get(&self.canonical(member)?).cloned())
     }
 
     fn has_layer(&self, member: &str) -> bool {
         self.locate(member).is_some()
     }
 
-    fn canonical(&self, member: &str) -> String {
-        follow_links(member, |name| {
+    fn canonical(&self, member: &str) -> Result<String> {
+        follow_links(&self.label(), member, |name| {
             self.members.get(name).and_then(|m| m.link.clone())
         })
     }
+
+    fn size_of(&self, member: &str) -> Option<u64> {
+        self.locate(member).map(|(_, size)| size)
+    }
 }
 
-/// An OCI image layout directory (`oci:DIR`).
+/// An OCI image layout directory (`oci:DIR`). Every file is reached through
+/// [`LayoutDir::locate`], which refuses symlinks leading outside the directory and names
+/// symlink cycles.
 #[derive(Debug)]
 pub struct LayoutDir {
     root: PathBuf,
+    canonical_root: PathBuf,
 }
 
 impl LayoutDir {
     /// Opens a directory that must contain `index.json` or `manifest.json`.
     pub fn open(root: &Path) -> Result<Self> {
-        if !root.join("index.json").is_file() && !root.join("manifest.json").is_file() {
+        let canonical_root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+        let dir = Self {
+            root: root.to_owned(),
+            canonical_root,
+        };
+        let mut found = false;
+        for name in ["index.json", "manifest.json"] {
+            if dir.locate(name)?.is_some_and(|p| p.is_file()) {
+                found = true;
+            }
+        }
+        if !found {
             return Err(Error::invalid(
                 root.display().to_string(),
                 "directory has no index.json: not an OCI image layout",
             ));
         }
-        Ok(Self {
-            root: root.to_owned(),
-        })
+        Ok(dir)
     }
 
-    fn file(&self, member: &str) -> PathBuf {
-        self.root.join(member_name(member.as_bytes()))
+    fn relative(&self, p: &Path) -> String {
+        p.strip_prefix(&self.canonical_root)
+            .map_or_else(|_| p.display().to_string(), |r| r.display().to_string())
+    }
+
+    /// The file holding `member`, following symlinks one component at a time: `None` when
+    /// absent, an error when a link loops or leads outside the layout directory.
+    pub fn locate(&self, member: &str) -> Result<Option<PathBuf>> {
+        use std::collections::{HashSet, VecDeque};
+        use std::ffi::OsString;
+        use std::path::Component;
+        fn parts(p: &Path) -> Vec<OsString> {
+            p.components()
+                .filter_map(|c| match c {
+                    Component::Normal(x) => Some(x.to_owned()),
+                    Component::ParentDir => Some(OsString::from("..")),
+                    _ => None,
+                })
+                .collect()
+        }
+        let name = member_name(member.as_bytes());
+        let outside = |target: &Path| {
+            Error::invalid(
+                format!("{}: {name}", self.label()),
+                format!(
+                    "is a symlink pointing outside the layout directory (-> {}); refused",
+                    target.display()
+                ),
+            )
+        };
+        let mut cur = self.canonical_root.clone();
+        let mut queue: VecDeque<OsString> = parts(Path::new(&name)).into();
+        let mut chain: Vec<String> = Vec::new();
+        let mut seen: HashSet<(PathBuf, usize)> = HashSet::new();
+        while let Some(part) = queue.pop_front() {
+            if part == ".." {
+                cur.pop();
+                continue;
+            }
+            let next = cur.join(&part);
+            let md = match std::fs::symlink_metadata(&next) {
+                Ok(md) => md,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return if next.starts_with(&self.canonical_root) {
+                        Ok(None)
+                    } else {
+                        Err(outside(&next))
+                    };
+                }
+                Err(e) => return Err(Error::io(&next, e)),
+            };
+            if !md.file_type().is_symlink() {
+                cur = next;
+                continue;
+            }
+            chain.push(self.relative(&next));
+            if !seen.insert((next.clone(), queue.len())) || chain.len() > 40 {
+                return Err(Error::invalid(
+                    self.label(),
+                    format!("symlink cycle: {}", chain.join(" -> ")),
+                ));
+            }
+            let target = std::fs::read_link(&next).map_err(|e| Error::io(&next, e))?;
+            if target.is_absolute() {
+                cur = PathBuf::from("/");
+            }
+            for p in parts(&target).into_iter().rev() {
+                queue.push_front(p);
+            }
+        }
+        if !cur.starts_with(&self.canonical_root) {
+            return Err(outside(&cur));
+        }
+        Ok(Some(cur))
     }
 
     /// Reads the given blob files in parallel.
@@ -284,17 +433,21 @@ impl LayoutDir {
         opts: &ScanOptions,
         progress: &Progress,
     ) -> Result<HashMap<String, LayerScan>> {
-        let jobs = unique(members)
-            .into_iter()
-            .map(|m| {
-                let size = std::fs::metadata(self.file(&m)).map_or(0, |md| md.len());
-                (m, 0, size)
-            })
-            .collect();
+        let mut jobs = Vec::new();
+        for m in unique(members) {
+            let path = self
+                .locate(&m)?
+                .ok_or_else(|| Error::invalid(self.label(), format!("{m} is not in the layout")))?;
+            let size = std::fs::metadata(&path).map_or(0, |md| md.len());
+            jobs.push((m, 0, size));
+        }
         run_parallel(jobs, progress, |(member, _, _)| {
-            let path = self.file(member);
+            let path = self
+                .locate(member)?
+                .ok_or_else(|| Error::invalid(self.label(), format!("{member} vanished")))?;
             let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            scan_layer(f, &path.display().to_string(), &declared(opts, member))
+            let label = self.root.join(member).display().to_string();
+            scan_layer(f, &label, &declared(opts, member))
         })
     }
 }
@@ -305,7 +458,9 @@ impl BlobStore for LayoutDir {
     }
 
     fn read_meta(&self, member: &str) -> Result<Option<Vec<u8>>> {
-        let path = self.file(member);
+        let Some(path) = self.locate(member)? else {
+            return Ok(None);
+        };
         match std::fs::metadata(&path) {
             Ok(md) if md.is_file() && md.len() <= MAX_META_BYTES => std::fs::read(&path)
                 .map(Some)
@@ -317,11 +472,20 @@ impl BlobStore for LayoutDir {
     }
 
     fn has_layer(&self, member: &str) -> bool {
-        self.file(member).is_file()
+        self.locate(member)
+            .ok()
+            .flatten()
+            .is_some_and(|p| p.is_file())
     }
 
-    fn canonical(&self, member: &str) -> String {
-        member_name(member.as_bytes())
+    fn canonical(&self, member: &str) -> Result<String> {
+        self.locate(member)?;
+        Ok(member_name(member.as_bytes()))
+    }
+
+    fn size_of(&self, member: &str) -> Option<u64> {
+        let path = self.locate(member).ok()??;
+        std::fs::metadata(path).ok().map(|m| m.len())
     }
 }
 
@@ -330,7 +494,11 @@ impl BlobStore for LayoutDir {
 pub struct StreamContents {
     label: String,
     meta: HashMap<String, Vec<u8>>,
-    links: HashMap<String, String>,
+    links: HashMap<String, Link>,
+    /// Members compressed in a format strata does not read: member -> why.
+    unreadable: HashMap<String, String>,
+    /// Bytes of every member that looks like a layer (tar, gzip, zstd).
+    layer_sizes: HashMap<String, u64>,
     /// Layer scans by member name.
     pub scans: HashMap<String, LayerScan>,
 }
@@ -341,15 +509,24 @@ impl BlobStore for StreamContents {
     }
 
     fn read_meta(&self, member: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.meta.get(&self.canonical(member)).cloned())
+        Ok(self.meta.get(&self.canonical(member)?).cloned())
     }
 
     fn has_layer(&self, member: &str) -> bool {
-        self.scans.contains_key(&self.canonical(member))
+        self.canonical(member)
+            .is_ok_and(|m| self.scans.contains_key(&m) || self.layer_sizes.contains_key(&m))
     }
 
-    fn canonical(&self, member: &str) -> String {
-        follow_links(member, |name| self.links.get(name).cloned())
+    fn canonical(&self, member: &str) -> Result<String> {
+        follow_links(&self.label, member, |name| self.links.get(name).cloned())
+    }
+
+    fn unreadable(&self, member: &str) -> Option<String> {
+        self.unreadable.get(member).cloned()
+    }
+
+    fn size_of(&self, member: &str) -> Option<u64> {
+        self.layer_sizes.get(member).copied()
     }
 }
 
@@ -469,37 +646,11 @@ pub fn scan_stream<R: Read>(
         let entries = archive.entries().map_err(|e| archive_error(label, &e))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| archive_error(label, &e))?;
-            let name = member_name(&entry.path_bytes());
-            let etype = entry.header().entry_type();
             let size = entry.size();
-            match etype {
-                tar::EntryType::Symlink | tar::EntryType::Link => {
-                    if let Some(t) = entry.link_name_bytes() {
-                        let target = link_target(&name, &t, etype == tar::EntryType::Symlink);
-                        contents.links.insert(name, target);
-                    }
-                    continue;
-                }
-                tar::EntryType::Regular | tar::EntryType::Continuous => {}
-                _ => continue,
-            }
-            if size == 0 {
+            let Some((name, head)) = classify_member(&mut entry, &mut contents, label)? else {
                 continue;
-            }
-            let head = read_head(&mut entry, size).map_err(|e| archive_error(label, &e))?;
-            if looks_like_json(&head) && sniff(&head).is_none() {
-                if size <= MAX_META_BYTES {
-                    let mut all = head;
-                    entry
-                        .read_to_end(&mut all)
-                        .map_err(|e| archive_error(label, &e))?;
-                    contents.meta.insert(name, all);
-                }
-                continue;
-            }
-            if sniff(&head).is_none() {
-                continue;
-            }
+            };
+            contents.layer_sizes.insert(name.clone(), size);
             layer_members += 1;
             progress.layer_started(layer_members);
             budget.take_worker();
@@ -556,6 +707,69 @@ pub fn scan_stream<R: Read>(
     Ok(contents)
 }
 
+/// Reads an image tar stream for its metadata only (manifests, configs, links, member
+/// sizes), skipping layer data: enough to list its images.
+pub fn scan_stream_meta<R: Read>(reader: R, label: &str) -> Result<StreamContents> {
+    let mut contents = StreamContents {
+        label: label.to_owned(),
+        ..StreamContents::default()
+    };
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries().map_err(|e| archive_error(label, &e))? {
+        let mut entry = entry.map_err(|e| archive_error(label, &e))?;
+        let size = entry.size();
+        if let Some((name, _)) = classify_member(&mut entry, &mut contents, label)? {
+            contents.layer_sizes.insert(name, size);
+        }
+    }
+    Ok(contents)
+}
+
+/// Sorts one member of an image tar stream: links, metadata documents (read whole, up to
+/// `MAX_META_BYTES`) and blobs in a compression strata does not read are recorded in
+/// `contents`; a layer blob comes back as its name and first bytes, anything else as `None`.
+fn classify_member<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    contents: &mut StreamContents,
+    label: &str,
+) -> Result<Option<(String, Vec<u8>)>> {
+    let name = member_name(&entry.path_bytes());
+    let etype = entry.header().entry_type();
+    let size = entry.size();
+    match etype {
+        tar::EntryType::Symlink | tar::EntryType::Link => {
+            if let Some(t) = entry.link_name_bytes() {
+                let target = link_target(&name, &t, etype == tar::EntryType::Symlink);
+                contents.links.insert(name, target);
+            }
+            return Ok(None);
+        }
+        tar::EntryType::Regular | tar::EntryType::Continuous if size > 0 => {}
+        _ => return Ok(None),
+    }
+    let head = read_head(entry, size).map_err(|e| archive_error(label, &e))?;
+    let layout_file = LAYOUT_FILES.contains(&name.as_str());
+    if layout_file || (looks_like_json(&head) && sniff(&head).is_none()) {
+        if size <= MAX_META_BYTES {
+            let mut all = head;
+            entry
+                .read_to_end(&mut all)
+                .map_err(|e| archive_error(label, &e))?;
+            contents.meta.insert(name, all);
+        }
+        return Ok(None);
+    }
+    if sniff(&head).is_none() {
+        if let Some(kind) = super::layer::unsupported_compression(&head) {
+            contents
+                .unreadable
+                .insert(name, super::layer::unsupported_message(kind));
+        }
+        return Ok(None);
+    }
+    Ok(Some((name, head)))
+}
+
 fn read_some<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
@@ -567,4 +781,49 @@ fn read_some<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_resolve_inside_or_are_marked_outside() {
+        assert_eq!(
+            link_target("a/layer.tar", b"../b/layer.tar", true),
+            Link::Member("b/layer.tar".into())
+        );
+        assert_eq!(
+            link_target("a/layer.tar", b"../../x", true),
+            Link::Outside("../../x".into())
+        );
+        assert_eq!(
+            link_target("a/layer.tar", b"/etc/passwd", true),
+            Link::Outside("/etc/passwd".into())
+        );
+        // Hard links are relative to the archive root.
+        assert_eq!(
+            link_target("a/b/c", b"a/x", false),
+            Link::Member("a/x".into())
+        );
+        assert_eq!(
+            link_target("a/b/c", b"../x", false),
+            Link::Outside("../x".into())
+        );
+        let links: HashMap<&str, Link> = [
+            ("a", Link::Member("b".into())),
+            ("b", Link::Member("c".into())),
+            ("c", Link::Member("a".into())),
+        ]
+        .into_iter()
+        .collect();
+        let err = follow_links("x.tar", "a", |n| links.get(n).cloned())
+            .expect_err("cycle")
+            .to_string();
+        assert_eq!(err, "x.tar: symlink cycle: a -> b -> c -> a");
+        assert_eq!(
+            follow_links("x.tar", "z", |n| links.get(n).cloned()).expect("plain"),
+            "z"
+        );
+    }
 }

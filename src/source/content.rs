@@ -30,7 +30,13 @@ pub fn open_layer(image: &Image, layer: usize) -> Result<Box<dyn Read + Send>> {
             }
         },
         Origin::Directory(root) => {
-            let p = root.join(&member);
+            let dir = super::archive::LayoutDir::open(root)?;
+            let p = dir.locate(&member)?.ok_or_else(|| {
+                Error::invalid(
+                    root.display().to_string(),
+                    format!("{member} is not in the layout"),
+                )
+            })?;
             Box::new(File::open(&p).map_err(|e| Error::io(&p, e))?)
         }
         Origin::Memory(bytes) => member_stream(

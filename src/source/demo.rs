@@ -282,7 +282,7 @@ line-length = 100
 
 const DOCKERFILE: &str = r#"# The Dockerfile this demo image pretends to come from.
 FROM debian:bookworm-slim
-ENV APP_HOME=/app API_TOKEN=demo-token-0123456789abcdef
+ENV APP_HOME=/app API_TOKEN=demo-token-7f3a9c2e5b8d1046
 RUN apt-get update && apt-get install -y nginx python3
 COPY app/ /app/
 COPY deploy_key /root/.ssh/id_rsa
@@ -469,7 +469,7 @@ fn steps() -> Vec<Step> {
             layer: None,
         },
         Step {
-            created_by: "/bin/sh -c #(nop)  ENV APP_HOME=/app API_TOKEN=demo-token-0123456789abcdef",
+            created_by: "/bin/sh -c #(nop)  ENV APP_HOME=/app API_TOKEN=demo-token-7f3a9c2e5b8d1046",
             comment: None,
             layer: None,
         },
@@ -634,7 +634,7 @@ pub fn archive() -> Result<Vec<u8>> {
             "Env": [
                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                 "APP_HOME=/app",
-                "API_TOKEN=demo-token-0123456789abcdef",
+                "API_TOKEN=demo-token-7f3a9c2e5b8d1046",
             ],
             "Cmd": ["python3", "/app/main.py"],
             "WorkingDir": "/app",

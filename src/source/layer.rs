@@ -109,6 +109,30 @@ pub fn sniff(head: &[u8]) -> Option<Compression> {
     None
 }
 
+/// Compressions recognised by their magic bytes that strata does not read.
+const UNSUPPORTED: [(&[u8], &str); 6] = [
+    (&[0xfd, b'7', b'z', b'X', b'Z', 0], "xz"),
+    (b"BZh", "bzip2"),
+    (&[0x04, 0x22, 0x4d, 0x18], "lz4"),
+    (b"LZIP", "lzip"),
+    (&[0x1f, 0x9d], "compress (.Z)"),
+    (&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c], "7-zip"),
+];
+
+/// The name of a compression strata recognises but does not read (`xz`, `bzip2`, `lz4`,
+/// `lzip`, `compress`, `7-zip`), from the first bytes of a stream.
+pub fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
+    UNSUPPORTED
+        .iter()
+        .find(|(magic, _)| head.starts_with(magic))
+        .map(|(_, name)| *name)
+}
+
+/// The error text for a layer compressed with `kind`.
+pub fn unsupported_message(kind: &str) -> String {
+    format!("layer is {kind}-compressed; strata reads gzip, zstd and uncompressed layers only")
+}
+
 /// True when `head` starts with a tar header block (ustar magic, a valid v7 checksum, or an
 /// all-zero block as in an empty layer).
 pub fn looks_like_tar(head: &[u8]) -> bool {
@@ -228,8 +252,10 @@ pub fn scan_layer<R: Read>(reader: R, name: &str, opts: &ScanOptions) -> Result<
     if head.is_empty() {
         return Err(Error::invalid(name, "layer blob is empty"));
     }
-    let compression = sniff(head)
-        .ok_or_else(|| Error::invalid(name, "layer is neither a tar, a gzip nor a zstd stream"))?;
+    let compression = sniff(head).ok_or_else(|| match unsupported_compression(head) {
+        Some(kind) => Error::invalid(name, unsupported_message(kind)),
+        None => Error::invalid(name, "layer is neither a tar, a gzip nor a zstd stream"),
+    })?;
     let digests = !opts.skip_digests;
     let compressed_count = std::rc::Rc::new(std::cell::Cell::new(0u64));
     // One sha256 per layer: the stored blob when its digest is declared, else the tar.

@@ -22,15 +22,16 @@ use crate::model::{HistoryEntry, Image, ImageConfig, Layer, LayerLocation, Origi
 use crate::{Error, Result};
 use archive::{scan_stream, ArchiveIndex, LayoutDir};
 use layer::{LayerScan, ScanOptions};
-use resolve::{resolve, Platform, Resolved};
+use resolve::{resolve, BlobStore, ImageSelector, ImageSummary, Platform, Resolved};
 
 /// What the user asked to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    /// A tar archive (any supported layout, optionally gzip/zstd compressed).
-    Archive(PathBuf),
-    /// An OCI image layout directory.
-    Directory(PathBuf),
+    /// A tar archive (any supported layout, optionally gzip/zstd compressed), and the image
+    /// asked for inside it (skopeo's `PATH:REF` / `PATH:@N`).
+    Archive(PathBuf, Option<ImageSelector>),
+    /// An OCI image layout directory, and the image asked for inside it (`oci:DIR:REF`).
+    Directory(PathBuf, Option<ImageSelector>),
     /// A reference on the Docker daemon (name:tag, name@digest, id).
     Daemon(String),
     /// The built-in demo image.
@@ -51,8 +52,8 @@ impl Input {
     /// The source that reads this input.
     pub fn source(&self) -> Box<dyn Source + '_> {
         match self {
-            Self::Archive(path) => Box::new(ArchiveFile(path)),
-            Self::Directory(path) => Box::new(LayoutDirectory(path)),
+            Self::Archive(path, _) => Box::new(ArchiveFile(path)),
+            Self::Directory(path, _) => Box::new(LayoutDirectory(path)),
             #[cfg(feature = "daemon")]
             Self::Daemon(reference) => Box::new(daemon::DaemonImage(reference)),
             #[cfg(not(feature = "daemon"))]
@@ -62,9 +63,31 @@ impl Input {
     }
 }
 
-/// Loads any input the engine reads, through its [`Source`].
+/// Loads any input the engine reads, through its [`Source`]. The image chosen by the input's
+/// own `PATH:REF` and by [`LoadOptions::image`] must agree; only archives and layouts hold
+/// several images.
 pub fn load(input: &Input, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
-    input.source().load(opts, progress)
+    let image = match (input.selector(), &opts.image) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(Error::Other(format!(
+                "the reference asks for image {a} but --image asks for {b}: give one"
+            )))
+        }
+        (Some(a), _) => Some(a.clone()),
+        (None, b) => b.clone(),
+    };
+    if let (Some(sel), Input::Daemon(_) | Input::Demo) = (&image, input) {
+        return Err(Error::Other(format!(
+            "--image {sel} chooses an image inside an archive or layout; name the daemon image directly"
+        )));
+    }
+    input.source().load(
+        &LoadOptions {
+            image,
+            ..opts.clone()
+        },
+        progress,
+    )
 }
 
 /// A daemon reference in a build without the `daemon` feature: an error naming it.
@@ -102,7 +125,7 @@ impl Source for LayoutDirectory<'_> {
     fn load(&self, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
         let path = self.0;
         let dir = LayoutDir::open(path)?;
-        let resolved = resolve(&dir, opts.platform.as_ref(), opts.tag.as_deref())?;
+        let resolved = resolve_in(&dir, opts)?;
         let reference = path.display().to_string();
         let origin = Origin::Directory(path.to_owned());
         progress.emit(ProgressEvent::Metadata(Box::new(preview(
@@ -115,16 +138,17 @@ impl Source for LayoutDirectory<'_> {
 }
 
 impl Input {
-    /// Parses skopeo-style transports (`docker-archive:`, `oci-archive:`, `oci:`,
-    /// `docker-daemon:`, `docker://`) or a bare path or reference.
+    /// Parses skopeo-style transports (`docker-archive:PATH[:REF|:@N]`,
+    /// `oci-archive:PATH[:REF]`, `oci:DIR[:REF]`, `docker-daemon:`, `docker://`) or a bare path
+    /// or reference. As in skopeo, the path ends at the first `:`.
     pub fn parse(s: &str) -> Self {
         for prefix in ["docker-archive:", "oci-archive:", "oci:"] {
             if let Some(rest) = s.strip_prefix(prefix) {
-                let path = strip_ref_suffix(rest);
+                let (path, image) = split_reference(rest);
                 return if Path::new(&path).is_dir() {
-                    Self::Directory(path)
+                    Self::Directory(path, image)
                 } else {
-                    Self::Archive(path)
+                    Self::Archive(path, image)
                 };
             }
         }
@@ -135,11 +159,19 @@ impl Input {
         }
         let p = Path::new(s);
         if p.is_dir() {
-            Self::Directory(p.to_owned())
+            Self::Directory(p.to_owned(), None)
         } else if p.exists() || looks_like_path(s) {
-            Self::Archive(p.to_owned())
+            Self::Archive(p.to_owned(), None)
         } else {
             Self::Daemon(s.to_owned())
+        }
+    }
+
+    /// The image chosen inside an archive or layout by the reference itself.
+    pub fn selector(&self) -> Option<&ImageSelector> {
+        match self {
+            Self::Archive(_, s) | Self::Directory(_, s) => s.as_ref(),
+            Self::Daemon(_) | Self::Demo => None,
         }
     }
 }
@@ -155,14 +187,16 @@ fn looks_like_path(s: &str) -> bool {
             .any(|e| s.ends_with(e))
 }
 
-/// skopeo allows `PATH:REF`; keep the whole string when it names an existing path.
-fn strip_ref_suffix(rest: &str) -> PathBuf {
-    if Path::new(rest).exists() {
-        return PathBuf::from(rest);
-    }
+/// skopeo's `PATH[:REF]`: the path ends at the first `:`. A whole string naming an existing
+/// path whose first part does not exist is kept as a path (a file name with a colon).
+fn split_reference(rest: &str) -> (PathBuf, Option<ImageSelector>) {
     match rest.split_once(':') {
-        Some((p, _)) if Path::new(p).exists() => PathBuf::from(p),
-        _ => PathBuf::from(rest),
+        Some((p, _)) if !Path::new(p).exists() && Path::new(rest).exists() => {
+            (PathBuf::from(rest), None)
+        }
+        Some((p, r)) if !r.is_empty() => (PathBuf::from(p), Some(ImageSelector::parse(r))),
+        Some((p, _)) => (PathBuf::from(p), None),
+        None => (PathBuf::from(rest), None),
     }
 }
 
@@ -171,8 +205,9 @@ fn strip_ref_suffix(rest: &str) -> PathBuf {
 pub struct LoadOptions {
     /// Platform to pick from a multi-platform index (default: the host's).
     pub platform: Option<Platform>,
-    /// Image to pick by tag in a multi-image archive.
-    pub tag: Option<String>,
+    /// Image to pick in a multi-image archive or layout (`--image`); without one (and without
+    /// a `PATH:REF` in the input), several images are an error.
+    pub image: Option<ImageSelector>,
     /// Layer reading options (inspector, digests).
     pub scan: ScanOptions,
 }
@@ -245,6 +280,67 @@ impl Progress {
     }
 }
 
+fn resolve_in(store: &dyn BlobStore, opts: &LoadOptions) -> Result<Resolved> {
+    resolve(
+        store,
+        opts.platform.as_ref(),
+        opts.image.as_ref(),
+        !opts.scan.skip_digests,
+    )
+}
+
+/// Lists the images of an archive or layout (tag, digest, image ID, platforms, size,
+/// creation time), in the order `@N` counts them; reads metadata only.
+pub fn list_images(input: &Input) -> Result<Vec<ImageSummary>> {
+    match input {
+        Input::Directory(path, _) => resolve::list_images(&LayoutDir::open(path)?),
+        Input::Archive(path, _) => {
+            let label = path.display().to_string();
+            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            let mut reader = BufReader::with_capacity(256 << 10, file);
+            let head = reader.fill_buf().map_err(|e| Error::io(path, e))?.to_vec();
+            match layer::sniff(&head) {
+                Some(crate::model::Compression::None) => {
+                    resolve::list_images(&ArchiveIndex::open(path)?)
+                }
+                Some(crate::model::Compression::Gzip) => resolve::list_images(
+                    &archive::scan_stream_meta(flate2::read::MultiGzDecoder::new(reader), &label)?,
+                ),
+                Some(crate::model::Compression::Zstd) => {
+                    let dec = zstd::stream::read::Decoder::with_buffer(reader)
+                        .map_err(|e| Error::invalid(&label, format!("zstd: {e}")))?;
+                    resolve::list_images(&archive::scan_stream_meta(dec, &label)?)
+                }
+                None => Err(not_an_archive(&label, &head)),
+            }
+        }
+        Input::Daemon(r) => Err(Error::Other(format!(
+            "{r}: not a file or directory (list the daemon's images with `strata images`)"
+        ))),
+        Input::Demo => Err(Error::Other(
+            "the demo is one image; there is no list to show".into(),
+        )),
+    }
+}
+
+fn not_an_archive(label: &str, head: &[u8]) -> Error {
+    if head.is_empty() {
+        return Error::invalid(label, "file is empty");
+    }
+    match layer::unsupported_compression(head) {
+        Some(kind) => Error::invalid(
+            label,
+            format!(
+                "{kind}-compressed archive: decompress it first; strata reads tar, gzip and zstd"
+            ),
+        ),
+        None => Error::invalid(
+            label,
+            "not an image archive: neither a tar nor a gzip/zstd-compressed tar",
+        ),
+    }
+}
+
 fn load_archive(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
     let label = path.display().to_string();
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -258,7 +354,7 @@ fn load_archive(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<
     match layer::sniff(&head) {
         Some(crate::model::Compression::None) => {
             let index = ArchiveIndex::open(path)?;
-            let resolved = resolve(&index, opts.platform.as_ref(), opts.tag.as_deref())?;
+            let resolved = resolve_in(&index, opts)?;
             progress.emit(ProgressEvent::Metadata(Box::new(preview(
                 &reference, &resolved, &origin,
             )?)));
@@ -282,18 +378,7 @@ fn load_archive(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<
                 .map_err(|e| Error::invalid(&label, format!("zstd: {e}")))?;
             load_stream(dec, &label, origin, opts, progress)
         }
-        None if head.starts_with(b"BZh") => Err(Error::invalid(
-            &label,
-            "bzip2-compressed archive: decompress it first (bunzip2)",
-        )),
-        None if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) => Err(Error::invalid(
-            &label,
-            "xz-compressed archive: decompress it first (xz -d)",
-        )),
-        None => Err(Error::invalid(
-            &label,
-            "not an image archive: neither a tar nor a gzip/zstd-compressed tar",
-        )),
+        None => Err(not_an_archive(&label, &head)),
     }
 }
 
@@ -306,7 +391,7 @@ pub fn load_stream<R: Read>(
     progress: &Progress,
 ) -> Result<Image> {
     let mut contents = scan_stream(reader, label, &opts.scan, progress)?;
-    let resolved = resolve(&contents, opts.platform.as_ref(), opts.tag.as_deref())?;
+    let resolved = resolve_in(&contents, opts)?;
     let scans = std::mem::take(&mut contents.scans);
     assemble(label, &resolved, scans, origin, |_| None, opts)
 }
@@ -473,6 +558,7 @@ fn base_image(reference: &str, resolved: &Resolved, parsed: ParsedConfig, origin
         origin,
         content_matches: Vec::new(),
         captured: HashMap::new(),
+        known_base: None,
     }
 }
 
@@ -645,21 +731,37 @@ mod tests {
         );
         assert_eq!(
             Input::parse("/missing/image"),
-            Input::Archive("/missing/image".into())
+            Input::Archive("/missing/image".into(), None)
         );
-        assert_eq!(Input::parse("./x"), Input::Archive("./x".into()));
+        assert_eq!(Input::parse("./x"), Input::Archive("./x".into(), None));
         assert_eq!(
             Input::parse("saved.tar"),
-            Input::Archive("saved.tar".into())
+            Input::Archive("saved.tar".into(), None)
         );
+        // skopeo: the path ends at the first colon; the rest is the reference.
         assert_eq!(
             Input::parse("oci-archive:/tmp/a.tar:app:1"),
-            Input::Archive("/tmp/a.tar:app:1".into())
+            Input::Archive(
+                "/tmp/a.tar".into(),
+                Some(ImageSelector::Reference("app:1".into()))
+            )
+        );
+        assert_eq!(
+            Input::parse("docker-archive:/tmp/a.tar:@2"),
+            Input::Archive("/tmp/a.tar".into(), Some(ImageSelector::Index(2)))
+        );
+        assert_eq!(
+            Input::parse("docker-archive:/tmp/a.tar:"),
+            Input::Archive("/tmp/a.tar".into(), None)
         );
         let dir = std::env::temp_dir();
         assert_eq!(
             Input::parse(&format!("oci:{}", dir.display())),
-            Input::Directory(dir)
+            Input::Directory(dir.clone(), None)
+        );
+        assert_eq!(
+            Input::parse(&format!("oci:{}:sha256:ABC", dir.display())),
+            Input::Directory(dir, Some(ImageSelector::Digest("sha256:abc".into())))
         );
     }
 }

@@ -2242,3 +2242,474 @@ impl XorShift {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Several images in one archive or layout
+// ---------------------------------------------------------------------------------------------
+
+/// Writes every spec into one archive (or directory) of `layout`, as a multi-image `docker
+/// save`, `skopeo copy` into a shared `oci:` directory, or crane tarball would: the
+/// `manifest.json` arrays and `index.json` manifest lists are concatenated in spec order,
+/// `repositories` merged, shared blobs stored once. Returns one [`Written`] per spec.
+pub fn multi_image(specs: &[ImageSpec], layout: Layout, dest: &Path) -> io::Result<Vec<Written>> {
+    let mut members: Vec<Member> = Vec::new();
+    let mut manifest_list: Option<Vec<Value>> = None;
+    let mut index_list: Option<Vec<Value>> = None;
+    let mut repositories: Option<Map<String, Value>> = None;
+    let mut written = Vec::new();
+    for spec in specs {
+        let img = Image::new(spec)?;
+        let built = img.build(layout)?;
+        for m in &built.members {
+            let json_of = |m: &Member| -> io::Result<Value> {
+                Ok(serde_json::from_slice(&body_bytes(&m.body)?)?)
+            };
+            match m.name.as_str() {
+                "manifest.json" => {
+                    if let Value::Array(a) = json_of(m)? {
+                        manifest_list.get_or_insert_with(Vec::new).extend(a);
+                    }
+                }
+                "index.json" => {
+                    if let Some(Value::Array(a)) = json_of(m)?.get("manifests").cloned() {
+                        index_list.get_or_insert_with(Vec::new).extend(a);
+                    }
+                }
+                "repositories" => {
+                    if let Value::Object(o) = json_of(m)? {
+                        let all = repositories.get_or_insert_with(Map::new);
+                        for (k, v) in o {
+                            match (all.get_mut(&k), v) {
+                                (Some(Value::Object(have)), Value::Object(more)) => {
+                                    have.extend(more)
+                                }
+                                (_, v) => {
+                                    all.insert(k, v);
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    if !members.iter().any(|x| x.name == m.name) {
+                        members.push(m.clone());
+                    }
+                }
+            }
+        }
+        written.push(img.written(dest, built)?);
+    }
+    let mtime = DOCKER_MTIME;
+    if let Some(l) = manifest_list {
+        members.push(Member::file(
+            "manifest.json",
+            to_json(&json!(l)),
+            0o100644,
+            mtime,
+        ));
+    }
+    if let Some(l) = index_list {
+        let index = json!({"schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": l});
+        members.push(Member::file("index.json", to_json(&index), 0o100644, mtime));
+    }
+    if let Some(r) = repositories {
+        members.push(Member::file(
+            "repositories",
+            to_json(&json!(r)),
+            0o100644,
+            mtime,
+        ));
+    }
+    walk_order(&mut members);
+    match layout {
+        Layout::OciDir => write_dir(&members, dest)?,
+        Layout::GzipOuter => {
+            let gz = GzEncoder::new(BufWriter::new(File::create(dest)?), Compression::default());
+            write_tar(&members, gz)?.finish()?.flush()?;
+        }
+        _ => write_tar_file(&members, dest)?,
+    }
+    Ok(written)
+}
+
+/// `n` small distinct images tagged `example/app:N` (N = 1..=n), each with a file
+/// `srv/which` holding `image N\n`.
+pub fn numbered_specs(n: usize) -> Vec<ImageSpec> {
+    (1..=n)
+        .map(|i| {
+            let mut s = ImageSpec::new(vec![LayerSpec::new(
+                &format!("COPY which /srv/which # {i}"),
+                vec![
+                    EntrySpec::dir("srv", 0o755),
+                    EntrySpec::file("srv/which", format!("image {i}\n"), 0o644),
+                    EntrySpec::file(format!("srv/only-{i}"), vec![b'x'; i * 100], 0o644),
+                ],
+            )]);
+            s.repo_tags = vec![format!("example/app:{i}")];
+            s
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs that must fail with a precise message (issue 10)
+// ---------------------------------------------------------------------------------------------
+
+/// Media types used by the odd inputs.
+pub mod odd_media {
+    pub const HELM_CONFIG: &str = "application/vnd.cncf.helm.config.v1+json";
+    pub const HELM_CHART: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
+    pub const COSIGN_SIG: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+    pub const SPDX: &str = "application/spdx+json";
+    pub const EMPTY: &str = "application/vnd.oci.empty.v1+json";
+    pub const SCHEMA1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+    pub const SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
+    pub const ENCRYPTED: &str = "application/vnd.oci.image.layer.v1.tar+gzip+encrypted";
+    pub const FOREIGN: &str = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+}
+
+/// Deliberately odd inputs, each built from [`ImageSpec::sample`] unless said otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Odd {
+    /// `DockerLegacy` whose `manifest.json` is `null`.
+    ManifestNull,
+    /// `DockerLegacy` whose `manifest.json` is `[]`.
+    ManifestEmpty,
+    /// OCI layout (directory when `dir`) holding a Helm chart, a cosign signature and an SPDX
+    /// SBOM artifact, every blob present, and no image.
+    ArtifactsOnly { dir: bool },
+    /// oci-archive whose `index.json` lists a schema 1 manifest (`+prettyjws` when `signed`).
+    Schema1 { signed: bool },
+    /// A skopeo `dir:`-style directory whose `manifest.json` is a signed schema 1 manifest.
+    Schema1Dir,
+    /// oci-archive whose layers are `+encrypted` (blobs present).
+    Encrypted,
+    /// oci-archive whose layer 0 is a foreign layer whose blob is absent.
+    ForeignOci,
+    /// `DockerLegacy` whose layer 0 is declared in `LayerSources` as foreign and is absent.
+    ForeignDocker,
+    /// oci-archive whose layer 0 blob starts with the magic of this compression
+    /// (`"xz"`, `"bzip2"`, `"lz4"`).
+    CompressedLayer(&'static str),
+    /// As `CompressedLayer("xz")`, the whole archive gzip-compressed (read as a stream).
+    CompressedLayerStream,
+    /// `OciDir` whose layer 0 blob is a symlink `loop-a -> loop-b -> loop-a`.
+    CycleDir,
+    /// `OciDir` whose `index.json` is a symlink to itself.
+    CycleIndexDir,
+    /// `DockerLegacy` whose first `layer.tar` links to `cycle/layer.tar`, which links back.
+    CycleMembers,
+    /// oci-archive whose `index.json` member is a symlink to itself.
+    CycleIndexMember,
+    /// `OciDir` whose layer 0 blob is a symlink to an identical file outside the directory.
+    OutsideDir,
+    /// `OciDir` whose `blobs` directory is a symlink to a copy outside the directory.
+    OutsideBlobsDir,
+    /// `DockerLegacy` whose first `layer.tar` is a symlink climbing out of the archive.
+    OutsideMember,
+    /// `DockerLegacy` whose first `layer.tar` is an absolute symlink (`/etc/passwd`).
+    AbsoluteMember,
+    /// `DockerLegacy` whose config member keeps its name but has a byte appended (so its
+    /// file name is no longer its sha256).
+    ConfigRenamedDocker,
+    /// `OciDir` whose config blob keeps its name but has a byte appended.
+    ConfigRenamedOci,
+}
+
+/// What [`write_odd`] wrote, for assertions.
+#[derive(Clone, Debug)]
+pub struct OddWritten {
+    pub path: PathBuf,
+    /// A member, blob or link named in the expected error (empty when none).
+    pub culprit: String,
+    /// For config renames: (digest in the name, digest of the bytes).
+    pub digests: Option<(String, String)>,
+}
+
+fn with_gzip_outer(members: &[Member], dest: &Path) -> io::Result<()> {
+    let gz = GzEncoder::new(BufWriter::new(File::create(dest)?), Compression::default());
+    write_tar(members, gz)?.finish()?.flush()
+}
+
+fn oci_index_of(descs: Vec<Value>) -> Vec<u8> {
+    to_json(&json!({"schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": descs}))
+}
+
+fn finish_oci(mut blobs: Blobs, index: Vec<u8>, dir: bool, dest: &Path) -> io::Result<()> {
+    let _ = &mut blobs;
+    let mut members = blobs.members(0o100644, DOCKER_MTIME);
+    members.push(Member::file("index.json", index, 0o100644, DOCKER_MTIME));
+    members.push(Member::file(
+        "oci-layout",
+        oci_layout_bytes(),
+        0o100644,
+        DOCKER_MTIME,
+    ));
+    walk_order(&mut members);
+    if dir {
+        write_dir(&members, dest)
+    } else {
+        write_tar_file(&members, dest)
+    }
+}
+
+fn first_layer_member(members: &[Member]) -> io::Result<String> {
+    let manifest = members
+        .iter()
+        .find(|m| m.name == "manifest.json")
+        .ok_or_else(|| io::Error::other("no manifest.json"))?;
+    let v: Value = serde_json::from_slice(&body_bytes(&manifest.body)?)?;
+    v.pointer("/0/Layers/0")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| io::Error::other("no layer"))
+}
+
+/// Writes the odd input `kind` at `dest` (a file, or a directory for the `*Dir` kinds).
+pub fn write_odd(kind: Odd, dest: &Path) -> io::Result<OddWritten> {
+    let spec = ImageSpec::sample();
+    let img = Image::new(&spec)?;
+    let full_ref = spec.repo_tags.first().cloned();
+    let mut out = OddWritten {
+        path: dest.to_path_buf(),
+        culprit: String::new(),
+        digests: None,
+    };
+    match kind {
+        Odd::ManifestNull | Odd::ManifestEmpty => {
+            let mut built = img.docker_legacy(false);
+            let m = member_mut(&mut built.members, "manifest.json")?;
+            m.body = Body::Bytes(if kind == Odd::ManifestNull {
+                b"null".to_vec()
+            } else {
+                b"[]".to_vec()
+            });
+            write_tar_file(&built.members, dest)?;
+        }
+        Odd::ArtifactsOnly { dir } => {
+            let mut blobs = Blobs::default();
+            let helm_cfg = blobs.desc(
+                odd_media::HELM_CONFIG,
+                to_json(&json!({"name": "demo", "version": "0.1.0", "apiVersion": "v2"})),
+            );
+            let chart = blobs.desc(odd_media::HELM_CHART, gzip(b"not really a chart"));
+            let helm = blobs.desc(
+                media::OCI_MANIFEST,
+                to_json(
+                    &json!({"schemaVersion": 2, "mediaType": media::OCI_MANIFEST,
+                    "config": helm_cfg, "layers": [chart]}),
+                ),
+            );
+            // cosign's classic signature: an image config with a simplesigning payload layer.
+            let sig_cfg = blobs.desc(media::OCI_CONFIG, to_json(&json!({"architecture": "", "os": "", "rootfs": {"type": "layers", "diff_ids": []}})));
+            let payload = blobs.desc(
+                odd_media::COSIGN_SIG,
+                to_json(&json!({"critical": {"type": "cosign container image signature"}})),
+            );
+            let mut sig = blobs.desc(
+                media::OCI_MANIFEST,
+                to_json(
+                    &json!({"schemaVersion": 2, "mediaType": media::OCI_MANIFEST,
+                    "config": sig_cfg, "layers": [payload]}),
+                ),
+            );
+            sig["annotations"] = json!({"org.opencontainers.image.ref.name": "sha256-0123.sig"});
+            let empty = blobs.desc(odd_media::EMPTY, b"{}".to_vec());
+            let sbom_doc = blobs.desc(
+                odd_media::SPDX,
+                to_json(&json!({"spdxVersion": "SPDX-2.3", "name": "sbom"})),
+            );
+            let mut sbom = blobs.desc(
+                media::OCI_MANIFEST,
+                to_json(
+                    &json!({"schemaVersion": 2, "mediaType": media::OCI_MANIFEST,
+                    "artifactType": odd_media::SPDX, "config": empty, "layers": [sbom_doc]}),
+                ),
+            );
+            sbom["artifactType"] = odd_media::SPDX.into();
+            finish_oci(blobs, oci_index_of(vec![helm, sig, sbom]), dir, dest)?;
+        }
+        Odd::Schema1 { signed } => {
+            let mut blobs = Blobs::default();
+            let body = schema1_manifest(&img, signed);
+            let media_type = if signed {
+                odd_media::SCHEMA1_SIGNED
+            } else {
+                odd_media::SCHEMA1
+            };
+            let desc = blobs.desc(media_type, body);
+            out.culprit = desc["digest"].as_str().unwrap_or_default().to_string();
+            finish_oci(blobs, oci_index_of(vec![desc]), false, dest)?;
+        }
+        Odd::Schema1Dir => {
+            fs::create_dir_all(dest)?;
+            fs::write(dest.join("manifest.json"), schema1_manifest(&img, true))?;
+            fs::write(dest.join("version"), b"Directory Transport Version: 1.1\n")?;
+        }
+        Odd::Encrypted => {
+            let built = img.oci(odd_media::ENCRYPTED, full_ref, &mut encoder(Comp::Gzip))?;
+            out.culprit = built.layer_digests[0].clone();
+            write_tar_file(&built.members, dest)?;
+        }
+        Odd::ForeignOci => {
+            let mut built = img.oci(odd_media::FOREIGN, full_ref, &mut encoder(Comp::Gzip))?;
+            let victim = format!("blobs/sha256/{}", hex(&built.layer_digests[0]));
+            built.members.retain(|m| m.name != victim);
+            out.culprit = built.layer_digests[0].clone();
+            write_tar_file(&built.members, dest)?;
+        }
+        Odd::ForeignDocker => {
+            let mut built = img.docker_legacy(false);
+            let layer = first_layer_member(&built.members)?;
+            built.members.retain(|m| m.name != layer);
+            let m = member_mut(&mut built.members, "manifest.json")?;
+            let mut v: Value = serde_json::from_slice(&body_bytes(&m.body)?)?;
+            let blob = gzip(&body_bytes(&img.layers[0])?);
+            v[0]["LayerSources"] = json!({ img.diff_ids[0].clone(): {
+                "mediaType": odd_media::FOREIGN,
+                "size": blob.len(),
+                "digest": digest_of(&blob),
+                "urls": ["https://example.invalid/layer.tar.gz"],
+            }});
+            m.body = Body::Bytes(to_json(&v));
+            out.culprit = layer;
+            write_tar_file(&built.members, dest)?;
+        }
+        Odd::CompressedLayer(_) | Odd::CompressedLayerStream => {
+            let name = match kind {
+                Odd::CompressedLayer(n) => n,
+                _ => "xz",
+            };
+            let magic: &[u8] = match name {
+                "xz" => &[0xfd, b'7', b'z', b'X', b'Z', 0],
+                "bzip2" => b"BZh91AY&SY",
+                "lz4" => &[0x04, 0x22, 0x4d, 0x18],
+                other => return Err(io::Error::other(format!("no magic for {other}"))),
+            };
+            let built = img.oci(media::OCI_LAYER_GZIP, full_ref, &mut |i, l| {
+                let gz = gzip(&body_bytes(l)?);
+                Ok(if i == 0 {
+                    [magic, &gz[..]].concat()
+                } else {
+                    gz
+                })
+            })?;
+            out.culprit = hex(&built.layer_digests[0]).to_string();
+            if kind == Odd::CompressedLayerStream {
+                with_gzip_outer(&built.members, dest)?;
+            } else {
+                write_tar_file(&built.members, dest)?;
+            }
+        }
+        Odd::CycleDir | Odd::OutsideDir | Odd::OutsideBlobsDir | Odd::ConfigRenamedOci => {
+            let tag_only = full_ref.as_deref().map(|r| split_tag(r).1.to_string());
+            let mut built = img.oci(media::OCI_LAYER_GZIP, tag_only, &mut encoder(Comp::Gzip))?;
+            let layer_hex = hex(&built.layer_digests[0]).to_string();
+            if kind == Odd::ConfigRenamedOci {
+                let name = format!("blobs/sha256/{}", img.config_hex());
+                let m = member_mut(&mut built.members, &name)?;
+                let mut bytes = body_bytes(&m.body)?;
+                bytes.push(b'\n');
+                out.digests = Some((img.config_digest.clone(), digest_of(&bytes)));
+                m.body = Body::Bytes(bytes);
+            }
+            write_dir(&built.members, dest)?;
+            let blob = dest.join("blobs/sha256").join(&layer_hex);
+            match kind {
+                Odd::CycleDir => {
+                    fs::remove_file(&blob)?;
+                    std::os::unix::fs::symlink("loop-a", &blob)?;
+                    std::os::unix::fs::symlink("loop-b", dest.join("blobs/sha256/loop-a"))?;
+                    std::os::unix::fs::symlink("loop-a", dest.join("blobs/sha256/loop-b"))?;
+                    out.culprit = "loop-a".into();
+                }
+                Odd::OutsideDir => {
+                    let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("x");
+                    let outside = dest.with_file_name(format!("{name}.outside-blob"));
+                    fs::rename(&blob, &outside)?;
+                    std::os::unix::fs::symlink(
+                        Path::new("../../..").join(outside.file_name().unwrap_or_default()),
+                        &blob,
+                    )?;
+                    out.culprit = format!("blobs/sha256/{layer_hex}");
+                }
+                Odd::OutsideBlobsDir => {
+                    let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("x");
+                    let outside = dest.with_file_name(format!("{name}.outside-blobs"));
+                    fs::rename(dest.join("blobs"), &outside)?;
+                    std::os::unix::fs::symlink(&outside, dest.join("blobs"))?;
+                    out.culprit = "blobs/sha256/".into();
+                }
+                _ => {}
+            }
+        }
+        Odd::CycleIndexDir => {
+            let built = img.oci(media::OCI_LAYER_GZIP, full_ref, &mut encoder(Comp::Gzip))?;
+            write_dir(&built.members, dest)?;
+            fs::remove_file(dest.join("index.json"))?;
+            std::os::unix::fs::symlink("index.json", dest.join("index.json"))?;
+            out.culprit = "index.json".into();
+        }
+        Odd::CycleIndexMember => {
+            let mut built = img.oci(media::OCI_LAYER_GZIP, full_ref, &mut encoder(Comp::Gzip))?;
+            let m = member_mut(&mut built.members, "index.json")?;
+            m.body = Body::Symlink("./index.json".into());
+            m.mode = 0o120777;
+            out.culprit = "index.json".into();
+            write_tar_file(&built.members, dest)?;
+        }
+        Odd::CycleMembers | Odd::OutsideMember | Odd::AbsoluteMember => {
+            let mut built = img.docker_legacy(false);
+            let layer = first_layer_member(&built.members)?;
+            let target = match kind {
+                Odd::CycleMembers => "../cycle/layer.tar".to_string(),
+                Odd::OutsideMember => "../../outside/layer.tar".to_string(),
+                _ => "/etc/passwd".to_string(),
+            };
+            let m = member_mut(&mut built.members, &layer)?;
+            m.body = Body::Symlink(target);
+            m.mode = 0o120777;
+            if kind == Odd::CycleMembers {
+                built.members.push(Member {
+                    name: "cycle/layer.tar".into(),
+                    body: Body::Symlink(format!("../{layer}")),
+                    mode: 0o120777,
+                    mtime: DOCKER_MTIME,
+                });
+            }
+            out.culprit = layer;
+            write_tar_file(&built.members, dest)?;
+        }
+        Odd::ConfigRenamedDocker => {
+            let mut built = img.docker_legacy(false);
+            let name = format!("{}.json", img.config_hex());
+            let m = member_mut(&mut built.members, &name)?;
+            let mut bytes = body_bytes(&m.body)?;
+            bytes.push(b'\n');
+            out.digests = Some((img.config_digest.clone(), digest_of(&bytes)));
+            m.body = Body::Bytes(bytes);
+            write_tar_file(&built.members, dest)?;
+        }
+    }
+    Ok(out)
+}
+
+/// A Docker schema 1 manifest for `img` (with a JWS `signatures` block when `signed`).
+fn schema1_manifest(img: &Image<'_>, signed: bool) -> Vec<u8> {
+    let mut v = json!({
+        "schemaVersion": 1,
+        "name": "example/app",
+        "tag": "1.0",
+        "architecture": img.spec.architecture,
+        "fsLayers": img.diff_ids.iter().rev().map(|d| json!({"blobSum": d})).collect::<Vec<_>>(),
+        "history": img.diff_ids.iter().map(|_| json!({"v1Compatibility": "{}"})).collect::<Vec<_>>(),
+    });
+    if signed {
+        v["signatures"] = json!([{
+            "header": {"jwk": {"crv": "P-256", "kty": "EC", "x": "AAAA", "y": "BBBB"}, "alg": "ES256"},
+            "signature": "c2lnbmF0dXJl",
+            "protected": "e30",
+        }]);
+    }
+    to_json(&v)
+}

@@ -486,6 +486,7 @@ pub fn inventory(ctx: &Ctx) -> Inventory {
                     source: src,
                     license: rec.license.clone(),
                     purl: purl_of(manager, &rec, os.as_ref()),
+                    base: layer.is_some_and(|l: usize| ctx.base.is_base_layer(l)),
                 },
                 rec,
                 dir: dir.to_vec(),

@@ -201,7 +201,55 @@ pub fn preview(reference: &str, meta: &DaemonMetadata) -> Image {
         origin: Origin::Daemon(meta.id.clone()),
         content_matches: Vec::new(),
         captured: std::collections::HashMap::new(),
+        known_base: None,
     }
+}
+
+/// The base image named by the `org.opencontainers.image.base.name` (or `.digest`) label, when
+/// the daemon has it: its layers and history length, for `analysis::base`.
+pub(super) fn known_base(
+    ep: super::Endpoint,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Option<crate::model::KnownBase> {
+    use crate::model::{BASE_DIGEST_LABEL, BASE_NAME_LABEL};
+    let name = labels.get(BASE_NAME_LABEL).map(|s| s.trim().to_owned());
+    let digest = labels.get(BASE_DIGEST_LABEL).map(|s| s.trim().to_owned());
+    let mut refs: Vec<String> = Vec::new();
+    if let Some(n) = name.as_ref().filter(|n| !n.is_empty()) {
+        refs.push(n.clone());
+        if let Some(d) = digest.as_ref().filter(|d| d.starts_with("sha256:")) {
+            let repo = n.split('@').next().unwrap_or(n);
+            let repo = match repo.rsplit_once(':') {
+                Some((r, tag)) if !tag.contains('/') => r,
+                _ => repo,
+            };
+            refs.push(format!("{repo}@{d}"));
+        }
+    }
+    if refs.iter().any(|r| super::check_reference(r).is_err()) {
+        return None;
+    }
+    super::block_on(async move {
+        let conn = super::connect(ep).await.ok()?;
+        for r in refs {
+            if let Ok(meta) = fetch_metadata(&conn, &r).await {
+                let diff_ids = meta
+                    .inspect
+                    .root_fs
+                    .as_ref()
+                    .and_then(|f| f.layers.clone())
+                    .unwrap_or_default();
+                return Some(crate::model::KnownBase {
+                    found: format!("{r} (from the daemon)"),
+                    diff_ids,
+                    history: meta.history.len(),
+                });
+            }
+        }
+        None
+    })
+    .ok()
+    .flatten()
 }
 
 /// Inspects `reference` on the daemon (never pulls) and returns what inspect and history say.

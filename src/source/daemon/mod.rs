@@ -417,6 +417,7 @@ pub fn load_from(
     progress: &Progress,
 ) -> Result<Image> {
     check_reference(reference)?;
+    let ep_for_base = ep.clone();
     let ep = ep.clone();
     let r = reference.to_owned();
     let (conn, meta) = block_on(async move {
@@ -448,6 +449,7 @@ pub fn load_from(
     image.reference = reference.to_owned();
     image.repo_tags = meta.repo_tags;
     image.repo_digests = meta.repo_digests;
+    image.known_base = metadata::known_base(ep_for_base, &image.config.labels);
     Ok(image)
 }
 

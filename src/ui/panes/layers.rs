@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{badge_style, dim, framed_list, selected};
+use crate::analysis::base::BaseBoundary;
 use crate::ui::app::{App, Pane};
 use crate::ui::filetree::Mode;
 use crate::ui::text::{bytes, fit};
@@ -49,6 +50,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let width = rows.width as usize;
     let mut lines = Vec::with_capacity(rows.height as usize);
     let image = app.image.as_ref();
+    // `B` marks the layers of the base image.
+    let base_layers = image.map_or(0, |i| BaseBoundary::detect(i).layers);
     for (i, r) in app
         .layers
         .rows
@@ -66,7 +69,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 } else {
                     "…".into()
                 };
-                let mut spans = vec![Span::raw(format!("{l:>4} {size:>10}  "))];
+                let mark = if l < base_layers { "B" } else { " " };
+                let mut spans = vec![Span::raw(format!("{mark}{l:>3} {size:>10}  "))];
                 let mut used = 17;
                 for b in app.findings.layer_badges(l) {
                     let t = format!(" {} ", b.text);
