@@ -15,6 +15,7 @@ use super::state::findings::{Findings, FindingsOutcome};
 use super::state::images::ImageList;
 use super::state::layers::Layers;
 use super::state::mouse::Areas;
+use super::state::packages::{Packages, PackagesOutcome};
 use super::state::prompt::PromptState;
 use super::state::tree::{Tree, TreeOutcome};
 use super::state::viewer::{ViewerOutcome, ViewerPane};
@@ -34,6 +35,7 @@ pub use super::state::findings::{
 };
 pub use super::state::images::ImageRow;
 pub use super::state::layers::LayerRow;
+pub use super::state::packages::PackageSort;
 pub use super::state::prompt::Prompt;
 pub use super::state::viewer::{Viewer, ViewerKind};
 
@@ -59,6 +61,8 @@ pub enum Pane {
     Tree,
     /// Findings list (replaces the tree while open).
     Findings,
+    /// Package inventory (replaces the tree while open).
+    Packages,
 }
 
 /// Loading state.
@@ -136,6 +140,8 @@ pub struct App {
     pub viewer: ViewerPane,
     /// The findings pane.
     pub findings: Findings,
+    /// The packages pane.
+    pub packages: Packages,
     /// The status-line prompts.
     pub prompt: PromptState,
     /// Focused pane.
@@ -195,6 +201,7 @@ impl App {
             tree: Tree::default(),
             viewer: ViewerPane::default(),
             findings: Findings::new(cfg),
+            packages: Packages::default(),
             prompt: PromptState {
                 active: None,
                 extract_dir: cwd,
@@ -251,6 +258,7 @@ impl App {
         self.viewer.close();
         self.focus = Pane::Layers;
         self.findings.clear();
+        self.packages.clear();
         self.pending_jump = None;
         self.load_req = req;
         self.progress = LoadProgress::default();
@@ -276,6 +284,7 @@ impl App {
             Pane::Tree if self.viewer.open.is_some() => Scope::Viewer,
             Pane::Tree => Scope::Tree,
             Pane::Findings => Scope::Findings,
+            Pane::Packages => Scope::Packages,
         }
     }
 
@@ -311,7 +320,8 @@ impl App {
         packages: Vec<crate::analysis::finding::Package>,
     ) {
         let fs = self.tree.state.as_ref().map(|t| &t.image.fs);
-        self.findings.set(findings, packages, fs);
+        self.findings.set(findings, fs);
+        self.packages.set(packages);
         self.dirty = true;
     }
 
@@ -366,6 +376,8 @@ impl App {
             Action::Close => {
                 if self.focus == Pane::Findings {
                     self.close_findings();
+                } else if self.focus == Pane::Packages {
+                    self.close_packages();
                 } else if self.viewer.open.is_some() {
                     self.viewer.close();
                 } else if self.screen == Screen::Explorer && self.from_list {
@@ -374,8 +386,14 @@ impl App {
                     self.quit = true;
                 }
             }
+            Action::Filter if self.screen == Screen::Explorer && self.focus == Pane::Packages => {
+                self.prompt.active = Some(Prompt::PackageFilter {
+                    text: self.packages.filter.clone(),
+                });
+            }
             Action::Filter if self.screen == Screen::Explorer => {
                 self.close_findings();
+                self.close_packages();
                 self.viewer.close();
                 self.focus = Pane::Tree;
                 self.prompt.active = Some(Prompt::Filter {
@@ -389,10 +407,12 @@ impl App {
                     return vec![self.open(Target::Reference(reference))];
                 }
             }
+            Action::Packages => self.toggle_packages(),
             Action::Findings => {
                 if self.findings.open && self.focus == Pane::Findings {
                     self.close_findings();
                 } else {
+                    self.close_packages();
                     self.findings.open = true;
                     self.focus = Pane::Findings;
                     if self.findings.state == FindingsState::Running {
@@ -402,7 +422,7 @@ impl App {
                 }
             }
             Action::SwitchPane => {
-                self.focus = if matches!(self.focus, Pane::Tree | Pane::Findings) {
+                self.focus = if matches!(self.focus, Pane::Tree | Pane::Findings | Pane::Packages) {
                     Pane::Layers
                 } else {
                     self.right_pane()
@@ -412,7 +432,9 @@ impl App {
                 self.focus = match self.focus {
                     Pane::Layers => Pane::LayerDetails,
                     Pane::LayerDetails => Pane::ImageDetails,
-                    Pane::ImageDetails | Pane::Tree | Pane::Findings => Pane::Layers,
+                    Pane::ImageDetails | Pane::Tree | Pane::Findings | Pane::Packages => {
+                        Pane::Layers
+                    }
                 };
             }
             Action::PrevLeftPane => {
@@ -420,7 +442,7 @@ impl App {
                     Pane::Layers => self.right_pane(),
                     Pane::LayerDetails => Pane::Layers,
                     Pane::ImageDetails => Pane::LayerDetails,
-                    Pane::Tree | Pane::Findings => Pane::ImageDetails,
+                    Pane::Tree | Pane::Findings | Pane::Packages => Pane::ImageDetails,
                 };
             }
             Action::PerLayer => return self.set_mode(Mode::PerLayer),
@@ -465,14 +487,23 @@ impl App {
                     FindingsOutcome::Reveal => self.start_reveal(),
                 }
             }
+            Pane::Packages => {
+                let page = (self.areas.packages.height as usize).max(1);
+                match self.packages.update(action, page) {
+                    PackagesOutcome::Done => {}
+                    PackagesOutcome::Jump => return self.jump_to_package(),
+                }
+            }
         }
         Vec::new()
     }
 
-    /// The pane on the right: the findings while open, else the tree (or viewer).
+    /// The pane on the right: the findings or packages while open, else the tree (or viewer).
     pub fn right_pane(&self) -> Pane {
         if self.findings.open {
             Pane::Findings
+        } else if self.packages.open {
+            Pane::Packages
         } else {
             Pane::Tree
         }
@@ -481,6 +512,10 @@ impl App {
     pub(super) fn back(&mut self) {
         if self.focus == Pane::Findings {
             self.close_findings();
+        } else if self.focus == Pane::Packages && !self.packages.filter.is_empty() {
+            self.packages.set_filter(String::new());
+        } else if self.focus == Pane::Packages {
+            self.close_packages();
         } else if self.viewer.open.is_some() {
             self.viewer.close();
         } else if !self.tree.filter_text.is_empty() && self.screen == Screen::Explorer {
@@ -494,6 +529,7 @@ impl App {
 
     pub(super) fn back_to_list(&mut self) {
         self.findings.clear();
+        self.packages.clear();
         self.screen = Screen::Images;
         self.load = LoadState::Idle;
         self.image = None;

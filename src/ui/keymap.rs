@@ -79,6 +79,8 @@ pub enum Action {
     Findings,
     /// Findings: show the selected secret's raw value (after a confirmation).
     Reveal,
+    /// Show or hide the packages pane.
+    Packages,
 }
 
 /// Where a binding applies.
@@ -98,6 +100,8 @@ pub enum Scope {
     Details,
     /// The findings pane.
     Findings,
+    /// The packages pane.
+    Packages,
 }
 
 impl Scope {
@@ -111,6 +115,7 @@ impl Scope {
             Self::Viewer => "File viewer",
             Self::Details => "Details panes",
             Self::Findings => "Findings pane",
+            Self::Packages => "Packages pane",
         }
     }
 }
@@ -472,6 +477,13 @@ pub static BINDINGS: &[Binding] = &[
         Some("Findings"),
     ),
     b(
+        &[k('P')],
+        S::Global,
+        A::Packages,
+        "show/hide the installed packages",
+        None,
+    ),
+    b(
         &[k('/'), ctrl('f')],
         S::Global,
         A::Filter,
@@ -499,6 +511,28 @@ pub static BINDINGS: &[Binding] = &[
         A::Reveal,
         "reveal this secret's raw value on screen (asks first; hidden when you move)",
         Some("Reveal secret"),
+    ),
+    // Packages.
+    b(
+        &[code(KeyCode::Enter)],
+        S::Packages,
+        A::Open,
+        "go to the file listing the package's files (dpkg .list, Python RECORD) or holding it",
+        Some("Go to files"),
+    ),
+    b(
+        &[k('s'), ctrl('o')],
+        S::Packages,
+        A::Sort,
+        "sort by manager / name / size / layer / license",
+        Some("Sort"),
+    ),
+    b(
+        &[k('/'), ctrl('f')],
+        S::Packages,
+        A::Filter,
+        "show only packages whose manager, name, version or license contains the text",
+        Some("Filter"),
     ),
     // Viewer.
     b(
@@ -588,6 +622,7 @@ pub fn help() -> Vec<(Scope, String, &'static str)> {
         Scope::Tree,
         Scope::Viewer,
         Scope::Findings,
+        Scope::Packages,
         Scope::Details,
         Scope::Images,
     ] {

@@ -15,6 +15,8 @@ use super::state::mouse::Areas;
 pub enum Right {
     /// The findings list.
     Findings,
+    /// The package inventory.
+    Packages,
     /// The file viewer.
     Viewer,
     /// The file tree.
@@ -56,6 +58,8 @@ pub struct Regions {
 pub fn right(app: &App) -> Right {
     if app.findings.open {
         Right::Findings
+    } else if app.packages.open {
+        Right::Packages
     } else if app.viewer.open.is_some() {
         Right::Viewer
     } else {
@@ -73,7 +77,11 @@ pub fn regions(app: &App, area: Rect) -> Regions {
     .areas(area);
     let body = if app.screen == Screen::Images {
         Body::Images(main)
-    } else if app.viewer.open.is_some() && app.viewer.full && !app.findings.open {
+    } else if app.viewer.open.is_some()
+        && app.viewer.full
+        && !app.findings.open
+        && !app.packages.open
+    {
         Body::FullViewer(main)
     } else {
         let [left, right] = if main.width < 80 {
@@ -168,6 +176,7 @@ pub fn areas(app: &App, r: &Regions) -> Areas {
                 Right::Findings => {
                     a.findings = findings_parts(area).map_or_else(Rect::default, |p| p[0]);
                 }
+                Right::Packages => a.packages = rows(area),
                 Right::Viewer => a.tree = inner(area),
                 Right::Tree => a.tree = rows(area),
             }
@@ -208,6 +217,7 @@ pub fn settle(app: &mut App) {
                         app.findings.settle(n);
                     }
                 }
+                Right::Packages => app.packages.settle(app.areas.packages.height as usize),
                 Right::Viewer => settle_viewer(app, area),
                 Right::Tree => app.tree.settle(app.areas.tree.height as usize),
             }

@@ -107,6 +107,7 @@ pub fn lines(width: usize) -> Vec<Line<'static>> {
             Scope::Tree,
             Scope::Viewer,
             Scope::Findings,
+            Scope::Packages,
         ],
         width,
     ));
@@ -148,7 +149,10 @@ fn content(inner: Rect) -> (Content, usize) {
             &[Scope::Global, Scope::Layers, Scope::Details, Scope::Images],
             lw,
         );
-        let rr = bindings(&[Scope::Tree, Scope::Viewer, Scope::Findings], lw);
+        let rr = bindings(
+            &[Scope::Tree, Scope::Viewer, Scope::Findings, Scope::Packages],
+            lw,
+        );
         let max = l.len().max(rr.len()).saturating_sub(cols.height as usize);
         (
             Content::Columns {

@@ -7,6 +7,7 @@ pub mod image_details;
 pub mod images;
 pub mod layer_details;
 pub mod layers;
+pub mod packages;
 pub mod status;
 pub mod tree;
 pub mod viewer;
@@ -105,6 +106,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
             image_details::draw(frame, app, image_area);
             match layout::right(app) {
                 Right::Findings => findings::draw(frame, app, right),
+                Right::Packages => packages::draw(frame, app, right),
                 Right::Viewer => viewer::draw(frame, app, right),
                 Right::Tree => tree::draw(frame, app, right),
             }

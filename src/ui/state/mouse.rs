@@ -23,6 +23,8 @@ pub struct Areas {
     pub images: Rect,
     /// Findings list (inner rows area).
     pub findings: Rect,
+    /// Packages list (inner rows area; empty while the pane is closed).
+    pub packages: Rect,
 }
 
 /// What a mouse event asks for.
@@ -72,6 +74,8 @@ pub fn intent(m: &MouseEvent, a: &Areas, images: bool, findings_open: bool) -> M
         Some(Pane::ImageDetails)
     } else if findings_open && hit(expand(a.findings)) {
         Some(Pane::Findings)
+    } else if !a.packages.is_empty() && hit(expand(a.packages)) {
+        Some(Pane::Packages)
     } else if hit(expand(a.tree)) {
         Some(Pane::Tree)
     } else {
@@ -96,6 +100,7 @@ pub fn intent(m: &MouseEvent, a: &Areas, images: bool, findings_open: bool) -> M
                 None => return MouseIntent::Ignore,
                 Some(Pane::Layers) => Some(a.layers),
                 Some(Pane::Findings) => Some(a.findings),
+                Some(Pane::Packages) => Some(a.packages),
                 Some(Pane::Tree) => Some(a.tree),
                 Some(_) => None,
             };
@@ -149,6 +154,7 @@ impl App {
                         return self.want_view().into_iter().collect();
                     }
                     (Pane::Findings, Some(r)) => self.findings.click(r),
+                    (Pane::Packages, Some(r)) => self.packages.click(r),
                     (Pane::Tree, Some(r)) if self.viewer.open.is_none() => self.tree.click(r),
                     _ => {}
                 }
