@@ -4,6 +4,10 @@
 #   busybox-static -> /bin/busybox, the only binary in the test images' rootfs
 #   tmux           -> driving the TUI in tests
 #   podman         -> a Podman API socket, to test strata against it via DOCKER_HOST
+#   docker-registry -> distribution 2.8, the registry the registry-source tests start
+#   skopeo         -> pushes the test images into those registries
+#   openssl        -> makes the test CA and certificates (TLS and token auth)
+#   apache2-utils  -> htpasswd, for the basic-auth registry
 #   rpm, db5.3-util, golang-go, npm, binutils, python3-pip
 #                  -> the package tools tests/sbom.rs builds root filesystems with, installed
 #                     without their Recommends (compilers, git, node-tap: not needed here)
@@ -43,6 +47,10 @@ if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install 
 fi
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 # The package tools tests/sbom.rs builds its root filesystems with (issue 14). Jars are
 # assembled in the `jar` tool's layout by Python, so no JDK.
 tools=()
@@ -55,7 +63,7 @@ command -v objcopy >/dev/null 2>&1 || tools+=(binutils)
 python3 -m pip --version >/dev/null 2>&1 || tools+=(python3-pip)
 
 if ((${#missing[@]} + ${#tools[@]} == 0)); then
-    log "all present: dockerd, busybox-static, tmux, podman, package tools"
+    log "all present: dockerd, busybox-static, tmux, podman, docker-registry, skopeo, openssl, htpasswd, package tools"
     ensure_jsonschema
     exit 0
 fi
@@ -80,5 +88,8 @@ if ((${#tools[@]} > 0)); then
 fi
 command -v dockerd >/dev/null 2>&1 || { log "dockerd still missing after install" >&2; exit 1; }
 [[ -x /bin/busybox ]] || { log "/bin/busybox still missing after install" >&2; exit 1; }
+for tool in docker-registry skopeo htpasswd; do
+    command -v "$tool" >/dev/null 2>&1 || { log "$tool still missing after install" >&2; exit 1; }
+done
 log "installed: ${missing[*]} ${tools[*]}"
 ensure_jsonschema

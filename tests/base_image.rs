@@ -263,6 +263,40 @@ fn reports_group_added_before_inherited() {
         .find("#### Inherited from the base: top findings")
         .expect("md inherited");
     assert!(added < inherited, "{}", m.stdout);
+
+    // SARIF carries the same flag on every result as the JSON report on its finding.
+    let s = strata(&[
+        "report",
+        p.to_str().unwrap_or_default(),
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    let sarif: Value = serde_json::from_str(&s.stdout).expect("sarif json");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let json = report(p.to_str().unwrap_or_default());
+    let mut from_sarif: Vec<(String, bool)> = results
+        .iter()
+        .map(|x| {
+            (
+                x["ruleId"].as_str().unwrap_or_default().to_owned(),
+                x["properties"]["base"].as_bool().expect("properties.base"),
+            )
+        })
+        .collect();
+    from_sarif.sort();
+    let mut from_json: Vec<(String, bool)> = findings(&json)
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_owned(),
+                f["base"].as_bool().expect("base"),
+            )
+        })
+        .collect();
+    from_json.sort();
+    assert_eq!(from_sarif, from_json);
+    assert!(from_sarif.iter().any(|(_, b)| *b) && from_sarif.iter().any(|(_, b)| !*b));
 }
 
 #[test]

@@ -174,6 +174,15 @@ fn filter_prompt() {
 }
 
 #[test]
+fn open_prompt() {
+    let mut app = demo_app();
+    keys(&mut app, "oregistry:127.0.0.1:5000/team/app:1");
+    let s = screen(&mut app);
+    insta::assert_snapshot!("open_prompt", s);
+    assert!(s.contains(" Open image: registry:127.0.0.1:5000/team/app:1█"));
+}
+
+#[test]
 fn extract_prompt() {
     let mut app = demo_app();
     keys(&mut app, "jj\t/config.json\nG");
@@ -238,12 +247,14 @@ fn image_list() {
             id: "sha256:3f8a4339aadda5897b744682f5f774dc69991a81af8d715d37a616bb4c99edf5".into(),
             size: 192_000_000,
             created: now - 3 * 86_400 - 100,
+            pick: None,
         },
         ImageRow {
             reference: "<none>:<none>".into(),
             id: "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
             size: 5_000,
             created: now - 7200 - 100,
+            pick: None,
         },
     ]))));
     assert_eq!(app.screen, Screen::Images);
@@ -487,6 +498,25 @@ fn findings_badges_on_layers_and_tree_rows() {
     let (_, y) = find(buf, "id_rsa").unwrap();
     let row: String = (0..W).map(|c| buf[(c, y)].symbol().to_string()).collect();
     assert!(row.contains("!CRIT"), "{row}");
+}
+
+#[test]
+fn layer_commands_start_at_one_column_with_or_without_a_badge() {
+    let mut app = findings_app();
+    let t = draw(&mut app);
+    let buf = t.backend().buffer();
+    let mut starts = Vec::new();
+    let mut with_badge = 0;
+    for r in app.layers.rows.iter().filter(|r| r.layer.is_some()) {
+        // The command's first 12 characters locate the row and where its command starts.
+        let head: String = r.text.chars().take(12).collect();
+        let (x, y) = find(buf, &head).unwrap_or_else(|| panic!("row of {head}"));
+        let row: String = (0..W).map(|c| buf[(c, y)].symbol().to_string()).collect();
+        with_badge += usize::from(row.contains("CRIT") || row.contains("HIGH"));
+        starts.push(x);
+    }
+    assert!(with_badge > 0 && with_badge < starts.len(), "{starts:?}");
+    assert!(starts.windows(2).all(|w| w[0] == w[1]), "{starts:?}");
 }
 
 #[test]

@@ -376,12 +376,14 @@ fn image_list_enter_opens_and_q_returns() {
             id: "sha256:aaaa".into(),
             size: 7_000_000,
             created: 0,
+            pick: None,
         },
         ImageRow {
             reference: "<none>:<none>".into(),
             id: "sha256:bbbb".into(),
             size: 1,
             created: 0,
+            pick: None,
         },
     ];
     let _ = app.update(Event::Msg(Msg::Images(Ok(rows))));
@@ -653,4 +655,152 @@ fn layer_views_are_built_by_the_worker_latest_wins_and_cached() {
     assert_eq!(view_layer(&app), 1);
     assert!(app.update(j()).is_empty(), "cached view, no work");
     assert_eq!(view_layer(&app), 2);
+}
+
+#[test]
+fn open_prompt_opens_any_reference_from_an_image_and_from_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("minimal.tar");
+    write_image(&ImageSpec::minimal(), Layout::OciArchiveGzip, &archive).unwrap();
+    let typed = format!("oci-archive:{}", archive.display());
+
+    // In an open image: `o`, type the reference, Enter.
+    let mut app = demo_app();
+    keys(&mut app, "o");
+    assert!(matches!(&app.prompt.active, Some(Prompt::Open { text }) if text.is_empty()));
+    // Esc cancels without loading anything.
+    let cmds = app.update(Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    assert!(cmds.is_empty() && app.prompt.active.is_none());
+    assert_eq!(
+        app.image.as_ref().unwrap().reference,
+        strata::source::demo::REFERENCE
+    );
+    // Enter on nothing says so and opens nothing.
+    keys(&mut app, "o");
+    let cmds = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    assert!(cmds.is_empty());
+    assert!(app.notice.as_ref().unwrap().0.contains("nothing to open"));
+
+    keys(&mut app, "o");
+    keys(&mut app, &typed);
+    let screen = draw(&mut app).backend().to_string();
+    assert!(screen.contains(" Open image: oci-archive:"), "{screen}");
+    keys(&mut app, "\n");
+    assert_eq!(app.load, LoadState::Done);
+    let image = app.image.as_ref().unwrap();
+    assert_eq!(image.layers.len(), 1);
+    assert!(image.fs.lookup(b"srv/hello").is_some());
+    assert!(app.prompt.active.is_none());
+
+    // On the image list: the same key; `q` goes back to the list afterwards.
+    let mut app = App::new(LoadOptions::default());
+    let _ = app.start(Launch::List);
+    let _ = app.update(Event::Msg(Msg::Images(Ok(vec![ImageRow {
+        reference: "alpine:3".into(),
+        id: "sha256:aaaa".into(),
+        size: 7_000_000,
+        created: 0,
+        pick: None,
+    }]))));
+    assert_eq!(app.screen, Screen::Images);
+    assert!(app
+        .key_bar()
+        .iter()
+        .any(|(k, l)| k == "o" && *l == "Open reference"));
+    keys(&mut app, "o");
+    keys(&mut app, &typed);
+    let cmds = app.update(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    match cmds.as_slice() {
+        [Command::Load {
+            target: Target::Reference(r),
+            ..
+        }] => assert_eq!(r, &typed),
+        other => panic!("{other:?}"),
+    }
+    worker::settle(&mut app, cmds);
+    assert_eq!(app.screen, Screen::Explorer);
+    assert!(app
+        .image
+        .as_ref()
+        .unwrap()
+        .fs
+        .lookup(b"srv/hello")
+        .is_some());
+    keys(&mut app, "q");
+    assert_eq!(app.screen, Screen::Images);
+    assert!(!app.quit);
+}
+
+#[test]
+fn an_archive_of_several_images_opens_as_a_list_and_enter_opens_the_one_chosen() {
+    use common::fixture::{multi_image, numbered_specs};
+    let dir = tempfile::tempdir().unwrap();
+    for layout in [Layout::DockerLegacy, Layout::OciDir] {
+        let path = dir.path().join(format!("three-{layout:?}"));
+        let written = multi_image(&numbered_specs(3), layout, &path).unwrap();
+        let reference = path.display().to_string();
+        let mut app = App::new(LoadOptions::default());
+        let cmds = app.start(Launch::Image(reference.clone()));
+        worker::settle(&mut app, cmds);
+        // Not an error and not the first image: the archive's images, in @N order.
+        assert_eq!(app.screen, Screen::Images, "{layout:?}");
+        assert_eq!(app.images.archive.as_deref(), Some(reference.as_str()));
+        let names: Vec<&str> = app
+            .images
+            .rows
+            .iter()
+            .map(|r| r.reference.as_str())
+            .collect();
+        // docker save records repo tags; an OCI layout records ref.name annotations (the tag).
+        let want = match layout {
+            Layout::OciDir => ["1", "2", "3"],
+            _ => ["example/app:1", "example/app:2", "example/app:3"],
+        };
+        assert_eq!(names, want, "{layout:?}");
+        let ids: Vec<&str> = app.images.rows.iter().map(|r| r.id.as_str()).collect();
+        let digests: Vec<&str> = written.iter().map(|w| w.config_digest.as_str()).collect();
+        assert_eq!(ids, digests, "{layout:?}: image IDs listed");
+        let term = draw(&mut app);
+        let screen: String = term
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        assert!(screen.contains("Images in "), "{screen}");
+        assert!(screen.contains(want[2]), "{screen}");
+        // The second image, chosen with j then Enter, is the one opened.
+        keys(&mut app, "j");
+        let cmds = app.update(Event::Key(KeyEvent::new(
+            KeyCode::Enter,
+            KeyModifiers::NONE,
+        )));
+        assert!(matches!(
+            cmds.as_slice(),
+            [Command::Load {
+                target: Target::Pick(_, 1),
+                ..
+            }]
+        ));
+        worker::settle(&mut app, cmds);
+        assert_eq!(app.load, LoadState::Done, "{layout:?}");
+        let image = app.image.as_ref().unwrap();
+        assert_eq!(
+            image.id, written[1].config_digest,
+            "{layout:?}: image 2 opened"
+        );
+        assert!(image.fs.lookup(b"srv/only-2").is_some());
+        assert!(image.fs.lookup(b"srv/only-1").is_none());
+        // Back returns to the archive's list, not the daemon's.
+        press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(app.screen, Screen::Images);
+        assert_eq!(app.images.rows.len(), 3);
+    }
 }

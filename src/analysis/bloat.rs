@@ -135,7 +135,7 @@ pub fn findings(ctx: &Ctx, inv: &Inventory) -> Vec<Finding> {
 
 fn layer_note(ctx: &Ctx, layer: Option<usize>) -> String {
     layer.map_or_else(String::new, |l| {
-        format!(" (mostly from layer {l}: `{}`)", ctx.cmd(l))
+        format!(" (mostly from layer {l}: {})", ctx.cmd(l))
     })
 }
 

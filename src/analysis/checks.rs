@@ -102,7 +102,7 @@ fn reference_tag(r: &str) -> Option<Option<String>> {
 fn mutable_tag(ctx: &Ctx) -> Option<Finding> {
     let img = ctx.image;
     let (subject, mutable): (String, bool) = match &img.origin {
-        Origin::Daemon(_) => match reference_tag(&img.reference) {
+        Origin::Daemon(_) | Origin::Registry(_) => match reference_tag(&img.reference) {
             None => return None,
             Some(None) => (
                 format!("`{}` has no tag, which means `:latest`", img.reference),
@@ -438,7 +438,7 @@ fn file_modes(ctx: &Ctx) -> Vec<Finding> {
                 Severity::Low,
                 format!("{} file: {path}", capital(bits)),
                 format!(
-                    "{path} is {bits} (mode {:04o}, runs as {} {owner}); added in layer {} by `{}`.",
+                    "{path} is {bits} (mode {:04o}, runs as {} {owner}); added in layer {} by {}.",
                     v.mode,
                     if v.mode & 0o4000 != 0 { "uid" } else { "gid" },
                     v.layer,
@@ -479,7 +479,7 @@ fn file_modes(ctx: &Ctx) -> Vec<Finding> {
                 Severity::Medium,
                 format!("World-writable {}: {path}", if v.kind == EntryKind::Dir { "directory" } else { "file" }),
                 format!(
-                    "{path} is a world-writable {kind} (mode {:04o}); added in layer {} by `{}`.",
+                    "{path} is a world-writable {kind} (mode {:04o}); added in layer {} by {}.",
                     v.mode,
                     v.layer,
                     ctx.cmd(v.layer as usize)
@@ -552,7 +552,7 @@ fn stock_setuid(ctx: &Ctx, stock: &[usize]) -> Vec<Finding> {
                 Severity::Info,
                 format!("{} standard setuid/setgid programs of the distribution", names.len()),
                 format!(
-                    "The distribution's standard setuid/setgid programs are present: {} (layer {layer}: `{}`).",
+                    "The distribution's standard setuid/setgid programs are present: {} (layer {layer}: {}).",
                     names.join(", "),
                     ctx.cmd(layer)
                 ),

@@ -19,6 +19,9 @@ pub struct Ctx<'a> {
     cmds: Vec<String>,
 }
 
+/// What the command list holds for a layer without a recorded command.
+const NO_COMMAND: &str = "";
+
 impl<'a> Ctx<'a> {
     /// Prepares a pass over `image`.
     pub fn new(image: &'a Image, cfg: &'a FindingsConfig) -> Self {
@@ -37,7 +40,7 @@ impl<'a> Ctx<'a> {
             .map(|l| {
                 let c = one_line(&crate::redact::redact_with(&cfg.rules, &l.created_by), 100);
                 if c.is_empty() {
-                    "(no recorded command)".to_owned()
+                    NO_COMMAND.to_owned()
                 } else {
                     c
                 }
@@ -51,11 +54,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The redacted, one-line history command of `layer`.
-    pub fn cmd(&self, layer: usize) -> &str {
-        self.cmds
-            .get(layer)
-            .map_or("(unknown layer)", String::as_str)
+    /// The redacted, one-line history command of `layer`, in backticks; a layer without a
+    /// recorded command reads "base layer (no recorded command)".
+    pub fn cmd(&self, layer: usize) -> String {
+        match self.cmds.get(layer).map(String::as_str) {
+            Some(NO_COMMAND) => "base layer (no recorded command)".to_owned(),
+            Some(c) => format!("`{c}`"),
+            None => "(unknown layer)".to_owned(),
+        }
     }
 
     /// An absolute, display-safe path.

@@ -31,7 +31,7 @@ fn version_story(ctx: &Ctx, vids: &[VersionId]) -> (String, Option<usize>, Optio
     let first = &fs.versions[vids[0] as usize];
     let last = &fs.versions[vids[vids.len() - 1] as usize];
     let layer = first.layer as usize;
-    let mut s = format!("added in layer {layer} by `{}`", ctx.cmd(layer));
+    let mut s = format!("added in layer {layer} by {}", ctx.cmd(layer));
     if vids.len() > 1 {
         let layers: Vec<String> = vids
             .iter()
@@ -47,7 +47,7 @@ fn version_story(ctx: &Ctx, vids: &[VersionId]) -> (String, Option<usize>, Optio
         let removed = last.removed_in.map(|r| r as usize);
         if let (Some(r), Some(cause)) = (removed, last.removal) {
             s.push_str(&format!(
-                "; {} (`{}`), but still recoverable from layer {layer}'s tarball",
+                "; {} ({}), but still recoverable from layer {layer}'s tarball",
                 super::context::removal_words(cause, r),
                 ctx.cmd(r)
             ));

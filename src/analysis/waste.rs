@@ -97,7 +97,7 @@ fn superseded<'a>(ctx: &'a Ctx, eff: &Efficiency) -> Vec<Item<'a>> {
                 (
                 format!("Whole file copied for a metadata-only change: {path}"),
                 format!(
-                    "Layer {first_by} (`{}`) {what}, so the whole file was copied into that layer; the previous copy ({}) still ships in layer {}.",
+                    "Layer {first_by} ({}) {what}, so the whole file was copied into that layer; the previous copy ({}) still ships in layer {}.",
                     ctx.cmd(first_by),
                     human(bytes),
                     held_l.join(", ")
@@ -108,7 +108,7 @@ fn superseded<'a>(ctx: &'a Ctx, eff: &Efficiency) -> Vec<Item<'a>> {
                 (
                 format!("Overwritten file still shipped: {path}"),
                 format!(
-                    "{path} was overwritten in layer {first_by} (`{}`); {} of older content still ship in layer(s) {} (`{}`).",
+                    "{path} was overwritten in layer {first_by} ({}); {} of older content still ship in layer(s) {} ({}).",
                     ctx.cmd(first_by),
                     human(bytes),
                     held_l.join(", "),
@@ -248,7 +248,7 @@ fn deleted<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
                     size_severity(bytes),
                     format!("Deleted but still shipped: {path}"),
                     format!(
-                        "{what} (`{}`), but its {files_txt} ({}) still ship in layer(s) {} (`{}`).",
+                        "{what} ({}), but its {files_txt} ({}) still ship in layer(s) {} ({}).",
                         ctx.cmd(k),
                         human(bytes),
                         held_l.join(", "),
@@ -328,7 +328,7 @@ fn duplicates<'a>(ctx: &'a Ctx) -> Vec<Item<'a>> {
                     size_severity(bytes),
                     format!("{copies} identical copies of {} ({} each)", ctx.path(first.path), human(size)),
                     format!(
-                        "The same {}-byte content is shipped {copies} times: {}{more}; {} could be saved (last copy added in layer {} by `{}`).",
+                        "The same {}-byte content is shipped {copies} times: {}{more}; {} could be saved (last copy added in layer {} by {}).",
                         size,
                         listed.join(", "),
                         human(bytes),

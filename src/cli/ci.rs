@@ -16,7 +16,7 @@ use crate::analysis::pipeline::{analyse, Settings};
 use crate::config::FindingsConfig;
 use crate::policy::{evaluate, Policy, Raw};
 use crate::report::ci::{render_json, render_text};
-use crate::source::{Input, LoadOptions, Progress};
+use crate::source::{Input, LoadOptions};
 use crate::{Error, Result};
 
 /// Arguments of `strata ci`. Every rule flag mirrors a `[ci]` key of `.strata.toml` and
@@ -145,7 +145,12 @@ pub fn run(args: &CiArgs, opts: &LoadOptions) -> Result<ExitCode> {
     }
     let cfg = findings_config(args.config.as_deref())?;
     let settings = Settings::new(opts.clone(), cfg);
-    let a = analyse(&Input::parse(&args.image), &settings, &Progress::default())?;
+    let (progress, bar) = super::progress::Bar::for_load(opts);
+    let analysed = analyse(&Input::parse(&args.image), &settings, &progress);
+    if let Some(b) = bar {
+        b.finish();
+    }
+    let a = analysed?;
     let outcome = evaluate(&a.image, &a.efficiency, &a.findings, &policy);
     let text = match args.format {
         CiFormat::Text => render_text(&a, &policy, &outcome),

@@ -3,6 +3,7 @@
 //! output or a file; or starts the explorer.
 
 pub mod ci;
+pub mod progress;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::analysis::pipeline::{analyse, Settings};
 use crate::config::FindingsConfig;
 use crate::report::Report;
+use crate::source::registry::{self, RegistryOptions};
 use crate::source::resolve::{ImageSelector, Platform};
-use crate::source::{Input, LoadOptions, Progress};
+use crate::source::{Input, LoadOptions, SourceChoice};
 use crate::{Error, Result};
 
 /// strata: what is really inside a container image, layer by layer.
@@ -44,6 +46,20 @@ pub struct Cli {
     /// Docker daemon address (unix:///path or tcp://host:port); overrides DOCKER_HOST.
     #[arg(long, global = true, value_name = "URL")]
     pub host: Option<String>,
+    /// Where a bare reference is read from: the daemon when it has the image, else its
+    /// registry (auto); only the daemon; or always the registry.
+    #[arg(long, global = true, value_enum, default_value_t = SourceArg::Auto)]
+    pub source: SourceArg,
+    /// Verify registry TLS certificates; `--tls-verify=false` also allows plain HTTP.
+    #[arg(long, global = true, value_name = "BOOL", default_value_t = true,
+          num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub tls_verify: bool,
+    /// Do not read or fill the registry blob cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// No progress bar or notes on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// Subcommand.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -85,12 +101,29 @@ pub enum Command {
     },
     /// Gate an image in a pipeline: exit 0 pass, 1 a rule failed, 2 could not analyse.
     Ci(Box<ci::CiArgs>),
+    /// Show the registry blob cache (place, size, limit); `--prune` empties it.
+    Cache {
+        /// Remove every cached blob first.
+        #[arg(long)]
+        prune: bool,
+    },
     /// Write the built-in demo image as an archive `docker load -i` accepts.
     Demo {
         /// Archive file to write.
         #[arg(long, value_name = "FILE")]
         write: PathBuf,
     },
+}
+
+/// `--source`: where a bare reference is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceArg {
+    /// The daemon when it has the image, else its registry.
+    Auto,
+    /// Only the Docker daemon.
+    Daemon,
+    /// Always the registry.
+    Registry,
 }
 
 /// Formats of `strata images`.
@@ -145,8 +178,12 @@ fn write_sbom(
     output: Option<&PathBuf>,
 ) -> Result<ExitCode> {
     let settings = Settings::new(opts, FindingsConfig::discover()?);
-    let opened =
-        crate::analysis::pipeline::open(&Input::parse(image), &settings, &Progress::default())?;
+    let (progress, bar) = progress::Bar::for_load(&settings.load);
+    let opened = crate::analysis::pipeline::open(&Input::parse(image), &settings, &progress);
+    if let Some(b) = bar {
+        b.finish();
+    }
+    let opened = opened?;
     let text = crate::report::sbom::document(&opened, &settings.config, format.into());
     write_out(output.map(PathBuf::as_path), &text)?;
     Ok(ExitCode::SUCCESS)
@@ -172,6 +209,17 @@ fn load_options(cli: &Cli) -> Result<LoadOptions> {
     }
     opts.image = cli.select_image.as_deref().map(ImageSelector::parse);
     opts.scan.skip_digests = cli.no_verify;
+    opts.source = match cli.source {
+        SourceArg::Auto => SourceChoice::Auto,
+        SourceArg::Daemon => SourceChoice::Daemon,
+        SourceArg::Registry => SourceChoice::Registry,
+    };
+    opts.registry = RegistryOptions {
+        tls_verify: cli.tls_verify,
+        use_cache: !cli.no_cache,
+        ..RegistryOptions::default()
+    };
+    opts.progress_bar = !cli.quiet;
     Ok(opts)
 }
 
@@ -226,7 +274,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 findings: !no_findings,
                 ..Settings::new(opts, FindingsConfig::discover()?)
             };
-            let a = analyse(&Input::parse(&image), &settings, &Progress::default())?;
+            let (progress, bar) = progress::Bar::for_load(&settings.load);
+            let analysed = analyse(&Input::parse(&image), &settings, &progress);
+            if let Some(b) = bar {
+                b.finish();
+            }
+            let a = analysed?;
             let text = match format {
                 ReportFormat::Json => Report::build(&a).to_json() + "\n",
                 ReportFormat::Text => crate::report::text::render(&Report::build(&a)),
@@ -244,6 +297,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
         }) => write_sbom(&image, opts, format, output.as_ref()),
         Some(Command::Ci(args)) => ci::run(&args, &opts),
+        Some(Command::Cache { prune }) => {
+            write_out(None, &registry::cache_command(prune)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Demo { write }) => {
             crate::source::demo::write(&write)?;
             Ok(ExitCode::SUCCESS)

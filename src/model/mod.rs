@@ -4,6 +4,7 @@
 pub mod finding;
 pub mod fs;
 pub mod path;
+pub mod summary;
 
 use std::collections::BTreeMap;
 
@@ -75,6 +76,19 @@ pub enum Origin {
     Daemon(String),
     /// Generated in memory (the demo image): the archive bytes are kept.
     Memory(std::sync::Arc<Vec<u8>>),
+    /// A registry; layers are read back from the blob cache, or downloaded again.
+    Registry(Box<RegistryOrigin>),
+}
+
+/// Where a registry image's blobs can be read again.
+#[derive(Debug, Clone)]
+pub struct RegistryOrigin {
+    /// `registry/repository` (no tag or digest).
+    pub repository: String,
+    /// Whether TLS certificates were verified (`--tls-verify`).
+    pub tls_verify: bool,
+    /// The blob cache directory, when the cache was used.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 /// How a layer's bytes can be located again.

@@ -485,12 +485,18 @@ impl RuleSet {
     }
 }
 
-/// The keyword prefilter: small groups of literals, each searched with the SIMD "Teddy"
-/// searcher (a group of up to 13 literals runs at 10-20 GB/s, four groups at about 3 GB/s;
-/// one automaton over all keywords runs at the speed of a byte-at-a-time DFA, under 1 GB/s).
+/// The keyword prefilter: groups of literals, each searched with the SIMD "Teddy" searcher,
+/// plus a `memmem` search for each literal too short for Teddy's fingerprints. Teddy checks a
+/// fingerprint of each literal's first (up to) four bytes, so literals of four bytes and more
+/// share groups of up to [`LONG_GROUP`], three-byte literals groups of up to [`SHORT_GROUP`],
+/// and one- or two-byte literals (whose fingerprints would match most text) are searched alone.
+/// One automaton over all keywords runs at the speed of a byte-at-a-time DFA, several times
+/// slower (measured with `examples/secret_scan.rs`).
 #[derive(Debug, Clone, Default)]
 struct Prefilter {
     groups: Vec<KeywordGroup>,
+    /// Literals of one or two bytes, with their keyword index.
+    tiny: Vec<(memchr::memmem::Finder<'static>, usize)>,
 }
 
 #[derive(Debug, Clone)]
@@ -501,9 +507,13 @@ struct KeywordGroup {
     ids: Vec<usize>,
 }
 
-/// At most this many literals per SIMD group (measured: 13 is the sweet spot of aho-corasick's
-/// Teddy; from 17 on it falls back to slower buckets).
-const GROUP: usize = 13;
+/// At most this many literals of four bytes or more per SIMD group. Slim Teddy (8 buckets,
+/// 4-byte fingerprints) keeps its speed up to about 20 rare-prefixed literals (measured with
+/// `examples/secret_scan.rs`); beyond 32 aho-corasick switches to the slower fat variant.
+const LONG_GROUP: usize = 20;
+/// At most this many three-byte literals per SIMD group (3-byte fingerprints match text more
+/// often, so each bucket must hold fewer literals).
+const SHORT_GROUP: usize = 13;
 
 impl Prefilter {
     /// Builds the groups. A keyword containing another keyword is dropped and its rules move
@@ -525,13 +535,36 @@ impl Prefilter {
         }
         // Similar lengths together: a group's fingerprint length is its shortest literal's.
         kept.sort_by_key(|&i| (std::cmp::Reverse(kw[i].len()), i));
+        let of_len = |keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
+            kept.iter()
+                .copied()
+                .filter(|&i| keep(kw[i].len()))
+                .collect()
+        };
+        let mut chunks: Vec<Vec<usize>> = Vec::new();
+        for (set, max) in [
+            (of_len(&|n| n >= 4), LONG_GROUP),
+            (of_len(&|n| n == 3), SHORT_GROUP),
+        ] {
+            let n_groups = set.len().div_ceil(max).max(1);
+            let per = set.len().div_ceil(n_groups).max(1);
+            chunks.extend(set.chunks(per).map(<[usize]>::to_vec));
+        }
+        let tiny = of_len(&|n| n < 3)
+            .into_iter()
+            .map(|i| {
+                (
+                    memchr::memmem::Finder::new(kw[i].as_bytes()).into_owned(),
+                    i,
+                )
+            })
+            .collect();
         let mut groups = Vec::new();
-        let n_groups = kept.len().div_ceil(GROUP).max(1);
-        let per = kept.len().div_ceil(n_groups).max(1);
-        for chunk in kept.chunks(per) {
+        for chunk in chunks {
             let pats: Vec<&str> = chunk.iter().map(|&i| kw[i].as_str()).collect();
             let searcher = packed::Config::new()
                 .match_kind(packed::MatchKind::LeftmostFirst)
+                .only_teddy_fat(Some(false))
                 .builder()
                 .extend(&pats)
                 .build();
@@ -547,14 +580,19 @@ impl Prefilter {
             groups.push(KeywordGroup {
                 packed: searcher,
                 ac,
-                ids: chunk.to_vec(),
+                ids: chunk,
             });
         }
-        Ok(Self { groups })
+        Ok(Self { groups, tiny })
     }
 
     /// Calls `found` once for each keyword present in `content`.
     fn search(&self, content: &[u8], mut found: impl FnMut(usize)) {
+        for (finder, k) in &self.tiny {
+            if finder.find(content).is_some() {
+                found(*k);
+            }
+        }
         for g in &self.groups {
             let mut seen = [false; 64];
             let mut left = g.ids.len();

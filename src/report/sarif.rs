@@ -250,6 +250,7 @@ fn result(r: &Redactor, image: &Image, f: &Finding, rule_index: usize) -> Value 
     if let Some(b) = f.bytes {
         props.insert("bytes".into(), json!(b));
     }
+    props.insert("base".into(), json!(f.base));
     json!({
         "ruleId": sanitize(&f.rule),
         "ruleIndex": rule_index,

@@ -30,10 +30,11 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "Size       {} ({} bytes) in {} layers",
+        "Size       {} ({} bytes) in {} layer{}",
         bytes(i.size_bytes),
         i.size_bytes,
-        r.layers.len()
+        r.layers.len(),
+        if r.layers.len() == 1 { "" } else { "s" }
     );
     let _ = writeln!(s, "Base       {}", base_line(&r.base));
     let c = &i.config;

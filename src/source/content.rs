@@ -51,6 +51,18 @@ pub fn open_layer(image: &Image, layer: usize) -> Result<Box<dyn Read + Send>> {
         }
         #[cfg(not(feature = "daemon"))]
         Origin::Daemon(reference) => return Err(super::no_daemon(reference)),
+        #[cfg(feature = "registry")]
+        Origin::Registry(origin) => {
+            let digest = l.blob_digest.clone();
+            super::registry::open_blob(origin, &digest, l.location.blob_bytes)?
+        }
+        #[cfg(not(feature = "registry"))]
+        Origin::Registry(origin) => {
+            return Err(Error::Other(format!(
+                "{}: this build has no registry source (cargo feature `registry`)",
+                origin.repository
+            )))
+        }
     };
     match l.compression {
         Compression::None => Ok(raw),

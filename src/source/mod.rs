@@ -7,6 +7,8 @@ pub mod content;
 pub mod daemon;
 pub mod demo;
 pub mod layer;
+#[cfg(feature = "registry")]
+pub mod registry;
 pub mod resolve;
 
 use std::collections::HashMap;
@@ -32,8 +34,11 @@ pub enum Input {
     Archive(PathBuf, Option<ImageSelector>),
     /// An OCI image layout directory, and the image asked for inside it (`oci:DIR:REF`).
     Directory(PathBuf, Option<ImageSelector>),
-    /// A reference on the Docker daemon (name:tag, name@digest, id).
+    /// A reference on the Docker daemon (name:tag, name@digest, id); with the `registry`
+    /// feature, read from its registry when the daemon lacks it (see `LoadOptions::source`).
     Daemon(String),
+    /// A reference read from its registry (`registry:HOST/REPO:TAG`).
+    Registry(String),
     /// The built-in demo image.
     Demo,
 }
@@ -54,9 +59,15 @@ impl Input {
         match self {
             Self::Archive(path, _) => Box::new(ArchiveFile(path)),
             Self::Directory(path, _) => Box::new(LayoutDirectory(path)),
-            #[cfg(feature = "daemon")]
+            #[cfg(feature = "registry")]
+            Self::Daemon(reference) => Box::new(registry::BareReference(reference)),
+            #[cfg(all(feature = "daemon", not(feature = "registry")))]
             Self::Daemon(reference) => Box::new(daemon::DaemonImage(reference)),
-            #[cfg(not(feature = "daemon"))]
+            #[cfg(feature = "registry")]
+            Self::Registry(reference) => Box::new(registry::RegistryImage(reference)),
+            #[cfg(not(feature = "registry"))]
+            Self::Registry(reference) => Box::new(NoRegistry(reference)),
+            #[cfg(not(any(feature = "daemon", feature = "registry")))]
             Self::Daemon(reference) => Box::new(NoDaemon(reference)),
             Self::Demo => Box::new(demo::Demo),
         }
@@ -76,7 +87,7 @@ pub fn load(input: &Input, opts: &LoadOptions, progress: &Progress) -> Result<Im
         (Some(a), _) => Some(a.clone()),
         (None, b) => b.clone(),
     };
-    if let (Some(sel), Input::Daemon(_) | Input::Demo) = (&image, input) {
+    if let (Some(sel), Input::Daemon(_) | Input::Registry(_) | Input::Demo) = (&image, input) {
         return Err(Error::Other(format!(
             "--image {sel} chooses an image inside an archive or layout; name the daemon image directly"
         )));
@@ -90,11 +101,25 @@ pub fn load(input: &Input, opts: &LoadOptions, progress: &Progress) -> Result<Im
     )
 }
 
+/// A registry reference in a build without the `registry` feature: an error naming it.
+#[cfg(not(feature = "registry"))]
+struct NoRegistry<'a>(&'a str);
+
+#[cfg(not(feature = "registry"))]
+impl Source for NoRegistry<'_> {
+    fn load(&self, _: &LoadOptions, _: &Progress) -> Result<Image> {
+        Err(Error::Other(format!(
+            "registry:{}: this build has no registry source (cargo feature `registry`)",
+            self.0
+        )))
+    }
+}
+
 /// A daemon reference in a build without the `daemon` feature: an error naming it.
-#[cfg(not(feature = "daemon"))]
+#[cfg(not(any(feature = "daemon", feature = "registry")))]
 struct NoDaemon<'a>(&'a str);
 
-#[cfg(not(feature = "daemon"))]
+#[cfg(not(any(feature = "daemon", feature = "registry")))]
 impl Source for NoDaemon<'_> {
     fn load(&self, _: &LoadOptions, _: &Progress) -> Result<Image> {
         Err(no_daemon(self.0))
@@ -152,6 +177,10 @@ impl Input {
                 };
             }
         }
+        if let Some(rest) = s.strip_prefix("registry:") {
+            return Self::Registry(rest.to_owned());
+        }
+        // `docker://` keeps dive's meaning (the daemon); skopeo uses it for registries.
         for prefix in ["docker-daemon:", "docker://", "daemon:"] {
             if let Some(rest) = s.strip_prefix(prefix) {
                 return Self::Daemon(rest.to_owned());
@@ -171,7 +200,7 @@ impl Input {
     pub fn selector(&self) -> Option<&ImageSelector> {
         match self {
             Self::Archive(_, s) | Self::Directory(_, s) => s.as_ref(),
-            Self::Daemon(_) | Self::Demo => None,
+            Self::Daemon(_) | Self::Registry(_) | Self::Demo => None,
         }
     }
 }
@@ -200,6 +229,18 @@ fn split_reference(rest: &str) -> (PathBuf, Option<ImageSelector>) {
     }
 }
 
+/// Which source a bare reference (`nginx:1.27`) is read from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SourceChoice {
+    /// The daemon when it has the image, else the registry (with a note on stderr).
+    #[default]
+    Auto,
+    /// Only the Docker daemon (never the registry).
+    Daemon,
+    /// Always the registry.
+    Registry,
+}
+
 /// Options for loading an image.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -210,6 +251,13 @@ pub struct LoadOptions {
     pub image: Option<ImageSelector>,
     /// Layer reading options (inspector, digests).
     pub scan: ScanOptions,
+    /// Where a bare reference is read from (`--source`).
+    pub source: SourceChoice,
+    /// Registry options (TLS, cache, parallel downloads).
+    #[cfg(feature = "registry")]
+    pub registry: registry::RegistryOptions,
+    /// The command line's own output: notes and a progress bar on stderr (off with `--quiet`).
+    pub progress_bar: bool,
 }
 
 /// Progress of a load, reported from worker threads.
@@ -223,6 +271,17 @@ pub enum ProgressEvent {
     Bytes(u64),
     /// A layer started (streaming sources, where the total is unknown).
     LayerStarted(usize),
+    /// Bytes of one layer blob received so far, of its known total (registry downloads).
+    LayerBytes {
+        /// Layer index (the first layer using the blob).
+        index: usize,
+        /// Bytes received.
+        received: u64,
+        /// Blob size from the manifest.
+        total: u64,
+    },
+    /// A one-line note for the user (e.g. that a reference is read from its registry).
+    Notice(String),
     /// `done` of `total` layers read.
     LayerDone {
         /// Layers finished.
@@ -259,6 +318,11 @@ impl Progress {
         if let Some(s) = &self.sink {
             s(e);
         }
+    }
+
+    /// True when nobody listens (events are dropped).
+    pub fn is_silent(&self) -> bool {
+        self.sink.is_none()
     }
 
     pub(crate) fn bytes(&self, n: u64) {
@@ -316,6 +380,10 @@ pub fn list_images(input: &Input) -> Result<Vec<ImageSummary>> {
         }
         Input::Daemon(r) => Err(Error::Other(format!(
             "{r}: not a file or directory (list the daemon's images with `strata images`)"
+        ))),
+        Input::Registry(r) => Err(Error::Other(format!(
+            "registry:{}: one image per reference; open it, or pick a platform with --platform",
+            crate::model::sanitize(r)
         ))),
         Input::Demo => Err(Error::Other(
             "the demo is one image; there is no list to show".into(),
@@ -516,7 +584,7 @@ pub fn parse_config(bytes: &[u8], label: &str, layer_count: usize) -> Result<Par
 }
 
 /// The image as known before its layers are read (no filesystem yet).
-fn preview(reference: &str, resolved: &Resolved, origin: &Origin) -> Result<Image> {
+pub(crate) fn preview(reference: &str, resolved: &Resolved, origin: &Origin) -> Result<Image> {
     let parsed = parse_config(&resolved.config, reference, resolved.layers.len())?;
     let layers = resolved
         .layers
@@ -734,6 +802,14 @@ mod tests {
             Input::Archive("/missing/image".into(), None)
         );
         assert_eq!(Input::parse("./x"), Input::Archive("./x".into(), None));
+        assert_eq!(
+            Input::parse("registry:127.0.0.1:5000/app:1"),
+            Input::Registry("127.0.0.1:5000/app:1".into())
+        );
+        assert_eq!(
+            Input::parse("docker://alpine:3"),
+            Input::Daemon("alpine:3".into())
+        );
         assert_eq!(
             Input::parse("saved.tar"),
             Input::Archive("saved.tar".into(), None)

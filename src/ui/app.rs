@@ -249,6 +249,7 @@ impl App {
         let label = match &target {
             Target::Reference(r) => crate::model::sanitize(r),
             Target::Demo => crate::source::demo::REFERENCE.to_string(),
+            Target::Pick(r, n) => format!("{} @{n}", crate::model::sanitize(r)),
         };
         self.screen = Screen::Explorer;
         self.image = None;
@@ -373,6 +374,11 @@ impl App {
                 self.help_scroll = 0;
             }
             Action::Back => self.back(),
+            Action::OpenReference => {
+                self.prompt.active = Some(Prompt::Open {
+                    text: String::new(),
+                });
+            }
             Action::Close => {
                 if self.focus == Pane::Findings {
                     self.close_findings();
@@ -402,9 +408,9 @@ impl App {
                 });
             }
             _ if self.screen == Screen::Images => {
-                if let Some(reference) = self.images.update(action) {
+                if let Some(target) = self.images.update(action) {
                     self.from_list = true;
-                    return vec![self.open(Target::Reference(reference))];
+                    return vec![self.open(target)];
                 }
             }
             Action::Packages => self.toggle_packages(),

@@ -81,6 +81,8 @@ pub enum Action {
     Reveal,
     /// Show or hide the packages pane.
     Packages,
+    /// Type a reference (registry, daemon, archive, `oci:`) and open it.
+    OpenReference,
 }
 
 /// Where a binding applies.
@@ -318,6 +320,13 @@ pub static BINDINGS: &[Binding] = &[
         "last item",
         None,
     ),
+    b(
+        &[k('o')],
+        S::Global,
+        A::OpenReference,
+        "open another image: type a reference (registry:, name:tag, PATH.tar, oci:DIR)",
+        None,
+    ),
     // Image list.
     b(
         &[code(KeyCode::Enter)],
@@ -325,6 +334,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Open,
         "open the selected image",
         Some("Open"),
+    ),
+    b(
+        &[k('o')],
+        S::Images,
+        A::OpenReference,
+        "type any reference to open: registry, daemon, archive, oci: layout",
+        Some("Open reference"),
     ),
     // Layers.
     b(

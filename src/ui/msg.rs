@@ -41,6 +41,8 @@ pub enum Target {
     Reference(String),
     /// The built-in demo image.
     Demo,
+    /// The `@N`-th image of an archive or layout holding several (chosen from its list).
+    Pick(String, usize),
 }
 
 /// A loaded image with everything the UI derives from it once.
@@ -128,6 +130,16 @@ pub type FindingsResult = Result<(Vec<Finding>, Vec<Package>), String>;
 pub enum Msg {
     /// The daemon's image list.
     Images(Result<Vec<ImageRow>, String>),
+    /// The archive or layout asked for holds several images and none was chosen: the
+    /// explorer lists them to choose from.
+    Choices {
+        /// Load request.
+        req: u64,
+        /// The archive or layout as the user named it.
+        reference: String,
+        /// Its images, in `@N` order.
+        images: Vec<crate::model::summary::ImageSummary>,
+    },
     /// Load progress.
     Progress {
         /// Load request.
@@ -330,6 +342,26 @@ impl App {
                     _ => Vec::new(),
                 }
             }
+            Msg::Choices {
+                req,
+                reference,
+                images,
+            } => {
+                if self.is_current_load(req) {
+                    self.images.set_choices(reference, &images);
+                    self.screen = Screen::Images;
+                    self.load = LoadState::Idle;
+                    self.notice = Some((
+                        format!(
+                            "{} holds {} images: choose one with Enter",
+                            self.images.title_source(),
+                            images.len()
+                        ),
+                        Level::Info,
+                    ));
+                }
+                Vec::new()
+            }
             Msg::Progress { req, event } => {
                 if self.is_current_load(req) {
                     self.progress_event(event);
@@ -406,6 +438,8 @@ impl App {
             ProgressEvent::Phase(p) => self.progress.phase = text::one_line(&p),
             ProgressEvent::Bytes(b) => self.progress.bytes = b,
             ProgressEvent::LayerStarted(n) => self.progress.started = n,
+            ProgressEvent::LayerBytes { .. } => {}
+            ProgressEvent::Notice(n) => self.progress.phase = text::one_line(&n),
             ProgressEvent::LayerDone { done, total } => {
                 self.progress.done = done;
                 self.progress.total = total;

@@ -17,6 +17,7 @@ use crate::config::FindingsConfig;
 use crate::model::fs::{EntryKind, VersionId};
 use crate::model::Image;
 use crate::redact::rules::RuleSet;
+use crate::source::resolve::ImageSelector;
 use crate::source::{Input, LoadOptions, Progress};
 
 /// Where workers send their messages.
@@ -183,6 +184,7 @@ pub fn list_images() -> Result<Vec<ImageRow>, String> {
                     id: i.id,
                     size: i.size_bytes,
                     created: i.created,
+                    pick: None,
                 })
                 .collect()
         })
@@ -194,6 +196,11 @@ pub fn input(target: &Target) -> Input {
     match target {
         Target::Reference(r) => Input::parse(r),
         Target::Demo => Input::Demo,
+        Target::Pick(r, n) => match Input::parse(r) {
+            Input::Archive(path, _) => Input::Archive(path, Some(ImageSelector::Index(*n))),
+            Input::Directory(path, _) => Input::Directory(path, Some(ImageSelector::Index(*n))),
+            other => other,
+        },
     }
 }
 
@@ -272,7 +279,18 @@ fn load(
         config: findings.cloned().unwrap_or_default(),
         findings: findings.is_some(),
     };
-    let opened = pipeline::open(&input(target), &settings, &progress).map_err(|e| e.to_string());
+    let opened = pipeline::open(&input(target), &settings, &progress);
+    if let (Err(crate::Error::SeveralImages { images, .. }), Target::Reference(reference)) =
+        (&opened, target)
+    {
+        let _ = tx.send(Msg::Choices {
+            req,
+            reference: reference.clone(),
+            images: images.clone(),
+        });
+        return;
+    }
+    let opened = opened.map_err(|e| e.to_string());
     let _ = tx.send(Msg::Loaded {
         req,
         result: opened

@@ -5,5 +5,6 @@
 
 pub mod fixture;
 pub mod real;
+pub mod registry;
 pub mod twins;
 pub mod ui;

@@ -65,8 +65,14 @@ pub fn daemon_with_images() {
 /// Fails the test unless `tool` runs (`tool arg` exits 0); `package` names what installs it.
 #[track_caller]
 pub fn tool(tool: &str, arg: &str, package: &str) {
+    tool_with_args(tool, &[arg], package);
+}
+
+/// Fails the test unless `tool args…` exits 0; `package` names what installs it.
+#[track_caller]
+pub fn tool_with_args(tool: &str, args: &[&str], package: &str) {
     let ok = Command::new(tool)
-        .arg(arg)
+        .args(args)
         .output()
         .is_ok_and(|o| o.status.success());
     assert!(

@@ -402,6 +402,26 @@ impl super::Source for DaemonImage<'_> {
     }
 }
 
+/// Whether the daemon has `reference`: `Some(true)` or `Some(false)`, `None` when no daemon
+/// answers (or the reference is not one the daemon takes).
+pub fn has_image(reference: &str) -> Option<bool> {
+    check_reference(reference).ok()?;
+    let ep = endpoint().ok()?;
+    let r = reference.to_owned();
+    block_on(async move {
+        let conn = connect(ep).await.ok()?;
+        match conn.docker.inspect_image(&r).await {
+            Ok(_) => Some(true),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Some(false),
+            Err(_) => None,
+        }
+    })
+    .ok()
+    .flatten()
+}
+
 /// Loads an image from the daemon: inspect and history first (reported as
 /// [`ProgressEvent::Metadata`]), then the export streamed into the engine's parser.
 /// Never pulls.

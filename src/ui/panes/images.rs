@@ -1,4 +1,4 @@
-//! The daemon image list (`strata` with no argument).
+//! The image list: the daemon's (`strata` with no argument) or an archive's.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -28,7 +28,10 @@ fn age(created: i64) -> String {
 /// Draws the image list.
 pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let title = Line::from(vec![
-        Span::raw(" Images on the Docker daemon "),
+        Span::raw(match &app.images.archive {
+            Some(_) => format!(" Images in {} ", app.images.title_source()),
+            None => " Images on the Docker daemon ".to_owned(),
+        }),
         Span::styled(format!("({}) ", app.images.rows.len()), dim()),
     ]);
     let Some((header, rows)) = framed_list(frame, title, true, area) else {
@@ -48,7 +51,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     );
     if app.images.loading {
         frame.render_widget(
-            Paragraph::new(Line::styled("asking the Docker daemon…", dim())),
+            Paragraph::new(Line::styled(
+                format!("asking {}…", app.images.title_source()),
+                dim(),
+            )),
             rows,
         );
         return;
@@ -69,7 +75,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
             fit(&sanitize(&r.reference), name_w),
             sanitize(&id[..id.len().min(12)]),
             bytes(r.size),
-            age(r.created)
+            if r.created == 0 {
+                "-".to_owned()
+            } else {
+                age(r.created)
+            }
         ));
         if i == list.selected {
             line = line.style(selected(true));

@@ -52,6 +52,22 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let image = app.image.as_ref();
     // `B` marks the layers of the base image.
     let base_layers = image.map_or(0, |i| BaseBoundary::detect(i).layers);
+    // The badges get a column of one width over all layers, blank when a layer has none, so
+    // every command starts at the same column.
+    let badge_width = |l: usize| -> usize {
+        app.findings
+            .layer_badges(l)
+            .map(|b| b.text.chars().count() + 3)
+            .sum()
+    };
+    let badges_w = app
+        .layers
+        .rows
+        .iter()
+        .filter_map(|r| r.layer)
+        .map(badge_width)
+        .max()
+        .unwrap_or(0);
     for (i, r) in app
         .layers
         .rows
@@ -71,14 +87,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 };
                 let mark = if l < base_layers { "B" } else { " " };
                 let mut spans = vec![Span::raw(format!("{mark}{l:>3} {size:>10}  "))];
-                let mut used = 17;
                 for b in app.findings.layer_badges(l) {
-                    let t = format!(" {} ", b.text);
-                    used += t.chars().count() + 1;
-                    spans.push(Span::styled(t, badge_style(b.level)));
+                    spans.push(Span::styled(format!(" {} ", b.text), badge_style(b.level)));
                     spans.push(Span::raw(" "));
                 }
-                spans.push(Span::raw(fit(&r.text, width.saturating_sub(used))));
+                spans.push(Span::raw(" ".repeat(badges_w - badge_width(l))));
+                spans.push(Span::raw(fit(&r.text, width.saturating_sub(17 + badges_w))));
                 let mut line = Line::from(spans);
                 if i == sel_row {
                     line = line.style(selected(focused));
@@ -87,10 +101,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
             }
             None => Line::styled(
                 format!(
-                    "{:>4} {:>10}  {}",
+                    "{:>4} {:>10}  {:badges_w$}{}",
                     "·",
                     "",
-                    fit(&r.text, width.saturating_sub(17))
+                    "",
+                    fit(&r.text, width.saturating_sub(17 + badges_w))
                 ),
                 dim(),
             ),

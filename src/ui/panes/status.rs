@@ -79,6 +79,15 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Span::styled("█", Style::new().fg(Color::Cyan)),
             Span::styled("  Enter save · Esc cancel", dim()),
         ]),
+        Some(Prompt::Open { text }) => Line::from(vec![
+            Span::styled(" Open image: ", Style::new().add_modifier(Modifier::BOLD)),
+            Span::raw(sanitize(text)),
+            Span::styled("█", Style::new().fg(Color::Cyan)),
+            Span::styled(
+                "  Enter open · Esc cancel · registry:HOST/REPO:TAG, name:tag, PATH.tar, oci:DIR",
+                dim(),
+            ),
+        ]),
         Some(Prompt::RevealFile) => Line::from(vec![Span::styled(
             " Show the masked secrets of this file on screen (never saved or logged)? [y/N]",
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),

@@ -18,7 +18,9 @@ use crate::ui::text::{bytes, fit, mode_string};
 fn title(app: &App) -> Line<'static> {
     let layer = app.layers.selected;
     let mut spans = vec![Span::raw(match app.layers.mode {
-        Mode::PerLayer => format!(" Layer {layer} contents (changes of this layer) "),
+        Mode::PerLayer => {
+            format!(" Filesystem at layer {layer}, coloured by what layer {layer} changed ")
+        }
         Mode::Aggregated => {
             format!(" Aggregated contents (changes since layer 0, up to {layer}) ")
         }

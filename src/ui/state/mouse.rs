@@ -4,7 +4,7 @@
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
-use crate::ui::app::{App, Pane, Screen, Target};
+use crate::ui::app::{App, Pane, Screen};
 use crate::ui::keymap::Action;
 use crate::ui::msg::Command;
 
@@ -124,9 +124,9 @@ impl App {
         match intent(m, &self.areas, images, self.findings.open) {
             MouseIntent::Ignore => self.dirty = false,
             MouseIntent::Wheel { pane: None, action } => {
-                if let Some(reference) = self.images.update(action) {
+                if let Some(target) = self.images.update(action) {
                     self.from_list = true;
-                    return vec![self.open(Target::Reference(reference))];
+                    return vec![self.open(target)];
                 }
             }
             MouseIntent::Wheel {

@@ -1,6 +1,6 @@
 //! The one-line prompts of the status bar: the path filter, the packages filter, the extract
-//! directory and the confirmations (reveal, overwrite). Keys typed into a prompt become a
-//! [`PromptOutcome`] for the app to carry out.
+//! directory, the image to open and the confirmations (reveal, overwrite). Keys typed into a
+//! prompt become a [`PromptOutcome`] for the app to carry out.
 
 use std::path::PathBuf;
 
@@ -44,6 +44,11 @@ pub enum Prompt {
         text: String,
         /// The file.
         target: ExtractTarget,
+    },
+    /// Typing a reference to open: registry, daemon, archive or `oci:` layout.
+    Open {
+        /// Text typed.
+        text: String,
     },
     /// Confirming that one secret may be shown on screen.
     Reveal {
@@ -89,6 +94,8 @@ pub enum PromptOutcome {
         /// Replace an existing file.
         overwrite: bool,
     },
+    /// Open this image (a reference as typed on the command line).
+    Open(String),
     /// Read back and show the secret of this finding.
     RevealFinding(usize),
     /// Show the masked secrets of the open file.
@@ -156,6 +163,18 @@ impl PromptState {
                 _ => {
                     edit(&mut text, k);
                     self.active = Some(Prompt::ExtractDir { text, target });
+                    PromptOutcome::Done
+                }
+            },
+            Prompt::Open { mut text } => match k.code {
+                KeyCode::Esc => PromptOutcome::Done,
+                KeyCode::Enter if text.trim().is_empty() => {
+                    PromptOutcome::Notice("nothing to open: type a reference or a path")
+                }
+                KeyCode::Enter => PromptOutcome::Open(text.trim().to_owned()),
+                _ => {
+                    edit(&mut text, k);
+                    self.active = Some(Prompt::Open { text });
                     PromptOutcome::Done
                 }
             },
@@ -297,6 +316,13 @@ impl App {
                     dir,
                     overwrite,
                 }];
+            }
+            PromptOutcome::Open(reference) => {
+                // Opened from the image list: `q` goes back to it, as after Enter there.
+                if self.screen == crate::ui::app::Screen::Images {
+                    self.from_list = true;
+                }
+                return vec![self.open(crate::ui::msg::Target::Reference(reference))];
             }
             PromptOutcome::RevealFinding(finding) => {
                 let Some(image) = self.tree.state.as_ref().map(|t| t.image.clone()) else {
