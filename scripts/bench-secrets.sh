@@ -12,7 +12,7 @@ cd "$ROOT"
 OLD=${1:?usage: bench-secrets.sh OLD_STRATA [RUNS]}
 RUNS=${2:-5}
 OUT=$ROOT/target/bench
-if [[ -z ${STRATA_NEW:-} ]] || [[ ! -f $OUT/bench-plain.tar ]]; then
+if [[ -z ${STRATA_NEW:-} ]] || [[ ! -x target/release/examples/bench_image ]]; then
     cargo build --release --bin strata --example bench_image 2>&1 | tail -1
 fi
 [[ -f $OUT/bench-plain.tar ]] || target/release/examples/bench_image "$OUT"

@@ -8,6 +8,9 @@
 #   skopeo         -> pushes the test images into those registries
 #   openssl        -> makes the test CA and certificates (TLS and token auth)
 #   apache2-utils  -> htpasswd, for the basic-auth registry
+#   rpm, db5.3-util, golang-go, npm, binutils, python3-pip
+#                  -> the package tools tests/sbom.rs builds root filesystems with, installed
+#                     without their Recommends (compilers, git, node-tap: not needed here)
 # and, from PyPI, check-jsonschema (SARIF schema validation in tests/ci_gate.rs).
 # Runs `apt-get update` at most once, and only when something is missing.
 set -euo pipefail
@@ -18,17 +21,22 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 log() { printf '[ensure-deps] %s\n' "$*"; }
 
-# check-jsonschema (PyPI) validates strata's SARIF output against the official
-# 2.1.0 schema (tests/ci_gate.rs); under STRATA_TEST_REAL=1 that test fails without it.
-if ! command -v check-jsonschema >/dev/null 2>&1 \
-    && ! python3 -m check_jsonschema --version >/dev/null 2>&1; then
+# check-jsonschema (PyPI) validates strata's SARIF, CycloneDX and SPDX output against the
+# official schemas (tests/ci_gate.rs, tests/sbom.rs); under STRATA_TEST_REAL=1 those tests fail
+# without it. Debian 12's python is "externally managed" (PEP 668), hence the second attempt.
+ensure_jsonschema() {
+    if command -v check-jsonschema >/dev/null 2>&1 \
+        || python3 -m check_jsonschema --version >/dev/null 2>&1; then
+        return 0
+    fi
     log "installing check-jsonschema (pip)"
-    if python3 -m pip install --quiet --disable-pip-version-check check-jsonschema; then
+    local pip=(python3 -m pip install --quiet --disable-pip-version-check)
+    if "${pip[@]}" check-jsonschema || "${pip[@]}" --break-system-packages check-jsonschema; then
         command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
     else
-        log "could not install check-jsonschema: the SARIF schema test will fail under CI" >&2
+        log "could not install check-jsonschema: the schema tests will fail under CI" >&2
     fi
-fi
+}
 
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
@@ -43,28 +51,45 @@ command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+# The package tools tests/sbom.rs builds its root filesystems with (issue 14). Jars are
+# assembled in the `jar` tool's layout by Python, so no JDK.
+tools=()
+command -v dpkg-deb >/dev/null 2>&1 || tools+=(dpkg)
+command -v rpmbuild >/dev/null 2>&1 || tools+=(rpm)
+command -v db5.3_load >/dev/null 2>&1 || tools+=(db5.3-util)
+command -v go >/dev/null 2>&1 || tools+=(golang-go)
+command -v npm >/dev/null 2>&1 || tools+=(npm)
+command -v objcopy >/dev/null 2>&1 || tools+=(binutils)
+python3 -m pip --version >/dev/null 2>&1 || tools+=(python3-pip)
 
-if ((${#missing[@]} == 0)); then
-    log "all present: dockerd, busybox-static, tmux, podman, docker-registry, skopeo, openssl, htpasswd"
+if ((${#missing[@]} + ${#tools[@]} == 0)); then
+    log "all present: dockerd, busybox-static, tmux, podman, docker-registry, skopeo, openssl, htpasswd, package tools"
+    ensure_jsonschema
     exit 0
 fi
 
 if [[ $(id -u) -ne 0 ]]; then
-    log "missing packages: ${missing[*]} (need root to install them)" >&2
+    log "missing packages: ${missing[*]} ${tools[*]} (need root to install them)" >&2
     exit 1
 fi
 
-log "installing: ${missing[*]}"
+log "installing: ${missing[*]} ${tools[*]}"
 export DEBIAN_FRONTEND=noninteractive
 for attempt in 1 2 3; do
     if apt-get update -qq; then break; fi
     if ((attempt == 3)); then log "apt-get update failed 3 times" >&2; exit 1; fi
     sleep 5
 done
-apt-get install -y -qq "${missing[@]}" >/dev/null
+if ((${#missing[@]} > 0)); then
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ((${#tools[@]} > 0)); then
+    apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
+fi
 command -v dockerd >/dev/null 2>&1 || { log "dockerd still missing after install" >&2; exit 1; }
 [[ -x /bin/busybox ]] || { log "/bin/busybox still missing after install" >&2; exit 1; }
 for tool in docker-registry skopeo htpasswd; do
     command -v "$tool" >/dev/null 2>&1 || { log "$tool still missing after install" >&2; exit 1; }
 done
-log "installed: ${missing[*]}"
+log "installed: ${missing[*]} ${tools[*]}"
+ensure_jsonschema

@@ -160,6 +160,7 @@ fn help_overlay() {
         ("Ctrl+O", "sort by name / size"),
         ("Ctrl+E", "extract"),
         ("Space", "collapse/expand the directory"),
+        ("P", "show/hide the installed packages"),
     ] {
         assert!(s.contains(key) && s.contains(text), "{key} {text}");
     }
@@ -758,4 +759,200 @@ fn a_user_rule_token_in_history_env_labels_and_files_never_shows_raw_in_any_pane
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     keys(&mut app, "/acme.conf\nG\nvy");
     assert!(shows_acme(&screen(&mut app)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The packages pane.
+// ---------------------------------------------------------------------------------------------
+
+/// An image with dpkg (base layer and the layer on top, each with its `.list`), a Python
+/// distribution with its `RECORD` and two npm packages.
+fn packages_archive(dir: &std::path::Path) -> std::path::PathBuf {
+    let libc = "Package: libc6\nStatus: install ok installed\nInstalled-Size: 12000\nArchitecture: amd64\nVersion: 2.36-9+deb12u4\nDescription: GNU C Library\n";
+    let curl = format!("{libc}\nPackage: curl\nStatus: install ok installed\nInstalled-Size: 500\nArchitecture: amd64\nVersion: 7.88.1-10+deb12u5\nDepends: libc6 (>= 2.34)\nDescription: curl\n");
+    let spec = ImageSpec::new(vec![
+        LayerSpec::new(
+            "ADD rootfs.tar.gz /",
+            vec![
+                EntrySpec::dir("etc/", 0o755),
+                EntrySpec::file(
+                    "etc/os-release",
+                    "ID=debian\nVERSION_ID=\"12\"\nNAME=\"Debian GNU/Linux\"\n",
+                    0o644,
+                ),
+                EntrySpec::dir("var/lib/dpkg/info/", 0o755),
+                EntrySpec::file("var/lib/dpkg/status", libc, 0o644),
+                EntrySpec::file(
+                    "var/lib/dpkg/info/libc6:amd64.list",
+                    "/lib/x86_64-linux-gnu/libc.so.6\n",
+                    0o644,
+                ),
+            ],
+        ),
+        LayerSpec::new(
+            "RUN apt-get install curl && pip install six && npm install",
+            vec![
+                EntrySpec::file("var/lib/dpkg/status", curl, 0o644),
+                EntrySpec::file("var/lib/dpkg/info/curl.list", "/usr/bin/curl\n", 0o644),
+                EntrySpec::file(
+                    "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
+                    "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\nLicense: MIT\n\n",
+                    0o644,
+                ),
+                EntrySpec::file(
+                    "usr/lib/python3/dist-packages/six-1.16.0.dist-info/RECORD",
+                    "six.py,sha256=x,34549\nsix-1.16.0.dist-info/RECORD,,\n",
+                    0o644,
+                ),
+                EntrySpec::file(
+                    "app/package.json",
+                    r#"{"name":"app","version":"0.1.0","dependencies":{"left-pad":"^1.3.0"}}"#,
+                    0o644,
+                ),
+                EntrySpec::file(
+                    "app/node_modules/left-pad/package.json",
+                    r#"{"name":"left-pad","version":"1.3.0","license":"WTFPL"}"#,
+                    0o644,
+                ),
+            ],
+        ),
+    ]);
+    let path = dir.join("packages.tar");
+    write_image(&spec, Layout::Docker25, &path).unwrap();
+    path
+}
+
+/// The packages pane's frame as text (rows of the right half, from its top border to its
+/// bottom border), free of the archive's temporary path shown elsewhere.
+fn packages_region(app: &mut App) -> String {
+    let t = draw(app);
+    let buf = t.backend().buffer();
+    let rows = app.areas.packages;
+    assert!(rows.height > 0, "packages pane not on screen");
+    let mut out = String::new();
+    for y in rows.y - 2..rows.y + rows.height + 1 {
+        for x in rows.x - 1..rows.x + rows.width + 1 {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn shown_names(app: &App) -> Vec<String> {
+    app.packages
+        .shown
+        .iter()
+        .map(|&i| app.packages.list[i].name.clone())
+        .collect()
+}
+
+/// The tree's selected path and the selected layer.
+fn tree_selection(app: &App) -> (String, usize) {
+    let (id, _, _) = app.selected_entry().expect("a tree selection");
+    let fs = &app.tree.state.as_ref().expect("tree").image.fs;
+    (
+        String::from_utf8_lossy(fs.path(id)).into_owned(),
+        app.layers.selected,
+    )
+}
+
+#[test]
+fn packages_pane_sorts_filters_and_jumps_to_files() {
+    use strata::ui::app::{FindingsState, PackageSort, Pane};
+    let dir = tempfile::tempdir().unwrap();
+    let archive = packages_archive(dir.path());
+    let mut app = app_for(Launch::Image(archive.display().to_string()));
+    assert!(app.loaded(), "{:?}", app.load);
+    assert_eq!(app.findings.state, FindingsState::Ready);
+    keys(&mut app, "P");
+    assert_eq!(app.focus, Pane::Packages);
+    let region = packages_region(&mut app);
+    insta::assert_snapshot!("packages_pane", region);
+    // Manager then name; every column of the selected row on screen, base layer marked `B`.
+    assert_eq!(
+        shown_names(&app),
+        ["curl", "libc6", "app", "left-pad", "six"]
+    );
+    let line = |name: &str| -> String {
+        region
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{region}"))
+            .to_owned()
+    };
+    let curl = line("curl");
+    for cell in ["dpkg", "7.88.1-10+deb12u5", "500 KiB", "   1 "] {
+        assert!(curl.contains(cell), "{cell:?} in {curl:?}");
+    }
+    assert!(line("libc6").contains("B  0"), "{}", line("libc6"));
+    assert!(line("six").contains(" MIT"), "{}", line("six"));
+    assert!(line("left-pad").contains("WTFPL"), "{}", line("left-pad"));
+    let t = draw(&mut app);
+    let buf = t.backend().buffer();
+    let (x, y) = find(buf, " curl ").expect("curl row");
+    assert!(
+        buf[(x + 1, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED),
+        "the selected row is highlighted"
+    );
+
+    // `s` cycles the sort column.
+    keys(&mut app, "s");
+    assert_eq!(app.packages.sort, PackageSort::Name);
+    assert_eq!(
+        shown_names(&app),
+        ["app", "curl", "left-pad", "libc6", "six"]
+    );
+    keys(&mut app, "s");
+    assert_eq!(app.packages.sort, PackageSort::Size);
+    assert_eq!(shown_names(&app)[..3], ["libc6", "curl", "six"]);
+    keys(&mut app, "sss");
+    assert_eq!(app.packages.sort, PackageSort::Manager);
+
+    // `/` filters as it is typed; Enter keeps it.
+    keys(&mut app, "/six\n");
+    assert_eq!(shown_names(&app), ["six"]);
+    assert!(packages_region(&mut app).contains("(1 of 5)"));
+    // Enter goes to the distribution's RECORD, in the layer that wrote it.
+    keys(&mut app, "\n");
+    assert_eq!(app.focus, Pane::Tree);
+    assert_eq!(
+        tree_selection(&app),
+        (
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/RECORD".to_owned(),
+            1
+        )
+    );
+
+    // Back in the pane, Esc clears the filter; dpkg packages go to their `.list`.
+    keys(&mut app, "P");
+    assert_eq!(shown_names(&app), ["six"], "the filter is kept");
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(shown_names(&app).len(), 5);
+    keys(&mut app, "j\n");
+    assert_eq!(
+        tree_selection(&app),
+        ("var/lib/dpkg/info/libc6:amd64.list".to_owned(), 0)
+    );
+    keys(&mut app, "Pg\n");
+    assert_eq!(
+        tree_selection(&app),
+        ("var/lib/dpkg/info/curl.list".to_owned(), 1)
+    );
+    keys(&mut app, "PG\n");
+    assert_eq!(
+        tree_selection(&app),
+        (
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/RECORD".to_owned(),
+            1
+        )
+    );
+    // npm packages go to their package.json.
+    keys(&mut app, "Pgjjj\n");
+    assert_eq!(
+        tree_selection(&app),
+        ("app/node_modules/left-pad/package.json".to_owned(), 1)
+    );
 }

@@ -93,6 +93,17 @@ pub enum Command {
         #[arg(long)]
         no_findings: bool,
     },
+    /// Write the image's software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON).
+    Sbom {
+        /// Image reference or archive.
+        image: String,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = SbomFormat::CyclonedxJson)]
+        format: SbomFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Gate an image in a pipeline: exit 0 pass, 1 a rule failed, 2 could not analyse.
     Ci(Box<ci::CiArgs>),
     /// Show the registry blob cache (place, size, limit); `--prune` empties it.
@@ -143,6 +154,47 @@ pub enum ReportFormat {
     Sarif,
     /// A Markdown summary for a pull-request comment.
     Markdown,
+    /// CycloneDX 1.6 JSON SBOM (as `strata sbom`).
+    CyclonedxJson,
+    /// SPDX 2.3 JSON SBOM (as `strata sbom`).
+    SpdxJson,
+}
+
+/// Formats of `strata sbom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    CyclonedxJson,
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+}
+
+impl From<SbomFormat> for crate::report::sbom::Format {
+    fn from(f: SbomFormat) -> Self {
+        match f {
+            SbomFormat::CyclonedxJson => Self::CycloneDx,
+            SbomFormat::SpdxJson => Self::Spdx,
+        }
+    }
+}
+
+/// Loads `image` with the package inspector and writes its SBOM.
+fn write_sbom(
+    image: &str,
+    opts: LoadOptions,
+    format: SbomFormat,
+    output: Option<&PathBuf>,
+) -> Result<ExitCode> {
+    let settings = Settings::new(opts, FindingsConfig::discover()?);
+    let (progress, bar) = progress::Bar::for_load(&settings.load);
+    let opened = crate::analysis::pipeline::open(&Input::parse(image), &settings, &progress);
+    if let Some(b) = bar {
+        b.finish();
+    }
+    let opened = opened?;
+    let text = crate::report::sbom::document(&opened, &settings.config, format.into());
+    write_out(output.map(PathBuf::as_path), &text)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -217,6 +269,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             no_findings,
         }) => {
+            let sbom = match format {
+                ReportFormat::CyclonedxJson => Some(SbomFormat::CyclonedxJson),
+                ReportFormat::SpdxJson => Some(SbomFormat::SpdxJson),
+                _ => None,
+            };
+            if let Some(f) = sbom {
+                return write_sbom(&image, opts, f, output.as_ref());
+            }
             // `.strata.toml` is read even without findings: its rules redact the history.
             let settings = Settings {
                 findings: !no_findings,
@@ -233,10 +293,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ReportFormat::Text => crate::report::text::render(&Report::build(&a)),
                 ReportFormat::Sarif => crate::report::sarif::render(&a),
                 ReportFormat::Markdown => crate::report::markdown::render(&a, None),
+                // Handled above: SBOMs need no findings pass.
+                ReportFormat::CyclonedxJson | ReportFormat::SpdxJson => String::new(),
             };
             write_out(output.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Sbom {
+            image,
+            format,
+            output,
+        }) => write_sbom(&image, opts, format, output.as_ref()),
         Some(Command::Ci(args)) => ci::run(&args, &opts),
         Some(Command::Cache { prune }) => {
             write_out(None, &registry::cache_command(prune)?)?;

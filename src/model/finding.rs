@@ -105,7 +105,7 @@ pub struct Finding {
 /// One installed package. Field names are part of the `strata.report/v1.1` contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
-    /// `dpkg`, `apk`, `python`, `npm` (or `rpm`).
+    /// `dpkg`, `apk`, `rpm`, `python`, `npm`, `go`, `rust`, `java` or `gem`.
     pub manager: String,
     /// Package name.
     pub name: String,
@@ -115,6 +115,16 @@ pub struct Package {
     pub size_bytes: u64,
     /// Layer that added (or last changed) the package's database entry.
     pub layer: Option<usize>,
+    /// Absolute path of the file the package was read from (`ARCHIVE!INNER` inside archives).
+    /// Added in `strata.report/v1.1`.
+    #[serde(default)]
+    pub source: String,
+    /// Declared license, as the package metadata writes it, when it has one. Added in
+    /// `strata.report/v1.1`.
+    pub license: Option<String>,
+    /// Package URL (purl) identifying the package. Added in `strata.report/v1.1`.
+    #[serde(default)]
+    pub purl: String,
     /// Installed by the base image (its layer is the base's). Added in `strata.report/v1.1`.
     #[serde(default)]
     pub base: bool,

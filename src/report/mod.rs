@@ -4,6 +4,7 @@
 //! Everything goes through the analysed image's [`crate::redact::Redactor`].
 
 pub mod ci;
+pub mod cyclonedx;
 pub mod diff_json;
 pub mod diff_markdown;
 pub mod diff_text;
@@ -11,6 +12,8 @@ pub mod diff_text;
 pub mod images;
 pub mod markdown;
 pub mod sarif;
+pub mod sbom;
+pub mod spdx;
 pub mod text;
 
 use serde::Serialize;

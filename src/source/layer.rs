@@ -17,8 +17,9 @@ use crate::{Error, Result};
 pub const BOMB_MIN_BYTES: u64 = 1 << 30;
 /// See [`BOMB_MIN_BYTES`].
 pub const BOMB_RATIO: u64 = 1000;
-/// Contents larger than this are never buffered for inspection.
-pub const MAX_INSPECT_BYTES: u64 = 16 << 20;
+/// Contents larger than this are never buffered for inspection (the inspector chooses lower
+/// limits for most files; binaries and Java archives can be this large).
+pub const MAX_INSPECT_BYTES: u64 = 256 << 20;
 
 /// What an inspector wants done with one file.
 #[derive(Debug, Default)]
@@ -27,6 +28,8 @@ pub struct Inspection {
     pub matches: Vec<ContentMatch>,
     /// Keep the whole content in the model (package databases, small metadata files).
     pub keep: bool,
+    /// Keep these bytes instead of the content (what a binary or archive was reduced to).
+    pub derived: Option<Vec<u8>>,
 }
 
 /// Looks at file contents while a layer is read, so nothing is read twice.
@@ -447,7 +450,9 @@ fn walk_entries<R: Read>(
                 for m in found.matches {
                     scan.matches.push((index, m));
                 }
-                if found.keep {
+                if let Some(derived) = found.derived {
+                    scan.captured.push((index, Arc::from(derived)));
+                } else if found.keep {
                     scan.captured.push((index, Arc::from(content)));
                 }
             } else {

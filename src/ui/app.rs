@@ -16,6 +16,7 @@ use super::state::findings::{Findings, FindingsOutcome};
 use super::state::images::ImageList;
 use super::state::layers::Layers;
 use super::state::mouse::Areas;
+use super::state::packages::{Packages, PackagesOutcome};
 use super::state::prompt::PromptState;
 use super::state::tree::{Tree, TreeOutcome};
 use super::state::viewer::{ViewerOutcome, ViewerPane};
@@ -35,6 +36,7 @@ pub use super::state::findings::{
 };
 pub use super::state::images::ImageRow;
 pub use super::state::layers::LayerRow;
+pub use super::state::packages::PackageSort;
 pub use super::state::prompt::Prompt;
 pub use super::state::viewer::{Viewer, ViewerKind};
 
@@ -62,6 +64,8 @@ pub enum Pane {
     Findings,
     /// Compare mode: the changes from the open image to image B (replaces the tree).
     Compare,
+    /// Package inventory (replaces the tree while open).
+    Packages,
 }
 
 /// Loading state.
@@ -141,6 +145,8 @@ pub struct App {
     pub findings: Findings,
     /// Compare mode (image B against the open image).
     pub compare: Compare,
+    /// The packages pane.
+    pub packages: Packages,
     /// The status-line prompts.
     pub prompt: PromptState,
     /// Focused pane.
@@ -201,6 +207,7 @@ impl App {
             viewer: ViewerPane::default(),
             findings: Findings::new(cfg),
             compare: Compare::default(),
+            packages: Packages::default(),
             prompt: PromptState {
                 active: None,
                 extract_dir: cwd,
@@ -263,6 +270,7 @@ impl App {
         self.focus = Pane::Layers;
         self.findings.clear();
         self.compare.clear();
+        self.packages.clear();
         self.pending_jump = None;
         self.load_req = req;
         self.progress = LoadProgress::default();
@@ -289,6 +297,7 @@ impl App {
             Pane::Tree => Scope::Tree,
             Pane::Findings => Scope::Findings,
             Pane::Compare => Scope::Compare,
+            Pane::Packages => Scope::Packages,
         }
     }
 
@@ -324,7 +333,8 @@ impl App {
         packages: Vec<crate::analysis::finding::Package>,
     ) {
         let fs = self.tree.state.as_ref().map(|t| &t.image.fs);
-        self.findings.set(findings, packages, fs);
+        self.findings.set(findings, fs);
+        self.packages.set(packages);
         self.dirty = true;
     }
 
@@ -386,6 +396,8 @@ impl App {
                     self.close_compare();
                 } else if self.focus == Pane::Findings {
                     self.close_findings();
+                } else if self.focus == Pane::Packages {
+                    self.close_packages();
                 } else if self.viewer.open.is_some() {
                     self.viewer.close();
                 } else if self.screen == Screen::Explorer && self.from_list {
@@ -394,8 +406,14 @@ impl App {
                     self.quit = true;
                 }
             }
+            Action::Filter if self.screen == Screen::Explorer && self.focus == Pane::Packages => {
+                self.prompt.active = Some(Prompt::PackageFilter {
+                    text: self.packages.filter.clone(),
+                });
+            }
             Action::Filter if self.screen == Screen::Explorer => {
                 self.close_findings();
+                self.close_packages();
                 self.viewer.close();
                 // The filter applies to the compare list too, which stays open.
                 self.focus = if self.compare.open {
@@ -427,11 +445,13 @@ impl App {
                     });
                 }
             }
+            Action::Packages => self.toggle_packages(),
             Action::Findings => {
                 if self.findings.open && self.focus == Pane::Findings {
                     self.close_findings();
                 } else {
                     self.compare.open = false;
+                    self.close_packages();
                     self.findings.open = true;
                     self.focus = Pane::Findings;
                     if self.findings.state == FindingsState::Running {
@@ -441,7 +461,10 @@ impl App {
                 }
             }
             Action::SwitchPane => {
-                self.focus = if matches!(self.focus, Pane::Tree | Pane::Findings | Pane::Compare) {
+                self.focus = if matches!(
+                    self.focus,
+                    Pane::Tree | Pane::Findings | Pane::Compare | Pane::Packages
+                ) {
                     Pane::Layers
                 } else {
                     self.right_pane()
@@ -451,9 +474,11 @@ impl App {
                 self.focus = match self.focus {
                     Pane::Layers => Pane::LayerDetails,
                     Pane::LayerDetails => Pane::ImageDetails,
-                    Pane::ImageDetails | Pane::Tree | Pane::Findings | Pane::Compare => {
-                        Pane::Layers
-                    }
+                    Pane::ImageDetails
+                    | Pane::Tree
+                    | Pane::Findings
+                    | Pane::Compare
+                    | Pane::Packages => Pane::Layers,
                 };
             }
             Action::PrevLeftPane => {
@@ -461,7 +486,9 @@ impl App {
                     Pane::Layers => self.right_pane(),
                     Pane::LayerDetails => Pane::Layers,
                     Pane::ImageDetails => Pane::LayerDetails,
-                    Pane::Tree | Pane::Findings | Pane::Compare => Pane::ImageDetails,
+                    Pane::Tree | Pane::Findings | Pane::Compare | Pane::Packages => {
+                        Pane::ImageDetails
+                    }
                 };
             }
             Action::PerLayer => return self.set_mode(Mode::PerLayer),
@@ -512,16 +539,25 @@ impl App {
                     FindingsOutcome::Reveal => self.start_reveal(),
                 }
             }
+            Pane::Packages => {
+                let page = (self.areas.packages.height as usize).max(1);
+                match self.packages.update(action, page) {
+                    PackagesOutcome::Done => {}
+                    PackagesOutcome::Jump => return self.jump_to_package(),
+                }
+            }
         }
         Vec::new()
     }
 
-    /// The pane on the right: the findings while open, else the tree (or viewer).
+    /// The pane on the right: the findings or packages while open, else the tree (or viewer).
     pub fn right_pane(&self) -> Pane {
         if self.compare.open {
             Pane::Compare
         } else if self.findings.open {
             Pane::Findings
+        } else if self.packages.open {
+            Pane::Packages
         } else {
             Pane::Tree
         }
@@ -532,6 +568,10 @@ impl App {
             self.close_compare();
         } else if self.focus == Pane::Findings {
             self.close_findings();
+        } else if self.focus == Pane::Packages && !self.packages.filter.is_empty() {
+            self.packages.set_filter(String::new());
+        } else if self.focus == Pane::Packages {
+            self.close_packages();
         } else if self.viewer.open.is_some() {
             self.viewer.close();
         } else if !self.tree.filter_text.is_empty() && self.screen == Screen::Explorer {
@@ -545,6 +585,7 @@ impl App {
 
     pub(super) fn back_to_list(&mut self) {
         self.findings.clear();
+        self.packages.clear();
         self.screen = Screen::Images;
         self.load = LoadState::Idle;
         self.image = None;

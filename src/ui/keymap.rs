@@ -79,6 +79,8 @@ pub enum Action {
     Findings,
     /// Findings: show the selected secret's raw value (after a confirmation).
     Reveal,
+    /// Show or hide the packages pane.
+    Packages,
     /// Type a reference (registry, daemon, archive, `oci:`) and open it.
     OpenReference,
     /// Compare the open image with another one (or show the comparison again).
@@ -104,6 +106,8 @@ pub enum Scope {
     Findings,
     /// Compare mode's pane.
     Compare,
+    /// The packages pane.
+    Packages,
 }
 
 impl Scope {
@@ -118,6 +122,7 @@ impl Scope {
             Self::Details => "Details panes",
             Self::Findings => "Findings pane",
             Self::Compare => "Compare mode",
+            Self::Packages => "Packages pane",
         }
     }
 }
@@ -493,6 +498,13 @@ pub static BINDINGS: &[Binding] = &[
         Some("Findings"),
     ),
     b(
+        &[k('P')],
+        S::Global,
+        A::Packages,
+        "show/hide the installed packages",
+        None,
+    ),
+    b(
         &[k('/'), ctrl('f')],
         S::Global,
         A::Filter,
@@ -563,6 +575,28 @@ pub static BINDINGS: &[Binding] = &[
         A::Reveal,
         "reveal this secret's raw value on screen (asks first; hidden when you move)",
         Some("Reveal secret"),
+    ),
+    // Packages.
+    b(
+        &[code(KeyCode::Enter)],
+        S::Packages,
+        A::Open,
+        "go to the file listing the package's files (dpkg .list, Python RECORD) or holding it",
+        Some("Go to files"),
+    ),
+    b(
+        &[k('s'), ctrl('o')],
+        S::Packages,
+        A::Sort,
+        "sort by manager / name / size / layer / license",
+        Some("Sort"),
+    ),
+    b(
+        &[k('/'), ctrl('f')],
+        S::Packages,
+        A::Filter,
+        "show only packages whose manager, name, version or license contains the text",
+        Some("Filter"),
     ),
     // Viewer.
     b(
@@ -657,6 +691,7 @@ pub fn help() -> Vec<(Scope, String, &'static str)> {
         Scope::Viewer,
         Scope::Findings,
         Scope::Compare,
+        Scope::Packages,
         Scope::Details,
         Scope::Images,
     ] {

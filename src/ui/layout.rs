@@ -17,6 +17,8 @@ pub enum Right {
     Compare,
     /// The findings list.
     Findings,
+    /// The package inventory.
+    Packages,
     /// The file viewer.
     Viewer,
     /// The file tree.
@@ -60,6 +62,8 @@ pub fn right(app: &App) -> Right {
         Right::Compare
     } else if app.findings.open {
         Right::Findings
+    } else if app.packages.open {
+        Right::Packages
     } else if app.viewer.open.is_some() {
         Right::Viewer
     } else {
@@ -81,6 +85,7 @@ pub fn regions(app: &App, area: Rect) -> Regions {
         && app.viewer.full
         && !app.findings.open
         && !app.compare.open
+        && !app.packages.open
     {
         Body::FullViewer(main)
     } else {
@@ -204,6 +209,7 @@ pub fn areas(app: &App, r: &Regions) -> Areas {
                 Right::Findings => {
                     a.findings = findings_parts(area).map_or_else(Rect::default, |p| p[0]);
                 }
+                Right::Packages => a.packages = rows(area),
                 Right::Viewer => a.tree = inner(area),
                 Right::Tree => a.tree = rows(area),
             }
@@ -245,6 +251,7 @@ pub fn settle(app: &mut App) {
                         app.findings.settle(n);
                     }
                 }
+                Right::Packages => app.packages.settle(app.areas.packages.height as usize),
                 Right::Viewer => settle_viewer(app, area),
                 Right::Tree => app.tree.settle(app.areas.tree.height as usize),
             }

@@ -108,6 +108,7 @@ pub fn lines(width: usize) -> Vec<Line<'static>> {
             Scope::Viewer,
             Scope::Findings,
             Scope::Compare,
+            Scope::Packages,
         ],
         width,
     ));
@@ -150,7 +151,13 @@ fn content(inner: Rect) -> (Content, usize) {
             lw,
         );
         let rr = bindings(
-            &[Scope::Tree, Scope::Viewer, Scope::Findings, Scope::Compare],
+            &[
+                Scope::Tree,
+                Scope::Viewer,
+                Scope::Findings,
+                Scope::Compare,
+                Scope::Packages,
+            ],
             lw,
         );
         let max = l.len().max(rr.len()).saturating_sub(cols.height as usize);

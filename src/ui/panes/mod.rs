@@ -8,6 +8,7 @@ pub mod image_details;
 pub mod images;
 pub mod layer_details;
 pub mod layers;
+pub mod packages;
 pub mod status;
 pub mod tree;
 pub mod viewer;
@@ -107,6 +108,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
             match layout::right(app) {
                 Right::Compare => compare::draw(frame, app, right),
                 Right::Findings => findings::draw(frame, app, right),
+                Right::Packages => packages::draw(frame, app, right),
                 Right::Viewer => viewer::draw(frame, app, right),
                 Right::Tree => tree::draw(frame, app, right),
             }

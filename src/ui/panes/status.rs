@@ -58,6 +58,15 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             }
             Line::from(s)
         }
+        Some(Prompt::PackageFilter { text }) => Line::from(vec![
+            Span::styled(
+                " Filter packages (manager, name, version, license): /",
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(sanitize(text)),
+            Span::styled("█", Style::new().fg(Color::Cyan)),
+            Span::styled("  Enter keep · Esc clear", dim()),
+        ]),
         Some(Prompt::ExtractDir { text, target }) => Line::from(vec![
             Span::styled(
                 format!(

@@ -330,7 +330,7 @@ impl App {
                 image,
                 efficiency,
                 findings: self.findings.list.clone(),
-                packages: self.findings.packages.clone(),
+                packages: self.packages.list.clone(),
                 redactor: cfg.redactor(),
             }),
             b,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{follow, move_index};
-use crate::analysis::finding::{Category, Finding, Package, Severity};
+use crate::analysis::finding::{Category, Finding, Severity};
 use crate::config::FindingsConfig;
 use crate::model::fs::{FileSystem, PathId, VersionId};
 use crate::model::Image;
@@ -113,8 +113,6 @@ pub struct Findings {
     pub cfg: Arc<FindingsConfig>,
     /// Findings, worst first.
     pub list: Vec<Finding>,
-    /// Package inventory.
-    pub packages: Vec<Package>,
     /// Progress of the findings pass.
     pub state: FindingsState,
     /// The pane is shown (in place of the tree).
@@ -135,7 +133,6 @@ impl Findings {
         Self {
             cfg,
             list: Vec::new(),
-            packages: Vec::new(),
             state: FindingsState::Idle,
             open: false,
             selected: 0,
@@ -148,7 +145,6 @@ impl Findings {
     /// Forgets the findings (another image).
     pub fn clear(&mut self) {
         self.list.clear();
-        self.packages.clear();
         self.badges.clear();
         self.state = FindingsState::Idle;
         self.open = false;
@@ -159,10 +155,9 @@ impl Findings {
 
     /// Stores the findings (sorted worst first) and derives the badges; `fs` places them on
     /// tree rows.
-    pub fn set(&mut self, mut list: Vec<Finding>, packages: Vec<Package>, fs: Option<&FileSystem>) {
+    pub fn set(&mut self, mut list: Vec<Finding>, fs: Option<&FileSystem>) {
         crate::analysis::findings::sort(&mut list);
         self.list = list;
-        self.packages = packages;
         self.state = FindingsState::Ready;
         self.selected = 0;
         self.scroll = 0;

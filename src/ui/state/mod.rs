@@ -8,6 +8,7 @@ pub mod findings;
 pub mod images;
 pub mod layers;
 pub mod mouse;
+pub mod packages;
 pub mod prompt;
 pub mod tree;
 pub mod viewer;

@@ -25,6 +25,8 @@ pub struct Areas {
     pub findings: Rect,
     /// Compare mode's list of changed paths, or its text diff (inner rows area).
     pub compare: Rect,
+    /// Packages list (inner rows area; empty while the pane is closed).
+    pub packages: Rect,
 }
 
 /// What a mouse event asks for.
@@ -76,6 +78,8 @@ pub fn intent(m: &MouseEvent, a: &Areas, images: bool, right: Option<Pane>) -> M
         Some(Pane::Findings)
     } else if right == Some(Pane::Compare) && hit(expand(a.compare)) {
         Some(Pane::Compare)
+    } else if !a.packages.is_empty() && hit(expand(a.packages)) {
+        Some(Pane::Packages)
     } else if hit(expand(a.tree)) {
         Some(Pane::Tree)
     } else {
@@ -101,6 +105,7 @@ pub fn intent(m: &MouseEvent, a: &Areas, images: bool, right: Option<Pane>) -> M
                 Some(Pane::Layers) => Some(a.layers),
                 Some(Pane::Findings) => Some(a.findings),
                 Some(Pane::Compare) => Some(a.compare),
+                Some(Pane::Packages) => Some(a.packages),
                 Some(Pane::Tree) => Some(a.tree),
                 Some(_) => None,
             };
@@ -156,6 +161,7 @@ impl App {
                     }
                     (Pane::Findings, Some(r)) => self.findings.click(r),
                     (Pane::Compare, Some(r)) => self.compare.click(r),
+                    (Pane::Packages, Some(r)) => self.packages.click(r),
                     (Pane::Tree, Some(r)) if self.viewer.open.is_none() => self.tree.click(r),
                     _ => {}
                 }

@@ -1,6 +1,6 @@
-//! The one-line prompts of the status bar: the path filter, the extract directory, the image
-//! to open and the confirmations (reveal, overwrite). Keys typed into a prompt become a [`PromptOutcome`] for
-//! the app to carry out.
+//! The one-line prompts of the status bar: the path filter, the packages filter, the extract
+//! directory, the image to open and the confirmations (reveal, overwrite). Keys typed into a
+//! prompt become a [`PromptOutcome`] for the app to carry out.
 
 use std::path::PathBuf;
 
@@ -32,6 +32,11 @@ pub enum Prompt {
         text: String,
         /// Error of the current text, if it is not a valid regex.
         error: Option<String>,
+    },
+    /// Typing the packages pane's filter (applied as it is typed).
+    PackageFilter {
+        /// Text typed.
+        text: String,
     },
     /// Typing the directory to extract into.
     ExtractDir {
@@ -83,6 +88,8 @@ pub enum PromptOutcome {
         /// Enter or Esc was pressed.
         submit: bool,
     },
+    /// Show only the packages containing this text (empty shows all).
+    PackageFilter(String),
     /// Write a file into a directory.
     Extract {
         /// The file.
@@ -134,6 +141,15 @@ impl PromptState {
                         text,
                         submit: false,
                     }
+                }
+            },
+            Prompt::PackageFilter { mut text } => match k.code {
+                KeyCode::Esc => PromptOutcome::PackageFilter(String::new()),
+                KeyCode::Enter => PromptOutcome::PackageFilter(text),
+                _ => {
+                    edit(&mut text, k);
+                    self.active = Some(Prompt::PackageFilter { text: text.clone() });
+                    PromptOutcome::PackageFilter(text)
                 }
             },
             Prompt::ExtractDir { mut text, target } => match k.code {
@@ -302,6 +318,7 @@ impl App {
                 }
                 Err(e) => self.set_filter_error(text, Some(e)),
             },
+            PromptOutcome::PackageFilter(text) => self.packages.set_filter(text),
             PromptOutcome::Extract {
                 target,
                 dir,
