@@ -15,21 +15,9 @@ cargo build --release --bin strata --example bench_diff_images 2>&1 | tail -1
 [[ -f $OUT/diff-b-gzip.tar ]] || target/release/examples/bench_diff_images "$OUT"
 STRATA=$ROOT/target/release/strata
 
-# measure KEY CMD... -> prints the best wall time and the peak RSS; records "KEY wall rss_kb"
-measure() {
-    local key=$1; shift
-    local best="" rss=0 code=0 t wall kb
-    "$@" >/dev/null 2>&1 || true   # warm the page cache
-    for _ in $(seq "$RUNS"); do
-        /usr/bin/time -o "$OUT/time.txt" -f '%e %M %x' "$@" >/dev/null 2>&1 || true
-        t=$(tail -1 "$OUT/time.txt")
-        read -r wall kb code <<<"$t"
-        if [[ -z $best ]] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; fi
-        ((kb > rss)) && rss=$kb
-    done
-    printf '%-22s %8.2f s %9.1f MB  (exit %s)\n' "$key" "$best" "$(awk "BEGIN{print $rss/1024}")" "$code"
-    echo "$key $best $rss" >>"$OUT/diff-results.txt"
-}
+RESULTS=$OUT/diff-results.txt
+# shellcheck source=scripts/lib/measure.sh
+source "$ROOT/scripts/lib/measure.sh"
 
 : >"$OUT/diff-results.txt"
 echo "images: $(du -h "$OUT/diff-a-plain.tar" | cut -f1) + $(du -h "$OUT/diff-b-plain.tar" | cut -f1) plain, $(du -h "$OUT/diff-a-gzip.tar" | cut -f1) + $(du -h "$OUT/diff-b-gzip.tar" | cut -f1) gzip; runs=$RUNS, cores=$(nproc)"

@@ -144,19 +144,9 @@ done
 
 # ---------------------------------------------------------------------------------------------
 # Speed on the benchmark image
-measure() {
-    local key=$1; shift
-    local best="" rss=0 t wall kb code
-    "$@" >/dev/null 2>&1 || true   # warm the page cache
-    for _ in $(seq "$RUNS"); do
-        /usr/bin/time -o "$OUT/time.txt" -f '%e %M %x' "$@" >/dev/null 2>&1 || true
-        read -r wall kb code <<<"$(tail -1 "$OUT/time.txt")"
-        if [[ -z $best ]] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; fi
-        ((kb > rss)) && rss=$kb
-    done
-    printf '%-26s %8.2f s %9.1f MB  (exit %s)\n' "$key" "$best" "$(awk "BEGIN{print $rss/1024}")" "$code"
-    echo "$key $best $rss" >>"$OUT/results.txt"
-}
+RESULTS=$OUT/results.txt
+# shellcheck source=scripts/lib/measure.sh
+source "$ROOT/scripts/lib/measure.sh"
 : >"$OUT/results.txt"
 IMG=$BENCH/bench-gzip.tar
 echo

@@ -14,21 +14,9 @@ cargo build --release --bin strata --example bench_image --example inflate_limit
 [[ -f $OUT/bench-light-gzip.tar ]] || target/release/examples/bench_image "$OUT"
 STRATA=$ROOT/target/release/strata
 
-# measure KEY CMD... -> prints the best wall time and the peak RSS; records "KEY wall rss_kb"
-measure() {
-    local key=$1; shift
-    local best="" rss=0 code=0 t wall kb
-    "$@" >/dev/null 2>&1 || true   # warm the page cache
-    for _ in $(seq "$RUNS"); do
-        /usr/bin/time -o "$OUT/time.txt" -f '%e %M %x' "$@" >/dev/null 2>&1 || true
-        t=$(tail -1 "$OUT/time.txt")
-        read -r wall kb code <<<"$t"
-        if [[ -z $best ]] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; fi
-        ((kb > rss)) && rss=$kb
-    done
-    printf '%-28s %8.2f s %9.1f MB  (exit %s)\n' "$key" "$best" "$(awk "BEGIN{print $rss/1024}")" "$code"
-    echo "$key $best $rss" >>"$OUT/results.txt"
-}
+RESULTS=$OUT/results.txt
+# shellcheck source=scripts/lib/measure.sh
+source "$ROOT/scripts/lib/measure.sh"
 
 : >"$OUT/results.txt"
 echo "images: $(du -h "$OUT/bench-plain.tar" | cut -f1) plain, $(du -h "$OUT/bench-gzip.tar" | cut -f1) gzip; runs=$RUNS, cores=$(nproc)"

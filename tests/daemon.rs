@@ -400,7 +400,7 @@ fn file_contents_are_read_back_from_the_daemon() {
 #[test]
 fn missing_socket_fails_in_one_line() {
     let out = strata(
-        &["report", "x"],
+        &["report", "--source", "daemon", "x"],
         &[("DOCKER_HOST", "unix:///tmp/nothing-here.sock")],
     );
     let err = assert_one_line_failure(&out, "daemon");
@@ -416,7 +416,7 @@ fn missing_socket_fails_in_one_line() {
 #[test]
 fn closed_tcp_port_fails_in_one_line() {
     let out = strata(
-        &["report", "strata-test/layers:1"],
+        &["report", "--source", "daemon", "strata-test/layers:1"],
         &[("DOCKER_HOST", "tcp://127.0.0.1:1")],
     );
     let err = assert_one_line_failure(&out, "connection refused");
@@ -439,12 +439,16 @@ fn closed_tcp_port_fails_in_one_line() {
 fn missing_image_is_not_found_and_never_pulled() {
     common::real::daemon_with_images();
     let name = "strata-test/does-not-exist:1";
-    let out = strata(&["report", name], &[]);
+    // `--source daemon`: without it a name the daemon lacks is read from its registry
+    // (tests/registry.rs covers that path).
+    let out = strata(&["report", "--source", "daemon", name], &[]);
     let err = assert_one_line_failure(&out, "not found");
     assert!(err.contains("never pulls"), "{err}");
     let out = strata(
         &[
             "report",
+            "--source",
+            "daemon",
             "sha256:00000000000000000000000000000000000000000000000000000000000000ff",
         ],
         &[],

@@ -96,6 +96,22 @@ fn comparable(mut v: Value) -> Value {
     v
 }
 
+/// The tools, a scratch environment, the sample image, and an anonymous plain-HTTP registry
+/// holding that image as `repo`.
+fn anonymous_registry_with(repo: &str) -> (Env, fixture::Written, Registry) {
+    require_tools();
+    let env = Env::new();
+    let written = sample_archive(env.dir.path());
+    let reg = Registry::start(&Auth::None, None);
+    reg.push(
+        &format!("oci-archive:{}", arg(&written.path)),
+        repo,
+        None,
+        None,
+    );
+    (env, written, reg)
+}
+
 fn sample_archive(dir: &Path) -> fixture::Written {
     fixture::write_image(
         &ImageSpec::sample(),
@@ -115,16 +131,7 @@ fn arg(p: &Path) -> String {
     ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn anonymous_plain_http_report_equals_the_archive_and_the_cache_serves_the_second_run() {
-    require_tools();
-    let env = Env::new();
-    let written = sample_archive(env.dir.path());
-    let reg = Registry::start(&Auth::None, None);
-    reg.push(
-        &format!("oci-archive:{}", arg(&written.path)),
-        "team/app:1",
-        None,
-        None,
-    );
+    let (env, written, reg) = anonymous_registry_with("team/app:1");
     let reference = format!("registry:{}/team/app:1", reg.addr);
 
     let from_archive = report_json(&env.run(&["report", "--format", "json", &arg(&written.path)]));
@@ -220,16 +227,7 @@ fn anonymous_plain_http_report_equals_the_archive_and_the_cache_serves_the_secon
     ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn bare_reference_without_a_daemon_reads_the_registry_and_says_so() {
-    require_tools();
-    let env = Env::new();
-    let written = sample_archive(env.dir.path());
-    let reg = Registry::start(&Auth::None, None);
-    reg.push(
-        &format!("oci-archive:{}", arg(&written.path)),
-        "app:2",
-        None,
-        None,
-    );
+    let (env, _written, reg) = anonymous_registry_with("app:2");
     let bare = format!("{}/app:2", reg.addr);
     let out = env.run(&["report", "--format", "json", &bare]);
     let v = report_json(&out);
@@ -512,16 +510,7 @@ fn bearer_token_handshake_with_a_jwt_issuer() {
     ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn transient_faults_are_retried_and_a_blob_cut_every_time_is_an_error() {
-    require_tools();
-    let env = Env::new();
-    let written = sample_archive(env.dir.path());
-    let reg = Registry::start(&Auth::None, None);
-    reg.push(
-        &format!("oci-archive:{}", arg(&written.path)),
-        "faulty/app:1",
-        None,
-        None,
-    );
+    let (env, written, reg) = anonymous_registry_with("faulty/app:1");
     let from_archive = comparable(report_json(&env.run(&[
         "report",
         "--format",
@@ -579,16 +568,7 @@ fn transient_faults_are_retried_and_a_blob_cut_every_time_is_an_error() {
     ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
 fn not_found_and_network_errors_are_named() {
-    require_tools();
-    let env = Env::new();
-    let written = sample_archive(env.dir.path());
-    let reg = Registry::start(&Auth::None, None);
-    reg.push(
-        &format!("oci-archive:{}", arg(&written.path)),
-        "present/app:1",
-        None,
-        None,
-    );
+    let (env, _written, reg) = anonymous_registry_with("present/app:1");
     let e = one_line_error(&env.run(&["report", &format!("registry:{}/absent/app:1", reg.addr)]));
     assert!(e.contains("repository not found"), "{e}");
     let e = one_line_error(&env.run(&["report", &format!("registry:{}/present/app:2", reg.addr)]));
@@ -634,16 +614,7 @@ fn not_found_and_network_errors_are_named() {
 fn metadata_comes_before_any_layer_byte_and_layers_report_their_bytes() {
     use std::sync::{Arc, Mutex};
     use strata::source::{LoadOptions, Progress, ProgressEvent};
-    require_tools();
-    let env = Env::new();
-    let written = sample_archive(env.dir.path());
-    let reg = Registry::start(&Auth::None, None);
-    reg.push(
-        &format!("oci-archive:{}", arg(&written.path)),
-        "events/app:1",
-        None,
-        None,
-    );
+    let (env, written, reg) = anonymous_registry_with("events/app:1");
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     let progress = Progress::new(move |e| sink.lock().expect("events").push(e));
@@ -747,16 +718,7 @@ fn the_explorer_open_prompt_reads_a_registry_reference() {
     use strata::source::LoadOptions;
     use strata::ui::app::{App, Event, Launch, LoadState};
     use strata::ui::worker;
-    require_tools();
-    let env = Env::new();
-    let written = sample_archive(env.dir.path());
-    let reg = Registry::start(&Auth::None, None);
-    reg.push(
-        &format!("oci-archive:{}", arg(&written.path)),
-        "explore/app:1",
-        None,
-        None,
-    );
+    let (_env, written, reg) = anonymous_registry_with("explore/app:1");
     let mut opts = LoadOptions::default();
     opts.registry.use_cache = false;
     let mut app = App::new(opts);

@@ -304,6 +304,33 @@ pub struct Size {
     pub growth_percent: f64,
 }
 
+impl Size {
+    /// The rows every rendering shows: (name, A's bytes, B's bytes, B minus A) for total,
+    /// visible and reclaimable bytes.
+    pub fn rows(&self) -> [(&'static str, u64, u64, i64); 3] {
+        [
+            (
+                "Size",
+                self.a.total_bytes,
+                self.b.total_bytes,
+                self.delta.total_bytes,
+            ),
+            (
+                "Visible",
+                self.a.visible_bytes,
+                self.b.visible_bytes,
+                self.delta.visible_bytes,
+            ),
+            (
+                "Reclaimable",
+                self.a.reclaimable_bytes,
+                self.b.reclaimable_bytes,
+                self.delta.reclaimable_bytes,
+            ),
+        ]
+    }
+}
+
 /// One image's sizes.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct SizeOf {

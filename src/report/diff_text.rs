@@ -231,27 +231,9 @@ pub fn render(d: &Diff, gate: Option<&Verdict>) -> String {
             signed_bytes(delta)
         );
     };
-    row(
-        &mut s,
-        "Size",
-        z.a.total_bytes,
-        z.b.total_bytes,
-        z.delta.total_bytes,
-    );
-    row(
-        &mut s,
-        "Visible",
-        z.a.visible_bytes,
-        z.b.visible_bytes,
-        z.delta.visible_bytes,
-    );
-    row(
-        &mut s,
-        "Reclaimable",
-        z.a.reclaimable_bytes,
-        z.b.reclaimable_bytes,
-        z.delta.reclaimable_bytes,
-    );
+    for (name, a, b, delta) in z.rows() {
+        row(&mut s, name, a, b, delta);
+    }
 
     let f = &d.files;
     let _ = writeln!(s);
