@@ -9,26 +9,12 @@
 //! whiteouts (dive's whiteout handling is quadratic, so the heavy image takes it minutes).
 //! SCALE (default 1.0) multiplies file counts.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use flate2::write::GzEncoder;
-use sha2::{Digest, Sha256};
+#[path = "support/archive_writer.rs"]
+mod archive_writer;
 
-/// Deterministic xorshift generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-}
+use archive_writer::{write_gzip, write_plain, Rng};
 
 const WORDS: [&str; 24] = [
     "server",
@@ -131,13 +117,6 @@ fn layer_tar(items: &[Item]) -> Vec<u8> {
         }
     }
     b.into_inner().expect("tar")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn build_layers(scale: f64, heavy_whiteouts: bool) -> (Vec<Vec<u8>>, Vec<&'static str>) {
@@ -267,105 +246,6 @@ fn build_layers(scale: f64, heavy_whiteouts: bool) -> (Vec<Vec<u8>>, Vec<&'stati
     (layers, cmds)
 }
 
-fn config(diff_ids: &[String], cmds: &[&str]) -> Vec<u8> {
-    let history: Vec<serde_json::Value> = cmds
-        .iter()
-        .map(|c| serde_json::json!({"created": "2026-01-01T00:00:00Z", "created_by": c}))
-        .collect();
-    serde_json::to_vec(&serde_json::json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "created": "2026-01-01T00:00:00Z",
-        "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/usr/bin:/bin"]},
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": history,
-    }))
-    .expect("json")
-}
-
-fn append(b: &mut tar::Builder<BufWriter<File>>, name: &str, data: &[u8]) {
-    let mut h = tar::Header::new_ustar();
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_mode(0o644);
-    h.set_mtime(1_700_000_000);
-    h.set_size(data.len() as u64);
-    b.append_data(&mut h, name, data).expect("append");
-}
-
-fn write_plain(path: &Path, layers: &[Vec<u8>], cmds: &[&str]) {
-    let diff_ids: Vec<String> = layers
-        .iter()
-        .map(|l| format!("sha256:{}", hex(l)))
-        .collect();
-    let cfg = config(&diff_ids, cmds);
-    let cfg_hex = hex(&cfg);
-    let mut b = tar::Builder::new(BufWriter::new(File::create(path).expect("create")));
-    let mut names = Vec::new();
-    for (i, l) in layers.iter().enumerate() {
-        let dir = format!("{:064x}", i + 1);
-        append(&mut b, &format!("{dir}/layer.tar"), l);
-        names.push(format!("{dir}/layer.tar"));
-    }
-    append(&mut b, &format!("{cfg_hex}.json"), &cfg);
-    let manifest = serde_json::json!([{"Config": format!("{cfg_hex}.json"), "RepoTags": ["bench:plain"], "Layers": names}]);
-    append(
-        &mut b,
-        "manifest.json",
-        &serde_json::to_vec(&manifest).expect("json"),
-    );
-    b.into_inner().expect("finish").flush().expect("flush");
-}
-
-fn write_gzip(path: &Path, layers: &[Vec<u8>], cmds: &[&str]) {
-    let diff_ids: Vec<String> = layers
-        .iter()
-        .map(|l| format!("sha256:{}", hex(l)))
-        .collect();
-    let cfg = config(&diff_ids, cmds);
-    let cfg_hex = hex(&cfg);
-    let mut b = tar::Builder::new(BufWriter::new(File::create(path).expect("create")));
-    let mut names = Vec::new();
-    let mut descs = Vec::new();
-    let blobs: Vec<Vec<u8>> = layers
-        .iter()
-        .map(|l| {
-            let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-            enc.write_all(l).expect("gzip");
-            enc.finish().expect("gzip")
-        })
-        .collect();
-    for blob in &blobs {
-        let h = hex(blob);
-        append(&mut b, &format!("blobs/sha256/{h}"), blob);
-        names.push(format!("blobs/sha256/{h}"));
-        descs.push(serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": format!("sha256:{h}"), "size": blob.len()}));
-    }
-    append(&mut b, &format!("blobs/sha256/{cfg_hex}"), &cfg);
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{cfg_hex}"), "size": cfg.len()},
-        "layers": descs,
-    }))
-    .expect("json");
-    let mhex = hex(&manifest);
-    append(&mut b, &format!("blobs/sha256/{mhex}"), &manifest);
-    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{mhex}"), "size": manifest.len()}]});
-    append(
-        &mut b,
-        "index.json",
-        &serde_json::to_vec(&index).expect("json"),
-    );
-    append(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
-    let dm = serde_json::json!([{"Config": format!("blobs/sha256/{cfg_hex}"), "RepoTags": ["bench:gzip"], "Layers": names}]);
-    append(
-        &mut b,
-        "manifest.json",
-        &serde_json::to_vec(&dm).expect("json"),
-    );
-    b.into_inner().expect("finish").flush().expect("flush");
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let out = PathBuf::from(args.next().unwrap_or_else(|| "target/bench".into()));
@@ -376,8 +256,9 @@ fn main() {
         let total: usize = layers.iter().map(Vec::len).sum();
         let plain = out.join(format!("{prefix}-plain.tar"));
         let gzip = out.join(format!("{prefix}-gzip.tar"));
-        write_plain(&plain, &layers, &cmds);
-        write_gzip(&gzip, &layers, &cmds);
+        let refs: Vec<&[u8]> = layers.iter().map(Vec::as_slice).collect();
+        write_plain(&plain, &format!("{prefix}:plain"), &refs, &cmds);
+        write_gzip(&gzip, &format!("{prefix}:gzip"), &refs, &cmds);
         eprintln!(
             "wrote {} and {} ({} layers, {} tar bytes)",
             plain.display(),
