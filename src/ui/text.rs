@@ -38,7 +38,8 @@ pub fn bytes(n: u64) -> String {
     if n < 1000 {
         return format!("{n} B");
     }
-    humansize::format_size(n, humansize::BINARY.decimal_places(1))
+    // One decimal always, so a column never mixes `48 KiB` with `56.0 KiB`.
+    humansize::format_size(n, humansize::BINARY.decimal_places(1).decimal_zeroes(1))
 }
 
 /// `ls -l` style permissions, e.g. `-rwsr-xr-x`.
@@ -133,6 +134,10 @@ mod tests {
         );
         assert_eq!(bytes(999), "999 B");
         assert_eq!(bytes(1536), "1.5 KiB");
+        // Exact and rounded values look alike: one decimal, always.
+        assert_eq!(bytes(48 << 10), "48.0 KiB");
+        assert_eq!(bytes((56 << 10) + 10), "56.0 KiB");
+        assert_eq!(bytes(999), "999 B");
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit_left("/a/b/cdef", 5), "…cdef");
     }
