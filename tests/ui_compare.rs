@@ -20,7 +20,7 @@ use strata::ui::state::compare::{CompareState, DiffTag, FileDiff};
 use strata::ui::{highlight, worker};
 
 use common::fixture::{text_blob, write_image, EntrySpec, ImageSpec, LayerSpec, Layout};
-use common::ui::{draw, keys, press};
+use common::ui::{draw, find, keys, press};
 
 /// Deterministic token text (no secret-looking literal sits in this file).
 fn token(n: usize, seed: u64) -> String {
@@ -137,26 +137,6 @@ fn screen(app: &mut App, dir: &tempfile::TempDir) -> String {
         .into_owned();
     let fixed = format!(".tmp{}", "X".repeat(name.len() - 4));
     draw(app).backend().to_string().replace(&name, &fixed)
-}
-
-/// Finds `needle` on screen: (column, row) of its first character.
-fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
-    for y in 0..buf.area.height {
-        let mut line = String::new();
-        let mut cols = Vec::new();
-        for x in 0..buf.area.width {
-            let s = buf[(x, y)].symbol();
-            for _ in s.chars() {
-                cols.push(x);
-            }
-            line.push_str(s);
-        }
-        if let Some(i) = line.find(needle) {
-            let ci = line[..i].chars().count();
-            return Some((cols[ci], y));
-        }
-    }
-    None
 }
 
 fn row_text(buf: &Buffer, y: u16) -> String {

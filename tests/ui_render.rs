@@ -15,7 +15,7 @@ use strata::ui::app::{App, Command, Event, ImageRow, Launch, Msg, Prompt, Screen
 use strata::ui::{highlight, panes, worker};
 
 use common::fixture::{write_image, EntrySpec, HistorySpec, ImageSpec, LayerSpec, Layout};
-use common::ui::{ctrl, draw, keys, press};
+use common::ui::{ctrl, draw, find, keys, press};
 
 /// Width of the test terminal drawn by `common::ui::draw`.
 const W: u16 = 120;
@@ -36,26 +36,6 @@ fn demo_app() -> App {
 
 fn screen(app: &mut App) -> String {
     draw(app).backend().to_string()
-}
-
-/// Finds `needle` on screen: (column, row) of its first character.
-fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
-    for y in 0..buf.area.height {
-        let mut line = String::new();
-        let mut cols = Vec::new();
-        for x in 0..buf.area.width {
-            let s = buf[(x, y)].symbol();
-            for _ in s.chars() {
-                cols.push(x);
-            }
-            line.push_str(s);
-        }
-        if let Some(i) = line.find(needle) {
-            let ci = line[..i].chars().count();
-            return Some((cols[ci], y));
-        }
-    }
-    None
 }
 
 #[test]

@@ -766,14 +766,7 @@ fn an_archive_of_several_images_opens_as_a_list_and_enter_opens_the_one_chosen()
         let ids: Vec<&str> = app.images.rows.iter().map(|r| r.id.as_str()).collect();
         let digests: Vec<&str> = written.iter().map(|w| w.config_digest.as_str()).collect();
         assert_eq!(ids, digests, "{layout:?}: image IDs listed");
-        let term = draw(&mut app);
-        let screen: String = term
-            .backend()
-            .buffer()
-            .content()
-            .iter()
-            .map(|c| c.symbol())
-            .collect();
+        let screen = draw(&mut app).backend().to_string();
         assert!(screen.contains("Images in "), "{screen}");
         assert!(screen.contains(want[2]), "{screen}");
         // The second image, chosen with j then Enter, is the one opened.

@@ -2,6 +2,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 use ratatui::Terminal;
 use strata::ui::app::{App, Event};
 use strata::ui::{panes, worker};
@@ -39,4 +40,24 @@ pub fn keys(app: &mut App, script: &str) {
 /// Sends Ctrl+`c`.
 pub fn ctrl(app: &mut App, c: char) {
     press(app, KeyCode::Char(c), KeyModifiers::CONTROL);
+}
+
+/// Finds `needle` on screen: (column, row) of its first character.
+pub fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        let mut cols = Vec::new();
+        for x in 0..buf.area.width {
+            let s = buf[(x, y)].symbol();
+            for _ in s.chars() {
+                cols.push(x);
+            }
+            line.push_str(s);
+        }
+        if let Some(i) = line.find(needle) {
+            let ci = line[..i].chars().count();
+            return Some((cols[ci], y));
+        }
+    }
+    None
 }
