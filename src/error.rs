@@ -42,14 +42,12 @@ pub enum Error {
     Daemon(String),
     /// An archive or layout holds several images and none was chosen. The explorer offers
     /// `images` as a list; everywhere else this is the one-line error listing them.
-    #[error("{}: holds {} images; {how}: {}", crate::model::sanitize(label), images.len(), crate::model::summary::describe(images))]
+    #[error("{}: holds {} images; {}: {}", crate::model::sanitize(label), images.len(), crate::model::summary::HOW_TO_CHOOSE, crate::model::summary::describe(images))]
     SeveralImages {
         /// The archive or layout.
         label: String,
         /// Its images, in `@N` order.
         images: Vec<crate::model::summary::ImageSummary>,
-        /// How to choose one.
-        how: &'static str,
     },
     /// Any other failure, already phrased for the user.
     #[error("{0}")]

@@ -1,5 +1,9 @@
 //! The images an archive or layout holds, as listed for a choice (`@N`, tag, digest).
 
+/// How a user chooses one of several images (the tail of the several-images error).
+pub const HOW_TO_CHOOSE: &str = "choose one with --image TAG|@N|sha256:DIGEST \
+     (or docker-archive:PATH:TAG|@N, oci-archive:PATH:REF|@N, oci:DIR:REF|@N)";
+
 /// One image of an archive or layout (see `source::list_images`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ImageSummary {

@@ -276,15 +276,11 @@ pub fn reference_matches(full: &str, wanted: &str) -> bool {
 
 pub use crate::model::summary::{describe, ImageSummary};
 
-const HOW_TO_CHOOSE: &str = "choose one with --image TAG|@N|sha256:DIGEST \
-     (or docker-archive:PATH:TAG|@N, oci-archive:PATH:REF|@N, oci:DIR:REF|@N)";
-
 // These messages list names: not capped like parser errors (the list is capped at ten).
 fn several_images(store: &dyn BlobStore, images: &[ImageSummary]) -> Error {
     Error::SeveralImages {
         label: store.label(),
         images: images.to_vec(),
-        how: HOW_TO_CHOOSE,
     }
 }
 
