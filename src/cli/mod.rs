@@ -316,6 +316,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         None => {
             use std::io::IsTerminal;
+            // The user's key file is checked first: a bad one is named even without a terminal.
+            crate::ui::user_keys::install_from_file().map_err(Error::Other)?;
             if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
                 return Err(Error::Other(
                     "the explorer needs a terminal; use `strata report IMAGE` for text output"

@@ -622,10 +622,29 @@ pub static BINDINGS: &[Binding] = &[
     ),
 ];
 
+/// The user's table (`super::user_keys`), once installed.
+static INSTALLED: std::sync::OnceLock<Vec<Binding>> = std::sync::OnceLock::new();
+
+/// Makes `table` (the defaults with the user's keys) the one every lookup, the help overlay
+/// and the key bar read. Only the first call counts.
+pub fn install(table: Vec<Binding>) {
+    let _ = INSTALLED.set(table);
+}
+
+/// The key table in force: the user's when installed, else [`BINDINGS`].
+pub fn table() -> &'static [Binding] {
+    INSTALLED.get().map_or(BINDINGS, Vec::as_slice)
+}
+
 /// The action bound to `ev` in `scope` (pane bindings first, then global ones).
 pub fn lookup(scope: Scope, ev: &KeyEvent) -> Option<Action> {
+    lookup_in(table(), scope, ev)
+}
+
+/// [`lookup`] in a given table.
+pub fn lookup_in(table: &[Binding], scope: Scope, ev: &KeyEvent) -> Option<Action> {
     let find = |s: Scope| {
-        BINDINGS
+        table
             .iter()
             .find(|b| b.scope == s && b.keys.iter().any(|k| k.matches(ev)))
             .map(|b| b.action)
@@ -655,15 +674,20 @@ pub fn bar(scope: Scope) -> Vec<(String, &'static str)> {
         Action::ToggleUnchanged,
     ];
     // Help first, so it is never cut off on a narrow terminal.
-    let mut out = vec![("?".to_string(), "Help")];
+    let help_key = table()
+        .iter()
+        .find(|b| b.action == Action::Help)
+        .and_then(|b| b.keys.first())
+        .map_or_else(|| "?".to_owned(), Key::label);
+    let mut out = vec![(help_key, "Help")];
     for s in [scope, Scope::Global] {
-        for b in BINDINGS.iter().filter(|b| b.scope == s) {
+        for b in table().iter().filter(|b| b.scope == s) {
             if TOGGLES.contains(&b.action) {
                 if b.action == Action::ToggleAdded {
                     out.push(if s == Scope::Compare {
-                        ("A/R/M".into(), "Show A/D/M")
+                        (toggle_keys(s, &TOGGLES[..3]), "Show A/D/M")
                     } else {
-                        ("Ctrl+A/R/N/U".into(), "Show +/-/~/=")
+                        (toggle_keys(s, &TOGGLES), "Show +/-/~/=")
                     });
                 }
                 continue;
@@ -681,6 +705,26 @@ pub fn bar(scope: Scope) -> Vec<(String, &'static str)> {
     out
 }
 
+/// One key-bar label for the change-type toggles of `scope`: `Ctrl+A/R/N/U` (a shared
+/// modifier written once), from the table in force.
+fn toggle_keys(scope: Scope, toggles: &[Action]) -> String {
+    let labels: Vec<String> = toggles
+        .iter()
+        .filter_map(|a| {
+            table()
+                .iter()
+                .find(|b| b.scope == scope && b.action == *a)
+                .and_then(|b| b.keys.first())
+                .map(Key::label)
+        })
+        .collect();
+    let bare: Option<Vec<&str>> = labels.iter().map(|l| l.strip_prefix("Ctrl+")).collect();
+    match bare {
+        Some(b) if !b.is_empty() => format!("Ctrl+{}", b.join("/")),
+        _ => labels.join("/"),
+    }
+}
+
 /// Help lines: `(scope, keys, text)` for every binding, grouped by scope.
 pub fn help() -> Vec<(Scope, String, &'static str)> {
     let mut out = Vec::new();
@@ -695,7 +739,7 @@ pub fn help() -> Vec<(Scope, String, &'static str)> {
         Scope::Details,
         Scope::Images,
     ] {
-        for b in BINDINGS.iter().filter(|b| b.scope == s) {
+        for b in table().iter().filter(|b| b.scope == s) {
             let keys = b.keys.iter().map(Key::label).collect::<Vec<_>>().join(" ");
             out.push((s, keys, b.help));
         }

@@ -19,6 +19,7 @@ pub mod state;
 pub mod terminal;
 pub mod text;
 pub mod textdiff;
+pub mod user_keys;
 pub mod worker;
 
 pub use app::{App, Launch};

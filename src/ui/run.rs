@@ -17,6 +17,8 @@ use crate::{Error, Result};
 /// the findings pane. `STRATA_FIRST_FRAME=1` prints the time to the first frame with content
 /// (layers shown) on exit, for measurements.
 pub fn run(launch: Launch, opts: LoadOptions, findings: FindingsConfig) -> Result<()> {
+    // A bad key file stops here, before the terminal is touched: one line, exit 2.
+    super::user_keys::install_from_file().map_err(Error::Other)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
