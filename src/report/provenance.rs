@@ -76,9 +76,21 @@ impl ProvenanceSection {
     /// Builds the section for an analysed image (its packages feed the SBOM comparison when
     /// the findings pass ran).
     pub fn build(a: &Analysed) -> Self {
-        let p: &Provenance = &a.image.provenance;
-        let r = &a.redactor;
         let ran = !a.findings.is_empty() || !a.packages.is_empty();
+        Self::of(
+            &a.image.provenance,
+            &a.redactor,
+            ran.then_some(&a.packages[..]),
+        )
+    }
+
+    /// Builds the section from the image's provenance; `packages` (strata's inventory, when
+    /// read) feeds the SBOM comparison.
+    pub fn of(
+        p: &Provenance,
+        r: &crate::redact::Redactor,
+        packages: Option<&[crate::analysis::finding::Package]>,
+    ) -> Self {
         let material = |m: &Material| Material {
             uri: r.command(&m.uri),
             digest: clean(&m.digest),
@@ -123,7 +135,7 @@ impl ProvenanceSection {
                         version: clean(&x.version),
                     })
                     .collect(),
-                comparison: if ran { compare(s, &a.packages) } else { None },
+                comparison: packages.and_then(|pk| compare(s, pk)),
             }),
             signatures: p.signatures.clone(),
         }
