@@ -45,11 +45,7 @@ fn link() -> Style {
 }
 
 fn field(label: &str, value: &str) -> Line<'static> {
-    let style = if is_url(value) {
-        link()
-    } else {
-        Style::new()
-    };
+    let style = if is_url(value) { link() } else { Style::new() };
     Line::from(vec![
         Span::styled(format!(" {label:<LABEL$}"), dim()),
         Span::styled(value.to_owned(), style),
@@ -80,8 +76,14 @@ fn summary(app: &App) -> (Vec<Line<'static>>, Vec<usize>) {
                     }
                 ),
             ));
-            out.push(field("Builder", s.builder_id.as_deref().unwrap_or("unknown")));
-            out.push(field("Source", s.source_repo.as_deref().unwrap_or("unknown")));
+            out.push(field(
+                "Builder",
+                s.builder_id.as_deref().unwrap_or("unknown"),
+            ));
+            out.push(field(
+                "Source",
+                s.source_repo.as_deref().unwrap_or("unknown"),
+            ));
             if let Some(c) = &s.source_commit {
                 out.push(field("Commit", c));
                 if let Some(u) = s.source_repo.as_deref().and_then(|r| commit_url(r, c)) {
@@ -107,7 +109,10 @@ fn summary(app: &App) -> (Vec<Line<'static>>, Vec<usize>) {
             for (i, a) in s.build_args.iter().enumerate() {
                 out.push(field(if i == 0 { "Build args" } else { "" }, a));
             }
-            out.push(field("Started", s.started_on.as_deref().unwrap_or("unknown")));
+            out.push(field(
+                "Started",
+                s.started_on.as_deref().unwrap_or("unknown"),
+            ));
             out.push(field(
                 "Finished",
                 s.finished_on.as_deref().unwrap_or("unknown"),
@@ -146,14 +151,14 @@ fn summary(app: &App) -> (Vec<Line<'static>>, Vec<usize>) {
             (None, None) => "subject not checked".into(),
         };
         let line = Line::raw(format!(
-            " {} {:<21} {:<19} {:>9}  {state}",
+            " {} {:<20} {:<15} {:>8}  {state}",
             if i == app.provenance.selected {
                 '>'
             } else {
                 ' '
             },
             short_predicate(a.predicate_type.as_deref()),
-            fit(&a.digest, 19),
+            fit(&a.digest, 15),
             bytes(a.size),
         ));
         let line = if i == app.provenance.selected {
