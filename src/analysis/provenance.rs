@@ -527,6 +527,28 @@ mod tests {
     }
 
     #[test]
+    fn cyclonedx_components_nested_files_left_out() {
+        let bom: Value = serde_json::json!({
+            "bomFormat": "CycloneDX",
+            "components": [
+                {"type": "library", "name": "openssl", "version": "3.3.1-r0",
+                 "components": [{"type": "library", "name": "libcrypto3", "version": "3.3.1-r0"}]},
+                {"type": "file", "name": "/etc/passwd"},
+                {"type": "library", "name": "", "version": "1"}
+            ]
+        });
+        let s = read_cyclonedx(&bom);
+        assert_eq!(s.format, "cyclonedx");
+        assert_eq!(
+            s.packages,
+            vec![
+                package(Some("openssl"), Some("3.3.1-r0")).unwrap(),
+                package(Some("libcrypto3"), Some("3.3.1-r0")).unwrap(),
+            ]
+        );
+    }
+
+    #[test]
     fn statements_are_redacted_by_key() {
         let raw = r#"{"predicate":{"invocation":{"parameters":{"args":{"build-arg:API_TOKEN":"s3cr3tvalue99","build-arg:VERSION":"1.2"}}}}}"#;
         let out = redacted_statement(raw, &Redactor::default());

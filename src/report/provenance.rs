@@ -137,7 +137,18 @@ impl ProvenanceSection {
                     .collect(),
                 comparison: packages.and_then(|pk| compare(s, pk)),
             }),
-            signatures: p.signatures.clone(),
+            signatures: p
+                .signatures
+                .iter()
+                .map(|s| Signature {
+                    location: sanitize(&s.location),
+                    signed_digest: clean(&s.signed_digest),
+                    identity: clean(&s.identity),
+                    issuer: clean(&s.issuer),
+                    reason: sanitize(&s.reason),
+                    ..s.clone()
+                })
+                .collect(),
         }
     }
 

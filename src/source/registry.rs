@@ -326,12 +326,7 @@ fn platform_of(desc: &Value) -> Option<(String, String, Option<String>)> {
     ))
 }
 
-fn is_attestation(desc: &Value) -> bool {
-    desc.pointer("/annotations/vnd.docker.reference.type")
-        .and_then(Value::as_str)
-        == Some("attestation-manifest")
-        || platform_of(desc).is_some_and(|(os, a, _)| os == "unknown" && a == "unknown")
-}
+use super::attestations::is_attestation;
 
 fn platform_text(p: &(String, String, Option<String>)) -> String {
     match &p.2 {
