@@ -24,7 +24,7 @@ use crate::analysis::pipeline::Analysed;
 use crate::model::{path, sanitize};
 
 /// Schema identifier of the JSON report (v1.1 adds `base` and the `base` flags, v1.2 adds
-/// `provenance`; every v1 field keeps its name and meaning).
+/// `findings[].items` and `provenance`; every v1 field keeps its name and meaning).
 pub const SCHEMA: &str = "strata.report/v1.2";
 /// How many reclaimable paths the report lists.
 pub const TOP_RECLAIMABLE: usize = 20;
