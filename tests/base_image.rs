@@ -79,7 +79,7 @@ fn finding<'a>(r: &'a Value, rule: &str, path: Option<&str>) -> &'a Value {
 /// Every flag agrees with the boundary: a layered finding is inherited exactly when its layer
 /// (and, for waste, the layer that removed it) is the base's.
 fn assert_consistent(r: &Value, base_layers: u64) {
-    assert_eq!(r["schema"], "strata.report/v1.1");
+    assert_eq!(r["schema"], "strata.report/v1.2");
     assert_eq!(r["base"]["layers"], base_layers);
     for (i, b) in layer_flags(r).into_iter().enumerate() {
         assert_eq!(b, (i as u64) < base_layers, "layer {i}");

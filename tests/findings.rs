@@ -358,8 +358,13 @@ fn clean_image_is_quiet() {
     let (_, f, pk) = load(&p);
     assert!(pk.is_empty());
     let rules: Vec<&str> = f.iter().map(|x| x.rule.as_str()).collect();
-    // Only the provenance labels (the test images carry none) may be reported.
-    assert_eq!(rules, ["config-missing-labels"], "{:#?}", summary(&f));
+    // Only the provenance labels and attestation (the test images carry none) may be reported.
+    assert_eq!(
+        rules,
+        ["config-missing-labels", "provenance-missing"],
+        "{:#?}",
+        summary(&f)
+    );
 }
 
 #[test]

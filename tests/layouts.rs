@@ -22,7 +22,8 @@ fn load(path: &Path, opts: &LoadOptions) -> strata::Result<strata::model::Image>
     )
 }
 
-/// The layout-independent part of a report: everything but where the bytes were stored.
+/// The layout-independent part of a report: everything but where the bytes were stored (and
+/// the attestations some layouts store next to the image).
 fn comparable(path: &Path) -> serde_json::Value {
     let image =
         load(path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -38,6 +39,7 @@ fn comparable(path: &Path) -> serde_json::Value {
     v["image"]["reference"] = serde_json::Value::Null;
     v["image"]["repo_tags"] = serde_json::Value::Null;
     v["image"]["manifest_digest"] = serde_json::Value::Null;
+    v["provenance"] = serde_json::Value::Null;
     for l in v["layers"].as_array_mut().expect("layers") {
         let o = l.as_object_mut().expect("layer");
         o.remove("blob_digest");

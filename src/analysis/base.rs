@@ -60,6 +60,20 @@ pub struct BaseBoundary {
     pub reason: String,
 }
 
+/// `alpine:3.20` from the purl `pkg:docker/alpine@3.20?platform=linux%2Famd64` (a digest
+/// version stays `name@sha256:…`); other URIs unchanged.
+pub fn purl_image_name(uri: &str) -> String {
+    let Some(rest) = uri.strip_prefix("pkg:docker/") else {
+        return uri.to_owned();
+    };
+    let rest = rest.split('?').next().unwrap_or(rest);
+    match rest.rsplit_once('@') {
+        Some((n, v)) if !v.contains(':') && !v.contains("%3A") => format!("{n}:{v}"),
+        Some((n, v)) => format!("{n}@{}", v.replace("%3A", ":")),
+        None => rest.to_owned(),
+    }
+}
+
 static METADATA_END: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"^(?:/bin/sh -c )?(?:#\(nop\)\s*)?(?:CMD|ENTRYPOINT)\b").ok());
 static LABEL_STEP: LazyLock<Option<Regex>> =
@@ -124,6 +138,27 @@ impl BaseBoundary {
                 b
             }
         };
+        if name.is_none() && digest.is_none() {
+            if let Some(m) = image
+                .provenance
+                .slsa
+                .as_ref()
+                .and_then(|s| s.base_image.as_ref())
+            {
+                let n = crate::model::sanitize(&purl_image_name(&m.uri));
+                b.reason = format!(
+                    "{} (the provenance attestation names base {n}{})",
+                    b.reason,
+                    m.digest
+                        .as_deref()
+                        .map(|d| format!("@{}", crate::model::sanitize(d)))
+                        .unwrap_or_default()
+                );
+                b.name = Some(n);
+                b.digest = m.digest.as_deref().map(crate::model::sanitize);
+                return b;
+            }
+        }
         b.name = name;
         b.digest = digest;
         b

@@ -12,6 +12,7 @@ pub mod findings;
 pub mod inspector;
 pub mod packages;
 pub mod pipeline;
+pub mod provenance;
 pub mod secrets;
 pub mod version;
 pub mod waste;

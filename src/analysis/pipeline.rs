@@ -76,7 +76,9 @@ pub fn open(input: &Input, settings: &Settings, progress: &Progress) -> Result<O
     if settings.findings {
         opts.scan.inspector = Some(Arc::new(Inspector::new(&settings.config)));
     }
-    let image = Arc::new(crate::source::load(input, &opts, progress)?);
+    let mut image = crate::source::load(input, &opts, progress)?;
+    super::provenance::read(&mut image.provenance);
+    let image = Arc::new(image);
     let efficiency = Efficiency::of(&image);
     Ok(Opened {
         image,

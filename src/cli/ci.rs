@@ -53,6 +53,10 @@ pub struct CiArgs {
     /// Ignore findings inherited from the base image (`--ignore-inherited`, or `=false`).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub ignore_inherited: Option<String>,
+    /// Fail unless a valid SLSA provenance attestation names the image
+    /// (`--require-provenance`, or `=false`).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub require_provenance: Option<String>,
     /// Fail when a finding of at least this severity remains [default: high].
     #[arg(long, value_name = "LEVEL")]
     pub fail_on: Option<String>,
@@ -93,6 +97,7 @@ impl CiArgs {
                 &self.highest_user_reclaimable_percent,
             ),
             ("ignore-inherited", &self.ignore_inherited),
+            ("require-provenance", &self.require_provenance),
             ("fail-on", &self.fail_on),
             ("warn-on", &self.warn_on),
         ];
@@ -184,6 +189,7 @@ mod tests {
             allow_paths: vec!["/tmp/**".into()],
             fail_on: Some("critical".into()),
             ignore_inherited: None,
+            require_provenance: None,
             warn_on: Some("off".into()),
             format: CiFormat::Text,
             output: None,

@@ -148,7 +148,7 @@ pub enum ListFormat {
 pub enum ReportFormat {
     /// Readable text.
     Text,
-    /// The `strata.report/v1.1` JSON contract.
+    /// The `strata.report/v1.2` JSON contract.
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,

@@ -4,6 +4,8 @@
 pub mod finding;
 pub mod fs;
 pub mod path;
+pub mod provenance;
+pub mod signature;
 pub mod summary;
 
 use std::collections::BTreeMap;
@@ -52,6 +54,8 @@ pub struct Image {
     /// The base image named by the `org.opencontainers.image.base.*` labels, when the source
     /// could look it up (see `analysis::base`).
     pub known_base: Option<KnownBase>,
+    /// Attestations, provenance and signatures found next to the image (empty when none).
+    pub provenance: provenance::Provenance,
 }
 
 /// What is known of an image's base image itself, found through its name or digest label.

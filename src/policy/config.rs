@@ -108,6 +108,8 @@ pub struct Policy {
     pub allow_paths: Vec<PathPattern>,
     /// Ignore findings inherited from the base image (off by default).
     pub ignore_inherited: bool,
+    /// Fail when no valid SLSA provenance attestation names the image (off by default).
+    pub require_provenance: bool,
     /// Fail when a finding of at least this severity remains.
     pub fail_on: Option<Severity>,
     /// Warn when a finding of at least this severity remains.
@@ -131,6 +133,7 @@ impl Default for Policy {
             allow_rules: Vec::new(),
             allow_paths: Vec::new(),
             ignore_inherited: false,
+            require_provenance: false,
             fail_on: Some(Severity::High),
             warn_on: Some(Severity::Medium),
             sources: Vec::new(),
@@ -140,7 +143,7 @@ impl Default for Policy {
 }
 
 /// Every key of the `[ci]` section, as written in `.strata.toml` (flags use the same names).
-pub const CI_KEYS: [&str; 10] = [
+pub const CI_KEYS: [&str; 11] = [
     "lowest-efficiency",
     "highest-reclaimable-bytes",
     "highest-user-reclaimable-percent",
@@ -149,6 +152,7 @@ pub const CI_KEYS: [&str; 10] = [
     "allow-rules",
     "allow-paths",
     "ignore-inherited",
+    "require-provenance",
     "fail-on",
     "warn-on",
 ];
@@ -334,6 +338,7 @@ impl Policy {
                 self.highest_user_reclaimable_percent = parse_fraction(v)?;
             }
             "ignore-inherited" => self.ignore_inherited = parse_bool(v)?,
+            "require-provenance" => self.require_provenance = parse_bool(v)?,
             "fail-on" => self.fail_on = parse_severity(v)?,
             "warn-on" => self.warn_on = parse_severity(v)?,
             "forbid-rules" => self.forbid_rules.push(rule_id(v)?),

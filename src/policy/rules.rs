@@ -223,6 +223,35 @@ fn summary(fs: &[&Finding]) -> String {
     }
 }
 
+/// `require-provenance`: SLSA provenance read, its subject this image's manifest.
+fn provenance_rule(p: &crate::model::provenance::Provenance) -> RuleResult {
+    let measured = match (&p.slsa, p.provenance_attestation()) {
+        (Some(s), Some(a)) => match a.subject_matches {
+            Some(true) => format!("SLSA provenance {}, subject matches", s.version),
+            Some(false) => format!(
+                "SLSA provenance {} names another image ({})",
+                s.version,
+                crate::model::sanitize(&a.subjects.join(", "))
+            ),
+            None => format!(
+                "SLSA provenance {}, subject not checkable (no manifest digest)",
+                s.version
+            ),
+        },
+        _ if p.attestations.iter().any(|a| a.problem.is_some()) => {
+            "no readable provenance attestation (a statement blob is absent or unreadable)"
+                .to_owned()
+        }
+        _ => "no provenance attestation".to_owned(),
+    };
+    RuleResult {
+        rule: "require-provenance".into(),
+        status: pass_fail(!p.valid_provenance()),
+        measured,
+        threshold: "valid SLSA provenance naming this image".into(),
+    }
+}
+
 /// Evaluates `policy` against the image's metrics and its findings.
 pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &Policy) -> Outcome {
     let m = Metrics::of(image, eff);
@@ -357,6 +386,11 @@ pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &
             }
         });
     }
+    rules.push(if policy.require_provenance {
+        provenance_rule(&image.provenance)
+    } else {
+        skip("require-provenance")
+    });
     if allowed > 0 {
         let inherited = if policy.ignore_inherited {
             let n = findings.iter().filter(|f| f.base).count();

@@ -69,6 +69,14 @@ pub fn render(a: &Analysed, outcome: Option<&Outcome>) -> String {
         verdict.unwrap_or_default()
     );
     let _ = writeln!(s);
+    let _ = writeln!(s, "#### Who made this");
+    let _ = writeln!(s);
+    let _ = writeln!(s, "| | |");
+    let _ = writeln!(s, "|---|---|");
+    for (label, text) in crate::report::provenance::ProvenanceSection::build(a).who_made_this() {
+        let _ = writeln!(s, "| {label} | {} |", cell(&text));
+    }
+    let _ = writeln!(s);
     let _ = writeln!(s, "| | |");
     let _ = writeln!(s, "|---|---|");
     let _ = writeln!(s, "| Image | {} |", code(&image.id));

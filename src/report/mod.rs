@@ -1,5 +1,5 @@
 //! Every renderer of the engine's results: the report document as JSON (the
-//! `strata.report/v1.1` contract documented in `docs/report-schema.md`) and readable text, SARIF,
+//! `strata.report/v1.2` contract documented in `docs/report-schema.md`) and readable text, SARIF,
 //! markdown, the CI summary (text and `strata.ci/v1` JSON) and the `strata images` table.
 //! Everything goes through the analysed image's [`crate::redact::Redactor`].
 
@@ -11,6 +11,7 @@ pub mod diff_text;
 #[cfg(feature = "daemon")]
 pub mod images;
 pub mod markdown;
+pub mod provenance;
 pub mod sarif;
 pub mod sbom;
 pub mod spdx;
@@ -22,9 +23,9 @@ use crate::analysis::finding::{Finding, Package};
 use crate::analysis::pipeline::Analysed;
 use crate::model::{path, sanitize};
 
-/// Schema identifier of the JSON report (v1.1 adds `base` and the `base` flags; every v1
-/// field keeps its name and meaning).
-pub const SCHEMA: &str = "strata.report/v1.1";
+/// Schema identifier of the JSON report (v1.1 adds `base` and the `base` flags, v1.2 adds
+/// `findings[].items` and `provenance`; every v1 field keeps its name and meaning).
+pub const SCHEMA: &str = "strata.report/v1.2";
 /// How many reclaimable paths the report lists.
 pub const TOP_RECLAIMABLE: usize = 20;
 
@@ -35,6 +36,9 @@ pub struct Report {
     pub schema: &'static str,
     /// The image and its configuration.
     pub image: ImageSection,
+    /// Who made the image: attestations, SLSA provenance, SBOM attestation, signatures.
+    /// Added in `strata.report/v1.2`.
+    pub provenance: provenance::ProvenanceSection,
     /// Where the base image ends and which rule found it.
     pub base: crate::analysis::base::BaseBoundary,
     /// Every history step, oldest first.
@@ -194,6 +198,7 @@ impl Report {
         let base = crate::analysis::base::BaseBoundary::detect(image);
         Self {
             schema: SCHEMA,
+            provenance: provenance::ProvenanceSection::build(analysed),
             image: ImageSection {
                 reference: image.reference.clone(),
                 id: image.id.clone(),

@@ -10,6 +10,11 @@ pub use crate::text::{bytes, one_line};
 pub fn render(r: &Report) -> String {
     let mut s = String::new();
     let i = &r.image;
+    let _ = writeln!(s, "Who made this");
+    for (label, text) in r.provenance.who_made_this() {
+        let _ = writeln!(s, "  {label:<13}{text}");
+    }
+    let _ = writeln!(s);
     let _ = writeln!(s, "Image      {}", sanitize(&i.reference));
     let _ = writeln!(s, "ID         {}", i.id);
     if !i.repo_tags.is_empty() {

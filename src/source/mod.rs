@@ -2,6 +2,7 @@
 //! built-in demo. Every source ends in [`assemble`], which builds the [`Image`] model.
 
 pub mod archive;
+pub mod attestations;
 pub mod cache;
 pub mod content;
 #[cfg(feature = "daemon")]
@@ -649,6 +650,7 @@ fn base_image(reference: &str, resolved: &Resolved, parsed: ParsedConfig, origin
         content_matches: Vec::new(),
         captured: HashMap::new(),
         known_base: None,
+        provenance: resolved.provenance.clone(),
     }
 }
 

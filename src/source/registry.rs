@@ -326,12 +326,7 @@ fn platform_of(desc: &Value) -> Option<(String, String, Option<String>)> {
     ))
 }
 
-fn is_attestation(desc: &Value) -> bool {
-    desc.pointer("/annotations/vnd.docker.reference.type")
-        .and_then(Value::as_str)
-        == Some("attestation-manifest")
-        || platform_of(desc).is_some_and(|(os, a, _)| os == "unknown" && a == "unknown")
-}
+use super::attestations::is_attestation;
 
 fn platform_text(p: &(String, String, Option<String>)) -> String {
     match &p.2 {
@@ -401,9 +396,18 @@ async fn fetch_metadata(
     let mut value = json(&label, &top)?;
     let mut manifest_digest = top_digest.clone();
     let mut warnings = Vec::new();
+    let mut attestation_entries = Vec::new();
     let media = value.get("mediaType").and_then(Value::as_str).unwrap_or("");
     if media == OCI_INDEX || media == DOCKER_LIST || value.get("manifests").is_some() {
         let (digest, attestations) = pick_platform(&label, &value, wanted)?;
+        attestation_entries = value
+            .get("manifests")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|d| is_attestation(d))
+            .cloned()
+            .collect();
         if attestations > 0 {
             progress.emit(ProgressEvent::Phase(format!(
                 "the index lists {attestations} attestation manifest{}",
@@ -510,6 +514,14 @@ async fn fetch_metadata(
         .tag()
         .map(|t| vec![format!("{repo}:{t}")])
         .unwrap_or_default();
+    let provenance = fetch_attestations(
+        remote,
+        &attestation_entries,
+        &manifest_digest,
+        cache,
+        &mut warnings,
+    )
+    .await;
     Ok(Metadata {
         resolved: Resolved {
             config,
@@ -518,10 +530,78 @@ async fn fetch_metadata(
             repo_tags,
             manifest_digest: Some(manifest_digest),
             warnings,
+            provenance,
         },
         layers,
         repo_digest: format!("{repo}@{top_digest}"),
     })
+}
+
+/// Reads the attestation manifests among `entries` that point at `subject`, and their
+/// in-toto statements, through the blob cache. Nothing here fails the load: what cannot be
+/// read becomes a warning (see [`super::attestations`]).
+async fn fetch_attestations(
+    remote: &Remote,
+    entries: &[Value],
+    subject: &str,
+    cache: Option<&BlobCache>,
+    warnings: &mut Vec<String>,
+) -> crate::model::provenance::Provenance {
+    use super::attestations as att;
+    let mut prov = crate::model::provenance::Provenance {
+        subject_digest: Some(subject.to_owned()),
+        ..Default::default()
+    };
+    let label = remote.reference.whole();
+    for desc in entries
+        .iter()
+        .filter(|d| att::subject_of(d) == Some(subject))
+    {
+        let Some(digest) = att::digest_of(desc) else {
+            continue;
+        };
+        let manifest = match remote.manifest(Some(digest)).await {
+            Ok((bytes, _)) => serde_json::from_slice::<Value>(&bytes).ok(),
+            Err(e) => {
+                warnings.push(format!("attestation manifest {digest}: {e}"));
+                None
+            }
+        };
+        let Some(manifest) = manifest else {
+            prov.attestations
+                .push(crate::model::provenance::Attestation {
+                    manifest: digest.to_owned(),
+                    problem: Some("attestation manifest absent or unreadable".into()),
+                    ..Default::default()
+                });
+            continue;
+        };
+        for mut a in att::statements_of(digest, &manifest) {
+            let d = BlobDesc {
+                digest: a.digest.clone(),
+                size: a.size,
+            };
+            let bytes = match cache.and_then(|c| read_cached_small(c, &d)) {
+                Some(b) => Some(b),
+                None => match remote.blobs.fetch_small(&d.digest, d.size).await {
+                    Ok(b) => {
+                        if let Some(mut p) = cache.and_then(|c| c.start(&d.digest)) {
+                            p.write(&b);
+                            p.commit();
+                        }
+                        Some(b)
+                    }
+                    Err(_) => None,
+                },
+            };
+            match bytes {
+                Some(b) => warnings.extend(att::fill(&mut a, &b)),
+                None => warnings.push(att::missing(&mut a, &format!("the registry ({label})"))),
+            }
+            prov.attestations.push(a);
+        }
+    }
+    prov
 }
 
 fn read_cached_small(cache: &BlobCache, d: &BlobDesc) -> Option<Vec<u8>> {

@@ -122,6 +122,8 @@ pub struct Resolved {
     pub manifest_digest: Option<String>,
     /// Non-fatal notes (skipped platforms, absent blobs).
     pub warnings: Vec<String>,
+    /// The attestations pointing at the image (statements not yet read into fields).
+    pub provenance: crate::model::provenance::Provenance,
 }
 
 const INDEX_TYPES: [&str; 2] = [
@@ -478,8 +480,12 @@ pub fn resolve(
                     check_platform(store, &r, p)?;
                 }
                 if let Some(idx) = &index {
-                    r.manifest_digest =
-                        oci_catalog(store, idx)?.manifest_digest_for_config(&r.config_digest);
+                    let catalog = oci_catalog(store, idx)?;
+                    r.manifest_digest = catalog.manifest_digest_for_config(&r.config_digest);
+                    if let Some(platform_manifest) = catalog.platform_manifest_for(&r.config_digest)
+                    {
+                        attach_attestations(store, &catalog, &platform_manifest, &mut r);
+                    }
                 }
                 return Ok(r);
             }
@@ -658,6 +664,7 @@ fn resolve_docker(store: &dyn BlobStore, entry: &Value, verify: bool) -> Result<
         repo_tags: repo_tags(entry),
         manifest_digest: None,
         warnings: Vec::new(),
+        provenance: Default::default(),
     })
 }
 
@@ -705,6 +712,8 @@ struct OciCatalog {
     artifacts: Vec<String>,
     /// Number of top-level descriptors.
     tops: usize,
+    /// Attestation manifest entries, at any depth.
+    attestations: Vec<Value>,
 }
 
 impl OciCatalog {
@@ -715,6 +724,14 @@ impl OciCatalog {
             .filter(|c| c.config_digest.as_deref() == Some(config))
             .collect();
         hits.first().map(|c| c.top_digest.clone())
+    }
+
+    /// The platform manifest digest of the image whose config is `config`.
+    fn platform_manifest_for(&self, config: &str) -> Option<String> {
+        self.candidates
+            .iter()
+            .find(|c| c.config_digest.as_deref() == Some(config))
+            .map(|c| c.digest.clone())
     }
 
     /// The images: candidates grouped by top-level descriptor (same digest = same image);
@@ -807,6 +824,7 @@ fn oci_catalog(store: &dyn BlobStore, idx: &Value) -> Result<OciCatalog> {
             .get("manifests")
             .and_then(Value::as_array)
             .map_or(0, Vec::len),
+        attestations: Vec::new(),
     };
     collect(store, idx, 0, &mut catalog, &[], None)?;
     for c in &mut catalog.candidates {
@@ -834,6 +852,34 @@ fn resolve_oci(
     verify: bool,
 ) -> Result<Resolved> {
     let catalog = oci_catalog(store, idx)?;
+    let mut r = choose_oci(store, idx, &catalog, platform, selector, verify)?;
+    if let Some(d) = r.manifest_digest.clone() {
+        attach_attestations(store, &catalog, &d, &mut r);
+    }
+    Ok(r)
+}
+
+/// Reads the attestations pointing at `platform_manifest` into `r`.
+fn attach_attestations(
+    store: &dyn BlobStore,
+    catalog: &OciCatalog,
+    platform_manifest: &str,
+    r: &mut Resolved,
+) {
+    let (prov, warnings) =
+        super::attestations::read(store, &catalog.attestations, platform_manifest);
+    r.provenance = prov;
+    r.warnings.extend(warnings);
+}
+
+fn choose_oci(
+    store: &dyn BlobStore,
+    idx: &Value,
+    catalog: &OciCatalog,
+    platform: Option<&Platform>,
+    selector: Option<&ImageSelector>,
+    verify: bool,
+) -> Result<Resolved> {
     let warnings = catalog.warnings.clone();
     if catalog.candidates.is_empty() {
         if !catalog.artifacts.is_empty() {
@@ -1051,6 +1097,7 @@ fn resolve_oci(
         repo_tags: chosen.names,
         manifest_digest: Some(chosen.digest),
         warnings,
+        provenance: Default::default(),
     })
 }
 
@@ -1159,14 +1206,9 @@ fn collect(
                 p.get("variant").and_then(Value::as_str).map(str::to_owned),
             )
         });
-        let is_attestation = desc
-            .pointer("/annotations/vnd.docker.reference.type")
-            .and_then(Value::as_str)
-            == Some("attestation-manifest")
-            || platform
-                .as_ref()
-                .is_some_and(|(os, a, _)| os == "unknown" && a == "unknown");
+        let is_attestation = super::attestations::is_attestation(desc);
         if is_attestation {
+            out.attestations.push(desc.clone());
             continue;
         }
         if !media.is_empty() && !MANIFEST_TYPES.contains(&media) && !INDEX_TYPES.contains(&media) {

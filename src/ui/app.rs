@@ -18,6 +18,7 @@ use super::state::layers::Layers;
 use super::state::mouse::Areas;
 use super::state::packages::{Packages, PackagesOutcome};
 use super::state::prompt::PromptState;
+use super::state::provenance::ProvenancePane;
 use super::state::tree::{Tree, TreeOutcome};
 use super::state::viewer::{ViewerOutcome, ViewerPane};
 use crate::analysis::efficiency::Efficiency;
@@ -66,6 +67,8 @@ pub enum Pane {
     Compare,
     /// Package inventory (replaces the tree while open).
     Packages,
+    /// Who made the image (replaces the tree while open).
+    Provenance,
 }
 
 /// Loading state.
@@ -147,6 +150,8 @@ pub struct App {
     pub compare: Compare,
     /// The packages pane.
     pub packages: Packages,
+    /// The provenance pane.
+    pub provenance: ProvenancePane,
     /// The status-line prompts.
     pub prompt: PromptState,
     /// Focused pane.
@@ -208,6 +213,7 @@ impl App {
             findings: Findings::new(cfg),
             compare: Compare::default(),
             packages: Packages::default(),
+            provenance: ProvenancePane::default(),
             prompt: PromptState {
                 active: None,
                 extract_dir: cwd,
@@ -271,6 +277,7 @@ impl App {
         self.findings.clear();
         self.compare.clear();
         self.packages.clear();
+        self.provenance.clear();
         self.pending_jump = None;
         self.load_req = req;
         self.progress = LoadProgress::default();
@@ -298,6 +305,7 @@ impl App {
             Pane::Findings => Scope::Findings,
             Pane::Compare => Scope::Compare,
             Pane::Packages => Scope::Packages,
+            Pane::Provenance => Scope::Provenance,
         }
     }
 
@@ -398,6 +406,8 @@ impl App {
                     self.close_findings();
                 } else if self.focus == Pane::Packages {
                     self.close_packages();
+                } else if self.focus == Pane::Provenance {
+                    self.close_provenance();
                 } else if self.viewer.open.is_some() {
                     self.viewer.close();
                 } else if self.screen == Screen::Explorer && self.from_list {
@@ -414,6 +424,7 @@ impl App {
             Action::Filter if self.screen == Screen::Explorer => {
                 self.close_findings();
                 self.close_packages();
+                self.close_provenance();
                 self.viewer.close();
                 // The filter applies to the compare list too, which stays open.
                 self.focus = if self.compare.open {
@@ -445,13 +456,18 @@ impl App {
                     });
                 }
             }
-            Action::Packages => self.toggle_packages(),
+            Action::Packages => {
+                self.close_provenance();
+                self.toggle_packages();
+            }
+            Action::Provenance => self.toggle_provenance(),
             Action::Findings => {
                 if self.findings.open && self.focus == Pane::Findings {
                     self.close_findings();
                 } else {
                     self.compare.open = false;
                     self.close_packages();
+                    self.close_provenance();
                     self.findings.open = true;
                     self.focus = Pane::Findings;
                     if self.findings.state == FindingsState::Running {
@@ -463,7 +479,7 @@ impl App {
             Action::SwitchPane => {
                 self.focus = if matches!(
                     self.focus,
-                    Pane::Tree | Pane::Findings | Pane::Compare | Pane::Packages
+                    Pane::Tree | Pane::Findings | Pane::Compare | Pane::Packages | Pane::Provenance
                 ) {
                     Pane::Layers
                 } else {
@@ -478,7 +494,8 @@ impl App {
                     | Pane::Tree
                     | Pane::Findings
                     | Pane::Compare
-                    | Pane::Packages => Pane::Layers,
+                    | Pane::Packages
+                    | Pane::Provenance => Pane::Layers,
                 };
             }
             Action::PrevLeftPane => {
@@ -486,9 +503,11 @@ impl App {
                     Pane::Layers => self.right_pane(),
                     Pane::LayerDetails => Pane::Layers,
                     Pane::ImageDetails => Pane::LayerDetails,
-                    Pane::Tree | Pane::Findings | Pane::Compare | Pane::Packages => {
-                        Pane::ImageDetails
-                    }
+                    Pane::Tree
+                    | Pane::Findings
+                    | Pane::Compare
+                    | Pane::Packages
+                    | Pane::Provenance => Pane::ImageDetails,
                 };
             }
             Action::PerLayer => return self.set_mode(Mode::PerLayer),
@@ -546,6 +565,16 @@ impl App {
                     PackagesOutcome::Jump => return self.jump_to_package(),
                 }
             }
+            Pane::Provenance => {
+                let page = (self.size.1 as usize).saturating_sub(6).max(1);
+                let redactor = self.findings.cfg.redactor();
+                if let Some(n) =
+                    self.provenance
+                        .update(action, self.image.as_deref(), &redactor, page)
+                {
+                    self.notice = Some((n, Level::Info));
+                }
+            }
         }
         Vec::new()
     }
@@ -558,6 +587,8 @@ impl App {
             Pane::Findings
         } else if self.packages.open {
             Pane::Packages
+        } else if self.provenance.open {
+            Pane::Provenance
         } else {
             Pane::Tree
         }
@@ -572,6 +603,10 @@ impl App {
             self.packages.set_filter(String::new());
         } else if self.focus == Pane::Packages {
             self.close_packages();
+        } else if self.focus == Pane::Provenance {
+            if !self.provenance.close_statement() {
+                self.close_provenance();
+            }
         } else if self.viewer.open.is_some() {
             self.viewer.close();
         } else if !self.tree.filter_text.is_empty() && self.screen == Screen::Explorer {
@@ -586,6 +621,7 @@ impl App {
     pub(super) fn back_to_list(&mut self) {
         self.findings.clear();
         self.packages.clear();
+        self.provenance.clear();
         self.screen = Screen::Images;
         self.load = LoadState::Idle;
         self.image = None;

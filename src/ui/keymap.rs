@@ -85,6 +85,8 @@ pub enum Action {
     OpenReference,
     /// Compare the open image with another one (or show the comparison again).
     Compare,
+    /// Show or hide the provenance pane.
+    Provenance,
 }
 
 /// Where a binding applies.
@@ -108,6 +110,8 @@ pub enum Scope {
     Compare,
     /// The packages pane.
     Packages,
+    /// The provenance pane.
+    Provenance,
 }
 
 impl Scope {
@@ -123,6 +127,7 @@ impl Scope {
             Self::Findings => "Findings pane",
             Self::Compare => "Compare mode",
             Self::Packages => "Packages pane",
+            Self::Provenance => "Provenance pane",
         }
     }
 }
@@ -505,6 +510,13 @@ pub static BINDINGS: &[Binding] = &[
         None,
     ),
     b(
+        &[k('V')],
+        S::Global,
+        A::Provenance,
+        "show/hide who made the image: provenance, attestations, signatures",
+        None,
+    ),
+    b(
         &[k('/'), ctrl('f')],
         S::Global,
         A::Filter,
@@ -597,6 +609,14 @@ pub static BINDINGS: &[Binding] = &[
         A::Filter,
         "show only packages whose manager, name, version or license contains the text",
         Some("Filter"),
+    ),
+    // Provenance.
+    b(
+        &[code(KeyCode::Enter)],
+        S::Provenance,
+        A::Open,
+        "show the selected attestation's in-toto statement (redacted); Enter again goes back",
+        Some("Statement"),
     ),
     // Viewer.
     b(
@@ -736,6 +756,7 @@ pub fn help() -> Vec<(Scope, String, &'static str)> {
         Scope::Findings,
         Scope::Compare,
         Scope::Packages,
+        Scope::Provenance,
         Scope::Details,
         Scope::Images,
     ] {

@@ -19,6 +19,8 @@ pub enum Right {
     Findings,
     /// The package inventory.
     Packages,
+    /// Who made the image.
+    Provenance,
     /// The file viewer.
     Viewer,
     /// The file tree.
@@ -64,6 +66,8 @@ pub fn right(app: &App) -> Right {
         Right::Findings
     } else if app.packages.open {
         Right::Packages
+    } else if app.provenance.open {
+        Right::Provenance
     } else if app.viewer.open.is_some() {
         Right::Viewer
     } else {
@@ -86,6 +90,7 @@ pub fn regions(app: &App, area: Rect) -> Regions {
         && !app.findings.open
         && !app.compare.open
         && !app.packages.open
+        && !app.provenance.open
     {
         Body::FullViewer(main)
     } else {
@@ -210,6 +215,7 @@ pub fn areas(app: &App, r: &Regions) -> Areas {
                     a.findings = findings_parts(area).map_or_else(Rect::default, |p| p[0]);
                 }
                 Right::Packages => a.packages = rows(area),
+                Right::Provenance => {}
                 Right::Viewer => a.tree = inner(area),
                 Right::Tree => a.tree = rows(area),
             }
@@ -252,6 +258,7 @@ pub fn settle(app: &mut App) {
                     }
                 }
                 Right::Packages => app.packages.settle(app.areas.packages.height as usize),
+                Right::Provenance => {}
                 Right::Viewer => settle_viewer(app, area),
                 Right::Tree => app.tree.settle(app.areas.tree.height as usize),
             }

@@ -2713,3 +2713,267 @@ fn schema1_manifest(img: &Image<'_>, signed: bool) -> Vec<u8> {
     }
     to_json(&v)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Attestations, as buildx / BuildKit store them
+// ---------------------------------------------------------------------------------------------
+
+/// One in-toto statement to attach to an image (a layer of its attestation manifest).
+#[derive(Clone, Debug)]
+pub struct StatementSpec {
+    /// `predicateType` and the layer's `in-toto.io/predicate-type` annotation.
+    pub predicate_type: String,
+    /// The `predicate` object.
+    pub predicate: Value,
+    /// `subject[0].digest.sha256` as `sha256:<hex>`; `None` = the image's platform manifest.
+    pub subject: Option<String>,
+    /// Leave the statement blob out (a layout copied without it).
+    pub drop_blob: bool,
+}
+
+impl StatementSpec {
+    /// A statement about the image itself, blob present.
+    pub fn new(predicate_type: &str, predicate: Value) -> Self {
+        StatementSpec {
+            predicate_type: predicate_type.to_string(),
+            predicate,
+            subject: None,
+            drop_blob: false,
+        }
+    }
+}
+
+/// Where [`write_attested`] lays the image out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttestedLayout {
+    /// `docker buildx build --output type=oci` / `skopeo copy oci-archive:`: a tar holding
+    /// `oci-layout`, `index.json` (one entry: the image index) and `blobs/`.
+    OciArchive,
+    /// The same as a directory (`oci:DIR`).
+    OciDir,
+    /// `docker save` of the containerd image store (Docker 25+): the OCI layout plus a
+    /// `manifest.json` naming config and layer blobs.
+    DockerSave,
+}
+
+/// What [`write_attested`] wrote.
+#[derive(Clone, Debug)]
+pub struct AttestedWritten {
+    /// The image (its `manifest_digest` is the platform manifest the attestation points at).
+    pub image: Written,
+    /// Digest of the image index `index.json` points to.
+    pub index_digest: String,
+    /// Digest of the attestation manifest.
+    pub attestation_digest: String,
+    /// Digest and size of each statement blob, in order.
+    pub statements: Vec<(String, u64)>,
+}
+
+/// Writes `spec` laid out as BuildKit stores an image with attestations (BuildKit
+/// docs/attestations/attestation-storage.md): `index.json` → an image index listing the
+/// platform manifest and an attestation manifest (platform `unknown/unknown`, annotations
+/// `vnd.docker.reference.type: attestation-manifest` and `vnd.docker.reference.digest:
+/// <platform manifest digest>`) whose layers are the `statements` as in-toto v0.1 statements
+/// (`application/vnd.in-toto+json`, annotated `in-toto.io/predicate-type`). Layers are gzip.
+pub fn write_attested(
+    spec: &ImageSpec,
+    statements: &[StatementSpec],
+    layout: AttestedLayout,
+    dest: &Path,
+) -> io::Result<AttestedWritten> {
+    let img = Image::new(spec)?;
+    let mut blobs = Blobs::default();
+    let (mdesc, layer_digests) = img.put_manifest(
+        &mut blobs,
+        &MediaTypes::oci(media::OCI_LAYER_GZIP),
+        &mut encoder(Comp::Gzip),
+    )?;
+    let manifest_digest = mdesc["digest"].as_str().unwrap_or_default().to_string();
+    let name = spec.repo_tags.first().map_or("image", String::as_str);
+    let mut layers = Vec::new();
+    let mut written_statements = Vec::new();
+    let mut dropped = Vec::new();
+    for s in statements {
+        let subject = s.subject.clone().unwrap_or_else(|| manifest_digest.clone());
+        let statement = to_json(&json!({
+            "_type": "https://in-toto.io/Statement/v0.1",
+            "predicateType": s.predicate_type,
+            "subject": [{
+                "name": format!("pkg:docker/{name}?platform={}%2F{}", spec.os, spec.architecture),
+                "digest": {"sha256": hex(&subject)},
+            }],
+            "predicate": s.predicate,
+        }));
+        let mut layer = blobs.desc(media::IN_TOTO, statement);
+        layer["annotations"] = json!({"in-toto.io/predicate-type": s.predicate_type});
+        let d = layer["digest"].as_str().unwrap_or_default().to_string();
+        written_statements.push((d.clone(), layer["size"].as_u64().unwrap_or(0)));
+        if s.drop_blob {
+            dropped.push(hex(&d).to_string());
+        }
+        layers.push(layer);
+    }
+    let config = blobs.desc(
+        media::OCI_CONFIG,
+        to_json(&json!({
+            "architecture": "unknown",
+            "os": "unknown",
+            "config": {},
+            "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l["digest"].clone()).collect::<Vec<_>>()},
+        })),
+    );
+    let att_manifest = to_json(&json!({
+        "schemaVersion": 2,
+        "mediaType": media::OCI_MANIFEST,
+        "config": config,
+        "layers": layers,
+    }));
+    let mut adesc = blobs.desc(media::OCI_MANIFEST, att_manifest);
+    adesc["annotations"] = json!({
+        "vnd.docker.reference.digest": manifest_digest,
+        "vnd.docker.reference.type": "attestation-manifest",
+    });
+    adesc["platform"] = json!({"architecture": "unknown", "os": "unknown"});
+    let attestation_digest = adesc["digest"].as_str().unwrap_or_default().to_string();
+    let image_index = to_json(&json!({
+        "schemaVersion": 2,
+        "mediaType": media::OCI_INDEX,
+        "manifests": [mdesc, adesc],
+    }));
+    let mut idesc = blobs.desc(media::OCI_INDEX, image_index);
+    let index_digest = idesc["digest"].as_str().unwrap_or_default().to_string();
+    let ref_name = match layout {
+        AttestedLayout::OciDir => spec.repo_tags.first().map(|r| split_tag(r).1.to_string()),
+        _ => spec.repo_tags.first().cloned(),
+    };
+    if let Some(r) = ref_name {
+        idesc["annotations"] = json!({"org.opencontainers.image.ref.name": r});
+    }
+    let index = json!({"schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": [idesc]});
+    for h in &dropped {
+        blobs.0.remove(h);
+    }
+    let mut members = blobs.members(0o100644, DOCKER_MTIME);
+    let mut file = |name: &str, bytes: Vec<u8>| {
+        members.push(Member::file(name, bytes, 0o100644, DOCKER_MTIME));
+    };
+    file("index.json", to_json(&index));
+    file("oci-layout", oci_layout_bytes());
+    if layout == AttestedLayout::DockerSave {
+        let manifest_json = json!([{
+            "Config": format!("blobs/sha256/{}", img.config_hex()),
+            "RepoTags": repo_tags_json(&spec.repo_tags),
+            "Layers": layer_digests.iter().map(|d| format!("blobs/sha256/{}", hex(d))).collect::<Vec<_>>(),
+        }]);
+        file("manifest.json", to_json(&manifest_json));
+    }
+    walk_order(&mut members);
+    match layout {
+        AttestedLayout::OciDir => write_dir(&members, dest)?,
+        _ => write_tar_file(&members, dest)?,
+    }
+    let built = Built {
+        members: Vec::new(),
+        layer_digests,
+        manifest_digest: Some(manifest_digest),
+    };
+    Ok(AttestedWritten {
+        image: img.written(dest, built)?,
+        index_digest,
+        attestation_digest,
+        statements: written_statements,
+    })
+}
+
+/// A SLSA provenance v0.2 predicate as BuildKit writes it for a build from a local context
+/// (`docker buildx build --provenance=mode=max`): builder, build type, materials (the
+/// Dockerfile frontend, then the base image), invocation with an empty config source URI and
+/// the build arguments, the vcs fields in BuildKit's metadata block, and the times.
+pub fn slsa_v02_predicate(base: (&str, &str), args: &[(&str, &str)], vcs: (&str, &str)) -> Value {
+    let mut a = Map::new();
+    for (k, v) in args {
+        a.insert(format!("build-arg:{k}"), json!(v));
+    }
+    a.insert("label:org.example".into(), json!("x"));
+    json!({
+        "builder": {"id": "https://github.com/example/app/actions/runs/42"},
+        "buildType": "https://mobyproject.org/buildkit@v1",
+        "materials": [
+            {"uri": "pkg:docker/docker/dockerfile@1.7?platform=linux%2Famd64",
+             "digest": {"sha256": "a".repeat(64)}},
+            {"uri": base.0, "digest": {"sha256": hex(base.1)}},
+        ],
+        "invocation": {
+            "configSource": {"entryPoint": "docker/Dockerfile.release"},
+            "parameters": {"frontend": "dockerfile.v0", "args": a,
+                           "locals": [{"name": "context"}, {"name": "dockerfile"}]},
+            "environment": {"platform": "linux/amd64"},
+        },
+        "metadata": {
+            "buildInvocationID": "q1w2e3",
+            "buildStartedOn": "2024-05-01T10:00:00.5Z",
+            "buildFinishedOn": "2024-05-01T10:02:03Z",
+            "completeness": {"parameters": true, "environment": true, "materials": false},
+            "reproducible": false,
+            "https://mobyproject.org/buildkit@v1#metadata": {
+                "vcs": {"source": vcs.0, "revision": vcs.1},
+            },
+        },
+    })
+}
+
+/// A SLSA provenance v1 predicate as BuildKit writes it for a build from a Git context:
+/// build definition (build type, external parameters with the config source and the request's
+/// arguments, resolved dependencies) and run details (builder, times).
+pub fn slsa_v1_predicate(
+    base: (&str, &str),
+    args: &[(&str, &str)],
+    git: (&str, &str),
+    dockerfile: &str,
+) -> Value {
+    let mut a = Map::new();
+    for (k, v) in args {
+        a.insert(format!("build-arg:{k}"), json!(v));
+    }
+    json!({
+        "buildDefinition": {
+            "buildType": "https://github.com/moby/buildkit/blob/master/docs/attestations/slsa-definitions.md",
+            "externalParameters": {
+                "configSource": {"uri": git.0, "digest": {"sha1": git.1}, "path": dockerfile},
+                "request": {"frontend": "dockerfile.v0", "args": a},
+            },
+            "internalParameters": {"builderPlatform": "linux/amd64"},
+            "resolvedDependencies": [
+                {"uri": base.0, "digest": {"sha256": hex(base.1)}},
+                {"uri": format!("{}#main", git.0), "digest": {"sha1": git.1}},
+            ],
+        },
+        "runDetails": {
+            "builder": {"id": "https://github.com/example/app/actions/runs/43"},
+            "metadata": {
+                "invocationID": "z9y8",
+                "startedOn": "2024-06-02T08:00:00Z",
+                "finishedOn": "2024-06-02T08:05:00Z",
+            },
+        },
+    })
+}
+
+/// An SPDX 2.3 document predicate (as BuildKit's syft scanner writes it) listing `packages`
+/// (name, version).
+pub fn spdx_predicate(packages: &[(&str, &str)]) -> Value {
+    json!({
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": "sbom",
+        "documentNamespace": "https://example.com/sbom",
+        "creationInfo": {"created": "2024-05-01T10:02:03Z", "creators": ["Tool: buildkit-v0.13"]},
+        "packages": packages.iter().enumerate().map(|(i, (n, v))| json!({
+            "name": n,
+            "SPDXID": format!("SPDXRef-Package-{i}"),
+            "versionInfo": v,
+            "downloadLocation": "NOASSERTION",
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -9,6 +9,7 @@ pub mod images;
 pub mod layer_details;
 pub mod layers;
 pub mod packages;
+pub mod provenance;
 pub mod status;
 pub mod tree;
 pub mod viewer;
@@ -109,6 +110,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
                 Right::Compare => compare::draw(frame, app, right),
                 Right::Findings => findings::draw(frame, app, right),
                 Right::Packages => packages::draw(frame, app, right),
+                Right::Provenance => provenance::draw(frame, app, right),
                 Right::Viewer => viewer::draw(frame, app, right),
                 Right::Tree => tree::draw(frame, app, right),
             }

@@ -10,6 +10,7 @@ pub mod layers;
 pub mod mouse;
 pub mod packages;
 pub mod prompt;
+pub mod provenance;
 pub mod tree;
 pub mod viewer;
 
