@@ -13,5 +13,6 @@ pub mod inspector;
 pub mod packages;
 pub mod pipeline;
 pub mod secrets;
+pub mod signatures;
 pub mod version;
 pub mod waste;

@@ -4,6 +4,8 @@
 pub mod finding;
 pub mod fs;
 pub mod path;
+pub mod referrer;
+pub mod signature;
 pub mod summary;
 
 use std::collections::BTreeMap;
@@ -52,6 +54,11 @@ pub struct Image {
     /// The base image named by the `org.opencontainers.image.base.*` labels, when the source
     /// could look it up (see `analysis::base`).
     pub known_base: Option<KnownBase>,
+    /// What the registry holds next to the image (signatures, attestations, SBOMs), as read;
+    /// `None` when the source has no registry to ask (archives, layouts, the daemon).
+    pub referrers: Option<referrer::Referrers>,
+    /// The image's signatures and what checking them showed (`analysis::signatures`).
+    pub signatures: Vec<signature::Signature>,
 }
 
 /// What is known of an image's base image itself, found through its name or digest label.

@@ -38,6 +38,8 @@ pub(crate) mod tests {
             content_matches: Vec::new(),
             captured: std::collections::HashMap::new(),
             known_base: None,
+            referrers: None,
+            signatures: Vec::new(),
         }
     }
 }

@@ -47,6 +47,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Installed packages read from the package databases of the final image.
     pub packages: Vec<Package>,
+    /// Signatures found next to the image in its registry and what checking them showed
+    /// (empty for inputs with no registry to ask).
+    pub signatures: Vec<crate::model::signature::Signature>,
     /// Non-fatal problems met while reading.
     pub warnings: Vec<String>,
 }
@@ -276,6 +279,7 @@ impl Report {
             base,
             findings: analysed.findings.clone(),
             packages: analysed.packages.clone(),
+            signatures: image.signatures.clone(),
             warnings: image.warnings.iter().map(|w| sanitize(w)).collect(),
         }
     }

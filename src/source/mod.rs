@@ -649,6 +649,8 @@ fn base_image(reference: &str, resolved: &Resolved, parsed: ParsedConfig, origin
         content_matches: Vec::new(),
         captured: HashMap::new(),
         known_base: None,
+        referrers: None,
+        signatures: Vec::new(),
     }
 }
 

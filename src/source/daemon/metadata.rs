@@ -202,6 +202,8 @@ pub fn preview(reference: &str, meta: &DaemonMetadata) -> Image {
         content_matches: Vec::new(),
         captured: std::collections::HashMap::new(),
         known_base: None,
+        referrers: None,
+        signatures: Vec::new(),
     }
 }
 
