@@ -277,35 +277,57 @@ pub fn findings(image: &Image) -> Vec<Finding> {
                 crate::model::sanitize(&referrers.problems.join("; "))
             )
         };
-        out.push(finding(
+        let mut f = finding(
             "signature-missing",
             Category::Config,
             Severity::Info,
             "The image is not signed",
             format!(
                 "the registry holds no cosign or Notation signature for {asked} (asked the OCI \
-                 referrers API and cosign's sha256-<hex>.sig tag){problems}; sign it with \
-                 `cosign sign --key cosign.key IMAGE@DIGEST` or `notation sign`"
+                 referrers API and cosign's sha256-<hex>.sig tag){problems}"
             ),
-        ));
+        );
+        f.fix = Some(
+            "Sign the image by digest in CI: `cosign sign --key cosign.key IMAGE@DIGEST` (or \
+             keyless with the CI's OIDC identity), or `notation sign IMAGE@DIGEST`."
+                .into(),
+        );
+        f.why = Some(
+            "Without a signature nothing ties the image to its publisher: a pushed-over tag or \
+             a compromised registry account serves other bytes under the same name."
+                .into(),
+        );
+        out.push(f);
     }
     for s in &image.signatures {
         let at = crate::model::sanitize(&s.location);
         if is_invalid(s) {
-            out.push(finding(
+            let mut f = finding(
                 "signature-invalid",
                 Category::Config,
                 Severity::Critical,
                 "A signature does not verify",
                 format!(
-                    "{} signature at {at}: {}; do not trust this image until it is signed again",
+                    "{} signature at {at}: {}",
                     kind_name(s),
                     crate::model::sanitize(&s.reason)
                 ),
-            ));
+            );
+            f.fix = Some(
+                "Do not run this image. Check that the key is the publisher's; if it is, the \
+                 image or its signature was altered: pull it by a digest you trust and sign it \
+                 again."
+                    .into(),
+            );
+            f.why = Some(
+                "A signature that does not verify means the signed claims, the image digest or \
+                 the signer are not what they say."
+                    .into(),
+            );
+            out.push(f);
         }
         if let Some(m) = &s.mismatch {
-            out.push(finding(
+            let mut f = finding(
                 "signature-identity-mismatch",
                 Category::Config,
                 Severity::High,
@@ -315,7 +337,18 @@ pub fn findings(image: &Image) -> Vec<Finding> {
                     kind_name(s),
                     crate::model::sanitize(m)
                 ),
-            ));
+            );
+            f.fix = Some(
+                "Require the identity the publisher signs with (--certificate-identity, \
+                 --certificate-oidc-issuer), and pull from the repository the signature names."
+                    .into(),
+            );
+            f.why = Some(
+                "A valid signature by someone else, or for another repository, proves nothing \
+                 about this image's publisher: signatures can be copied along with images."
+                    .into(),
+            );
+            out.push(f);
         }
     }
     out
