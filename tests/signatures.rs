@@ -787,3 +787,247 @@ fn bad_key_files_and_policies_are_one_line_errors() {
     ]));
     assert!(err.contains(&s(&dir.join("nope.pub"))), "{err}");
 }
+
+/// A certificate authority and a Fulcio-shaped code-signing certificate it issues (SAN email,
+/// OIDC issuer in extensions 1.3.6.1.4.1.57264.1.1 and .1.8), all made with openssl.
+struct Fulcio {
+    ca_pem: String,
+    ca_der: Vec<u8>,
+    leaf_pem: String,
+    leaf_key: PathBuf,
+}
+
+impl Fulcio {
+    fn new(env: &Env, name: &str, email: &str, issuer: &str) -> Self {
+        let p = |f: &str| env.path(&format!("{name}-{f}"));
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/O={name}/CN=test fulcio root"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout",
+            &s(&p("ca.key")),
+            "-out",
+            &s(&p("ca.crt")),
+        ]);
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            &s(&p("leaf.key")),
+        ]);
+        openssl(&[
+            "req",
+            "-new",
+            "-key",
+            &s(&p("leaf.key")),
+            "-subj",
+            "/O=sigstore.dev",
+            "-out",
+            &s(&p("leaf.csr")),
+        ]);
+        let raw_issuer: String = issuer.bytes().map(|b| format!("{b:02X}")).collect();
+        std::fs::write(
+            p("ext.cnf"),
+            format!(
+                "subjectAltName=critical,email:{email}\nkeyUsage=critical,digitalSignature\n\
+                 extendedKeyUsage=codeSigning\n1.3.6.1.4.1.57264.1.1=DER:{raw_issuer}\n\
+                 1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:{issuer}\n"
+            ),
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-days",
+            "1",
+            "-set_serial",
+            "7",
+            "-in",
+            &s(&p("leaf.csr")),
+            "-CA",
+            &s(&p("ca.crt")),
+            "-CAkey",
+            &s(&p("ca.key")),
+            "-extfile",
+            &s(&p("ext.cnf")),
+            "-out",
+            &s(&p("leaf.crt")),
+        ]);
+        openssl(&[
+            "x509",
+            "-in",
+            &s(&p("ca.crt")),
+            "-outform",
+            "DER",
+            "-out",
+            &s(&p("ca.der")),
+        ]);
+        Fulcio {
+            ca_pem: std::fs::read_to_string(p("ca.crt")).unwrap(),
+            ca_der: std::fs::read(p("ca.der")).unwrap(),
+            leaf_pem: std::fs::read_to_string(p("leaf.crt")).unwrap(),
+            leaf_key: p("leaf.key"),
+        }
+    }
+
+    /// A Sigstore trusted-root JSON naming this CA as its one certificate authority.
+    fn trusted_root(&self, env: &Env, name: &str) -> PathBuf {
+        let file = env.path(&format!("{name}-trusted_root.json"));
+        let doc = json!({
+            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [],
+            "certificateAuthorities": [{
+                "subject": {"organization": name, "commonName": "test fulcio root"},
+                "uri": "https://fulcio.example.com",
+                "certChain": {"certificates": [{"rawBytes": b64(&self.ca_der)}]},
+                "validFor": {"start": "2020-01-01T00:00:00Z"}
+            }],
+            "ctlogs": [],
+            "timestampAuthorities": []
+        });
+        std::fs::write(&file, doc.to_string()).unwrap();
+        file
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry, skopeo, openssl: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
+fn keyless_signature_shows_identity_and_is_checked_only_with_a_trusted_root() {
+    require_tools();
+    let env = Env::new();
+    let reg = Registry::start(&Auth::None, None);
+    let repo = "keyless/app";
+    let (digest, reference) = image_in(&env, &reg, repo);
+    let (email, issuer) = ("dev@example.com", "https://issuer.example.com");
+    let fulcio = Fulcio::new(&env, "fulcio", email, issuer);
+    let leaf = Key {
+        private: fulcio.leaf_key.clone(),
+        public: PathBuf::new(),
+        alg: Alg::P256,
+    };
+    let p = payload(&format!("{}/{repo}", reg.addr), &digest);
+    let sig = leaf.sign(&env, &p);
+    push_signature(
+        &reg,
+        repo,
+        &digest,
+        &p,
+        json!({
+            "dev.cosignproject.cosign/signature": b64(&sig),
+            "dev.sigstore.cosign/certificate": fulcio.leaf_pem,
+            "dev.sigstore.cosign/chain": fulcio.ca_pem,
+        }),
+    );
+
+    // No trusted root: identity and issuer shown, not verified, no judging finding.
+    let r = env.report(&reference, &[]);
+    let one = &r["signatures"][0];
+    assert_eq!(one["kind"], "cosign-keyless");
+    assert_eq!(one["identity"], email);
+    assert_eq!(one["issuer"], issuer);
+    assert_eq!(one["verified"], "unknown");
+    assert!(
+        one["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the certificate is not verified offline"),
+        "{one}"
+    );
+    for id in [
+        "signature-missing",
+        "signature-invalid",
+        "signature-identity-mismatch",
+    ] {
+        assert!(findings_of(&r, id).is_empty(), "{id} fired: {r}");
+    }
+    let text = env.run(&["report", "--quiet", &reference]);
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains(&format!(
+            "Signature  cosign keyless by {email} (issuer {issuer})"
+        )) && text.contains("not verified"),
+        "{text}"
+    );
+
+    // Another required identity: a mismatch (high), not an invalid signature.
+    let r = env.report(
+        &reference,
+        &["--certificate-identity", "someone@else.example"],
+    );
+    let one = &r["signatures"][0];
+    assert_eq!(one["verified"], "false");
+    assert_eq!(
+        one["mismatch"],
+        format!("the certificate identity is {email}, not the required someone@else.example")
+            .as_str()
+    );
+    assert_eq!(findings_of(&r, "signature-identity-mismatch").len(), 1);
+    assert!(findings_of(&r, "signature-invalid").is_empty());
+
+    // With the trusted root and the right identity and issuer: verified; the gate passes.
+    let root = fulcio.trusted_root(&env, "good");
+    let good = [
+        "--trusted-root",
+        &s(&root),
+        "--certificate-identity",
+        email,
+        "--certificate-oidc-issuer",
+        issuer,
+    ];
+    let r = env.report(&reference, &good);
+    let one = &r["signatures"][0];
+    assert_eq!(one["verified"], "true", "{one}");
+    assert!(
+        one["reason"]
+            .as_str()
+            .unwrap()
+            .contains("chains to a certificate authority"),
+        "{one}"
+    );
+    let mut args = vec!["--require-signature"];
+    args.extend_from_slice(&good);
+    let (code, outcome) = env.ci(&reference, &args);
+    assert_eq!(code, 0, "{outcome}");
+
+    // A trusted root of another authority: the chain fails, the signature is invalid.
+    let stranger = Fulcio::new(&env, "stranger", email, issuer);
+    let other_root = stranger.trusted_root(&env, "stranger");
+    let r = env.report(
+        &reference,
+        &[
+            "--trusted-root",
+            &s(&other_root),
+            "--certificate-identity",
+            email,
+        ],
+    );
+    let one = &r["signatures"][0];
+    assert_eq!(one["verified"], "false", "{one}");
+    assert!(
+        one["reason"].as_str().unwrap().contains("does not chain"),
+        "{one}"
+    );
+    assert_eq!(findings_of(&r, "signature-invalid").len(), 1);
+    let mut args = vec!["--require-signature", "--trusted-root"];
+    let other = s(&other_root);
+    args.extend_from_slice(&[&other, "--certificate-identity", email]);
+    assert_eq!(env.ci(&reference, &args).0, 1);
+}
