@@ -31,7 +31,7 @@ pub struct Settings {
     /// `false` measures sizes only (`strata report --no-findings`).
     pub findings: bool,
     /// What registry signatures are checked against (`--key`, `--trusted-root`, …).
-    pub signatures: SignatureOptions,
+    pub signatures: Arc<SignatureOptions>,
 }
 
 impl Settings {
@@ -41,7 +41,7 @@ impl Settings {
             load,
             config,
             findings: true,
-            signatures: SignatureOptions::default(),
+            signatures: Arc::default(),
         }
     }
 }

@@ -161,12 +161,12 @@ pub fn run(args: &CiArgs, opts: &LoadOptions) -> Result<ExitCode> {
     }
     let cfg = findings_config(args.config.as_deref())?;
     let settings = Settings {
-        signatures: SignatureOptions::load(
+        signatures: std::sync::Arc::new(SignatureOptions::load(
             policy.key.as_deref(),
             policy.trusted_root.as_deref(),
             policy.certificate_identity.clone(),
             policy.certificate_oidc_issuer.clone(),
-        )?,
+        )?),
         ..Settings::new(opts.clone(), cfg)
     };
     let (progress, bar) = super::progress::Bar::for_load(opts);

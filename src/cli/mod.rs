@@ -285,7 +285,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             // `.strata.toml` is read even without findings: its rules redact the history.
             let settings = Settings {
                 findings: !no_findings,
-                signatures: signatures.options()?,
+                signatures: std::sync::Arc::new(signatures.options()?),
                 ..Settings::new(opts, FindingsConfig::discover()?)
             };
             let (progress, bar) = progress::Bar::for_load(&settings.load);
