@@ -1031,3 +1031,94 @@ fn keyless_signature_shows_identity_and_is_checked_only_with_a_trusted_root() {
     args.extend_from_slice(&[&other, "--certificate-identity", email]);
     assert_eq!(env.ci(&reference, &args).0, 1);
 }
+
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry, skopeo, openssl: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
+fn notation_signature_in_the_referrers_fallback_index_is_listed_not_verified() {
+    require_tools();
+    let env = Env::new();
+    let reg = Registry::start(&Auth::None, None);
+    let repo = "notation/app";
+    let (digest, reference) = image_in(&env, &reg, repo);
+    let (_, _, manifest) = http(
+        &reg.addr,
+        "GET",
+        &format!("/v2/{repo}/manifests/{digest}"),
+        &[("Accept", OCI_MANIFEST)],
+        b"",
+    );
+    // A Notation signature as `notation sign` pushes it: an artifact manifest with a subject.
+    let envelope = br#"{"payload":"e30","protected":"e30","header":{},"signature":"AAAA"}"#;
+    let envelope_digest = push_blob(&reg, repo, envelope);
+    let empty_digest = push_blob(&reg, repo, b"{}");
+    let artifact = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.cncf.notary.signature",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty_digest, "size": 2},
+        "layers": [{"mediaType": "application/jose+json", "digest": envelope_digest, "size": envelope.len()}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": digest, "size": manifest.len()},
+        "annotations": {"io.cncf.notary.x509chain.thumbprint#S256": "[\"00\"]"}
+    })
+    .to_string();
+    let artifact_digest = sha256(artifact.as_bytes());
+    let (status, _, body) = http(
+        &reg.addr,
+        "PUT",
+        &format!("/v2/{repo}/manifests/{artifact_digest}"),
+        &[("Content-Type", OCI_MANIFEST)],
+        artifact.as_bytes(),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    // distribution 2.8 has no referrers API: the client keeps the referrers index under the
+    // fallback tag sha256-<hex>, as the OCI distribution spec says.
+    let index = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": OCI_MANIFEST,
+            "digest": artifact_digest,
+            "size": artifact.len(),
+            "artifactType": "application/vnd.cncf.notary.signature"
+        }]
+    })
+    .to_string();
+    let (status, _, body) = http(
+        &reg.addr,
+        "PUT",
+        &format!("/v2/{repo}/manifests/{}", digest.replace(':', "-")),
+        &[("Content-Type", "application/vnd.oci.image.index.v1+json")],
+        index.as_bytes(),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+
+    let r = env.report(&reference, &[]);
+    let sigs = r["signatures"].as_array().expect("signatures");
+    assert_eq!(sigs.len(), 1, "{r}");
+    assert_eq!(sigs[0]["kind"], "notation");
+    assert_eq!(
+        sigs[0]["location"],
+        format!("referrer {artifact_digest}").as_str()
+    );
+    assert_eq!(sigs[0]["verified"], "unknown");
+    assert!(
+        sigs[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no offline Notation verifier"),
+        "{}",
+        sigs[0]
+    );
+    assert!(findings_of(&r, "signature-missing").is_empty(), "{r}");
+    assert!(findings_of(&r, "signature-invalid").is_empty(), "{r}");
+    // Listed is not verified: the gate does not pass on it.
+    let key = Key::new(&env, "signer", Alg::P256);
+    let (code, _) = env.ci(
+        &reference,
+        &["--require-signature", "--key", &s(&key.public)],
+    );
+    assert_eq!(code, 1);
+}

@@ -820,3 +820,95 @@ mod crypto {
         .map_err(|e| format!("{e:?}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::signature::SignatureKind;
+
+    fn sig(verified: Verified, reason: &str, mismatch: Option<&str>) -> Signature {
+        Signature {
+            kind: SignatureKind::Cosign,
+            location: "sha256-aa.sig".into(),
+            signed_digest: Some("sha256:aa".into()),
+            identity: None,
+            issuer: None,
+            verified,
+            reason: reason.into(),
+            mismatch: mismatch.map(str::to_owned),
+        }
+    }
+
+    fn rules(image: &Image) -> Vec<String> {
+        findings(image).into_iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn findings_follow_the_verification_state() {
+        let mut image = crate::source::demo::load(
+            &crate::source::LoadOptions::default(),
+            &crate::source::Progress::new(|_| {}),
+        )
+        .expect("demo image");
+        // No registry asked: nothing at all, even without signatures.
+        assert!(rules(&image).is_empty());
+        image.referrers = Some(Referrers {
+            subjects: vec!["sha256:aa".into()],
+            ..Referrers::default()
+        });
+        assert_eq!(rules(&image), ["signature-missing"]);
+
+        image.signatures = vec![sig(Verified::True, "valid", None)];
+        assert!(rules(&image).is_empty());
+        assert!(is_valid(&image.signatures[0]));
+
+        image.signatures = vec![sig(Verified::Unknown, "no key given", None)];
+        assert!(rules(&image).is_empty());
+        assert!(!is_valid(&image.signatures[0]));
+
+        image.signatures = vec![sig(Verified::False, "does not verify", None)];
+        assert_eq!(rules(&image), ["signature-invalid"]);
+
+        // Valid, but for another repository: a mismatch only, and not valid for the gate.
+        image.signatures = vec![sig(Verified::True, "valid", Some("other repo"))];
+        assert_eq!(rules(&image), ["signature-identity-mismatch"]);
+        assert!(!is_valid(&image.signatures[0]));
+
+        // Failed only because of the identity: a mismatch, not an invalid signature.
+        image.signatures = vec![sig(Verified::False, "other signer", Some("other signer"))];
+        assert_eq!(rules(&image), ["signature-identity-mismatch"]);
+
+        // Failed cryptographically and names another repository: both.
+        image.signatures = vec![sig(Verified::False, "does not verify", Some("other repo"))];
+        assert_eq!(
+            rules(&image),
+            ["signature-invalid", "signature-identity-mismatch"]
+        );
+    }
+
+    #[cfg(feature = "registry")]
+    #[test]
+    fn key_files_name_their_problem() {
+        let dir = std::env::temp_dir().join(format!("strata-sig-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("cert-not-key.pem");
+        std::fs::write(
+            &f,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let e = PublicKey::load(&f).unwrap_err().to_string();
+        assert!(
+            e.contains("cert-not-key.pem") && e.contains("not a PEM public key"),
+            "{e}"
+        );
+        let root = dir.join("root.json");
+        std::fs::write(&root, r#"{"certificateAuthorities": []}"#).unwrap();
+        let e = TrustedRoot::load(&root).unwrap_err().to_string();
+        assert!(
+            e.contains("root.json") && e.contains("no certificate authority"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
