@@ -1037,7 +1037,8 @@ fn keyless_signature_shows_identity_and_is_checked_only_with_a_trusted_root() {
     not(strata_real),
     ignore = "needs docker-registry, skopeo, openssl: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
-fn notation_signature_in_the_referrers_fallback_index_is_listed_not_verified() {
+fn notation_and_sigstore_bundle_signatures_in_the_referrers_fallback_index_are_listed_not_verified()
+{
     require_tools();
     let env = Env::new();
     let reg = Registry::start(&Auth::None, None);
@@ -1050,40 +1051,92 @@ fn notation_signature_in_the_referrers_fallback_index_is_listed_not_verified() {
         &[("Accept", OCI_MANIFEST)],
         b"",
     );
+    let subject = json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": manifest.len()});
+    let empty_digest = push_blob(&reg, repo, b"{}");
+    // Pushes an artifact manifest with one layer and a subject; returns (digest, size).
+    let push_artifact = |artifact_type: &str, layer_type: &str, layer: &[u8]| {
+        let layer_digest = push_blob(&reg, repo, layer);
+        let artifact = json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": artifact_type,
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty_digest, "size": 2},
+            "layers": [{"mediaType": layer_type, "digest": layer_digest, "size": layer.len()}],
+            "subject": subject,
+        })
+        .to_string();
+        let artifact_digest = sha256(artifact.as_bytes());
+        let (status, _, body) = http(
+            &reg.addr,
+            "PUT",
+            &format!("/v2/{repo}/manifests/{artifact_digest}"),
+            &[("Content-Type", OCI_MANIFEST)],
+            artifact.as_bytes(),
+        );
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        json!({
+            "mediaType": OCI_MANIFEST,
+            "digest": artifact_digest,
+            "size": artifact.len(),
+            "artifactType": artifact_type
+        })
+    };
     // A Notation signature as `notation sign` pushes it: an artifact manifest with a subject.
     let envelope = br#"{"payload":"e30","protected":"e30","header":{},"signature":"AAAA"}"#;
-    let envelope_digest = push_blob(&reg, repo, envelope);
-    let empty_digest = push_blob(&reg, repo, b"{}");
-    let artifact = json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "artifactType": "application/vnd.cncf.notary.signature",
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty_digest, "size": 2},
-        "layers": [{"mediaType": "application/jose+json", "digest": envelope_digest, "size": envelope.len()}],
-        "subject": {"mediaType": OCI_MANIFEST, "digest": digest, "size": manifest.len()},
-        "annotations": {"io.cncf.notary.x509chain.thumbprint#S256": "[\"00\"]"}
-    })
-    .to_string();
-    let artifact_digest = sha256(artifact.as_bytes());
-    let (status, _, body) = http(
-        &reg.addr,
-        "PUT",
-        &format!("/v2/{repo}/manifests/{artifact_digest}"),
-        &[("Content-Type", OCI_MANIFEST)],
-        artifact.as_bytes(),
+    let notation = push_artifact(
+        "application/vnd.cncf.notary.signature",
+        "application/jose+json",
+        envelope,
     );
-    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let artifact_digest = notation["digest"].as_str().unwrap().to_owned();
+    // Sigstore bundles as cosign 3 pushes them: one signing the image (cosign's signing
+    // predicate, keyless certificate), one carrying another attestation (not a signature).
+    let fulcio = Fulcio::new(&env, "bundle", "ci@example.com", "https://ci.example.com");
+    let leaf_der = base64::engine::general_purpose::STANDARD
+        .decode(
+            fulcio
+                .leaf_pem
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>(),
+        )
+        .unwrap();
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    let bundle_of = |predicate: &str| {
+        let statement = json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": repo, "digest": {"sha256": hex}}],
+            "predicateType": predicate,
+            "predicate": {}
+        });
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {"certificate": {"rawBytes": b64(&leaf_der)}, "tlogEntries": []},
+            "dsseEnvelope": {
+                "payload": b64(statement.to_string().as_bytes()),
+                "payloadType": "application/vnd.in-toto+json",
+                "signatures": [{"sig": "AAAA"}]
+            }
+        })
+        .to_string()
+    };
+    let bundle_type = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    let signing_bundle = push_artifact(
+        bundle_type,
+        bundle_type,
+        bundle_of("https://sigstore.dev/cosign/sign/v1").as_bytes(),
+    );
+    let provenance_bundle = push_artifact(
+        bundle_type,
+        bundle_type,
+        bundle_of("https://slsa.dev/provenance/v1").as_bytes(),
+    );
     // distribution 2.8 has no referrers API: the client keeps the referrers index under the
     // fallback tag sha256-<hex>, as the OCI distribution spec says.
     let index = json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [{
-            "mediaType": OCI_MANIFEST,
-            "digest": artifact_digest,
-            "size": artifact.len(),
-            "artifactType": "application/vnd.cncf.notary.signature"
-        }]
+        "manifests": [notation, signing_bundle, provenance_bundle]
     })
     .to_string();
     let (status, _, body) = http(
@@ -1097,7 +1150,17 @@ fn notation_signature_in_the_referrers_fallback_index_is_listed_not_verified() {
 
     let r = env.report(&reference, &[]);
     let sigs = r["signatures"].as_array().expect("signatures");
-    assert_eq!(sigs.len(), 1, "{r}");
+    assert_eq!(sigs.len(), 2, "{r}");
+    let bundle = &sigs[1];
+    assert_eq!(bundle["kind"], "cosign-keyless");
+    assert_eq!(
+        bundle["location"],
+        format!("referrer {}", signing_bundle["digest"].as_str().unwrap()).as_str()
+    );
+    assert_eq!(bundle["identity"], "ci@example.com");
+    assert_eq!(bundle["issuer"], "https://ci.example.com");
+    assert_eq!(bundle["signed_digest"], digest.as_str());
+    assert_eq!(bundle["verified"], "unknown");
     assert_eq!(sigs[0]["kind"], "notation");
     assert_eq!(
         sigs[0]["location"],

@@ -452,7 +452,11 @@ mod crypto {
     fn read_certificate(pem: &str) -> std::result::Result<CertInfo, String> {
         let der = CertificateDer::from_pem_slice(pem.as_bytes())
             .map_err(|e| format!("the certificate annotation is not a PEM certificate: {e}"))?;
-        let cert = x509_cert::Certificate::from_der(der.as_ref())
+        read_certificate_der(der.as_ref())
+    }
+
+    fn read_certificate_der(der: &[u8]) -> std::result::Result<CertInfo, String> {
+        let cert = x509_cert::Certificate::from_der(der)
             .map_err(|e| format!("the certificate cannot be read: {e}"))?;
         let tbs = cert.tbs_certificate();
         let spki = tbs
@@ -487,7 +491,7 @@ mod crypto {
             }
         }
         Ok(CertInfo {
-            der: der.as_ref().to_vec(),
+            der: der.to_vec(),
             algorithm: spki_algorithm(&spki),
             spki,
             identity,
@@ -534,6 +538,9 @@ mod crypto {
                         out.push(check_cosign(referrer, layer, repo, opts));
                     }
                 }
+                ReferrerKind::SigstoreBundle => {
+                    out.extend(referrer.layers.iter().filter_map(|l| bundle(referrer, l)));
+                }
                 ReferrerKind::NotationSignature => out.push(Signature {
                     kind: SignatureKind::Notation,
                     location: referrer.location.clone(),
@@ -550,6 +557,62 @@ mod crypto {
             }
         }
         out
+    }
+
+    /// The in-toto predicate type of cosign 3's image signatures in a Sigstore bundle.
+    const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
+
+    /// A Sigstore bundle that signs the image (a message signature, or a DSSE statement with
+    /// cosign's signing predicate): listed with its certificate's identity, not verified.
+    /// Bundles holding other attestations are not signatures and give `None`.
+    fn bundle(
+        referrer: &Referrer,
+        layer: &crate::model::referrer::ReferrerLayer,
+    ) -> Option<Signature> {
+        let v: Value = serde_json::from_slice(layer.bytes.as_deref()?).ok()?;
+        let mut signed_digest = None;
+        if let Some(env) = v.get("dsseEnvelope") {
+            let statement: Value = env
+                .get("payload")
+                .and_then(Value::as_str)
+                .and_then(decode_base64)
+                .and_then(|b| serde_json::from_slice(&b).ok())?;
+            if statement.get("predicateType").and_then(Value::as_str) != Some(COSIGN_SIGN_PREDICATE)
+            {
+                return None;
+            }
+            signed_digest = statement
+                .pointer("/subject/0/digest/sha256")
+                .and_then(Value::as_str)
+                .map(|h| format!("sha256:{h}"));
+        } else if v.get("messageSignature").is_none() {
+            return None;
+        }
+        let material = v.get("verificationMaterial");
+        let cert = material
+            .and_then(|m| {
+                m.pointer("/certificate/rawBytes")
+                    .or_else(|| m.pointer("/x509CertificateChain/certificates/0/rawBytes"))
+            })
+            .and_then(Value::as_str)
+            .and_then(decode_base64)
+            .and_then(|der| read_certificate_der(&der).ok());
+        Some(Signature {
+            kind: if cert.is_some() {
+                SignatureKind::CosignKeyless
+            } else {
+                SignatureKind::Cosign
+            },
+            location: referrer.location.clone(),
+            signed_digest,
+            identity: cert.as_ref().and_then(|c| c.identity.clone()),
+            issuer: cert.as_ref().and_then(|c| c.issuer.clone()),
+            verified: Verified::Unknown,
+            reason: "Sigstore bundle (cosign 3 format): listed with its certificate identity, \
+                     not verified offline by strata"
+                .into(),
+            mismatch: None,
+        })
     }
 
     fn check_cosign(

@@ -27,6 +27,9 @@ pub enum ReferrerKind {
     CosignSbom,
     /// A Notation (Notary Project) signature (`application/vnd.cncf.notary.signature`).
     NotationSignature,
+    /// A Sigstore bundle (`application/vnd.dev.sigstore.bundle.v0.3+json`, cosign 3's format):
+    /// a signature or an attestation with its verification material.
+    SigstoreBundle,
     /// Any other artifact (listed with its artifact type).
     Other,
 }

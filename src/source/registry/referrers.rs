@@ -27,6 +27,10 @@ pub const DSSE_ENVELOPE: &str = "application/vnd.dsse.envelope.v1+json";
 pub const NOTATION_SIGNATURE: &str = "application/vnd.cncf.notary.signature";
 /// Artifact type cosign gives signatures pushed through the referrers API.
 pub const COSIGN_SIG_ARTIFACT: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
+/// Artifact type cosign gives attestations pushed through the referrers API.
+pub const COSIGN_ATT_ARTIFACT: &str = "application/vnd.dev.cosign.artifact.att.v1+json";
+/// Start of the media type of Sigstore bundles (`…bundle.v0.3+json`).
+pub const SIGSTORE_BUNDLE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
 
 /// Layers larger than this are listed without their bytes (payloads and envelopes are a few
 /// KiB; an attached SBOM can be large and is not needed to list it).
@@ -41,83 +45,120 @@ const COSIGN_TAGS: [(&str, ReferrerKind); 3] = [
     ("sbom", ReferrerKind::CosignSbom),
 ];
 
-/// Asks the registry what refers to each of `subjects` (manifest digests).
+/// Asks the registry what refers to each of `subjects` (manifest digests): every lookup at
+/// once, results in a fixed order (per subject: referrers API, then `.sig`, `.att`, `.sbom`),
+/// each artifact once.
 pub(super) async fn discover(remote: &Remote, subjects: &[String]) -> Referrers {
+    let lookups = subjects.iter().map(|s| lookup(remote, s));
     let mut out = Referrers {
         subjects: subjects.to_vec(),
         ..Referrers::default()
     };
     let mut seen = HashSet::new();
-    for subject in subjects {
-        let Some(hex) = subject.strip_prefix("sha256:") else {
-            out.problems.push(format!(
-                "{subject}: not a sha256 digest; referrers not asked"
-            ));
-            continue;
-        };
-        let subject_ref = remote.reference.clone_with_digest(subject.clone());
-        match remote.client.pull_referrers(&subject_ref, None).await {
-            Ok(index) => {
-                for d in index.manifests.iter().take(MAX_REFERRERS) {
-                    if !seen.insert(d.digest.clone()) {
-                        continue;
-                    }
-                    let location = format!("referrer {}", d.digest);
-                    match remote.manifest_of_artifact(&d.digest).await {
-                        Ok(bytes) => {
-                            match read_artifact(remote, &bytes, &d.digest, subject, &location, None)
-                                .await
-                            {
-                                Ok(r) => out.found.push(r),
-                                Err(p) => out.problems.push(p),
-                            }
-                        }
-                        Err(p) => out.problems.push(format!("{location}: {p}")),
-                    }
-                }
-            }
-            Err(e) if not_found(&e) => {}
-            Err(e) => out.problems.push(format!(
-                "{subject}: the referrers API failed: {}",
-                crate::model::sanitize(&e.to_string())
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-            )),
-        }
-        for (suffix, kind) in COSIGN_TAGS {
-            let tag = format!("sha256-{hex}.{suffix}");
-            let r = oci_client::Reference::with_tag(
-                remote.reference.registry().to_owned(),
-                remote.reference.repository().to_owned(),
-                tag.clone(),
-            );
-            let pulled = remote
-                .client
-                .pull_manifest_raw(&r, &remote.auth, &[OCI_MANIFEST, DOCKER_MANIFEST])
-                .await;
-            match pulled {
-                Ok((bytes, digest)) => {
-                    if !seen.insert(digest.clone()) {
-                        continue;
-                    }
-                    match read_artifact(remote, &bytes, &digest, subject, &tag, Some(kind)).await {
-                        Ok(r) => out.found.push(r),
-                        Err(p) => out.problems.push(p),
-                    }
-                }
-                Err(e) if not_found(&e) => {}
-                Err(e) => out.problems.push(format!(
-                    "{tag}: {}",
-                    crate::model::sanitize(&e.to_string())
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                )),
-            }
-        }
+    for (found, problems) in futures_util::future::join_all(lookups).await {
+        out.found
+            .extend(found.into_iter().filter(|r| seen.insert(r.digest.clone())));
+        out.problems.extend(problems);
     }
     out
+}
+
+/// First line of an error, safe to print.
+fn first_line(e: &impl std::fmt::Display) -> String {
+    crate::model::sanitize(&e.to_string())
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// What refers to one subject, and the problems met.
+async fn lookup(remote: &Remote, subject: &str) -> (Vec<Referrer>, Vec<String>) {
+    let Some(hex) = subject.strip_prefix("sha256:") else {
+        return (
+            Vec::new(),
+            vec![format!(
+                "{subject}: not a sha256 digest; referrers not asked"
+            )],
+        );
+    };
+    let tags = COSIGN_TAGS
+        .iter()
+        .map(|&(suffix, kind)| cosign_tag(remote, subject, format!("sha256-{hex}.{suffix}"), kind));
+    let (mut api, tags) = futures_util::future::join(
+        api_referrers(remote, subject),
+        futures_util::future::join_all(tags),
+    )
+    .await;
+    for (found, problem) in tags {
+        api.0.extend(found);
+        api.1.extend(problem);
+    }
+    api
+}
+
+/// The OCI 1.1 referrers API (with oci-client's fallback to the `sha256-<hex>` index tag).
+async fn api_referrers(remote: &Remote, subject: &str) -> (Vec<Referrer>, Vec<String>) {
+    let (mut found, mut problems) = (Vec::new(), Vec::new());
+    let subject_ref = remote.reference.clone_with_digest(subject.to_owned());
+    let index = match remote.client.pull_referrers(&subject_ref, None).await {
+        Ok(index) => index,
+        Err(e) if not_found(&e) => return (found, problems),
+        Err(e) => {
+            problems.push(format!(
+                "{subject}: the referrers API failed: {}",
+                first_line(&e)
+            ));
+            return (found, problems);
+        }
+    };
+    let reads = index
+        .manifests
+        .iter()
+        .take(MAX_REFERRERS)
+        .map(|d| async move {
+            let location = format!("referrer {}", d.digest);
+            let bytes = remote
+                .manifest_of_artifact(&d.digest)
+                .await
+                .map_err(|p| format!("{location}: {p}"))?;
+            read_artifact(remote, &bytes, &d.digest, subject, &location, None).await
+        });
+    for r in futures_util::future::join_all(reads).await {
+        match r {
+            Ok(r) => found.push(r),
+            Err(p) => problems.push(p),
+        }
+    }
+    (found, problems)
+}
+
+/// One of cosign's tags (`sha256-<hex>.sig`, `.att`, `.sbom`); absent is no problem.
+async fn cosign_tag(
+    remote: &Remote,
+    subject: &str,
+    tag: String,
+    kind: ReferrerKind,
+) -> (Option<Referrer>, Option<String>) {
+    let r = oci_client::Reference::with_tag(
+        remote.reference.registry().to_owned(),
+        remote.reference.repository().to_owned(),
+        tag.clone(),
+    );
+    match remote
+        .client
+        .pull_manifest_raw(&r, &remote.auth, &[OCI_MANIFEST, DOCKER_MANIFEST])
+        .await
+    {
+        Ok((bytes, digest)) => {
+            match read_artifact(remote, &bytes, &digest, subject, &tag, Some(kind)).await {
+                Ok(r) => (Some(r), None),
+                Err(p) => (None, Some(p)),
+            }
+        }
+        Err(e) if not_found(&e) => (None, None),
+        Err(e) => (None, Some(format!("{tag}: {}", first_line(&e)))),
+    }
 }
 
 impl Remote {
@@ -129,13 +170,7 @@ impl Remote {
             .pull_manifest_raw(&r, &self.auth, &[OCI_MANIFEST, DOCKER_MANIFEST])
             .await
             .map(|(b, _)| b.to_vec())
-            .map_err(|e| {
-                crate::model::sanitize(&e.to_string())
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_owned()
-            })
+            .map_err(|e| first_line(&e))
     }
 }
 
@@ -155,7 +190,13 @@ pub fn classify(artifact_type: &str, layer_types: &[&str]) -> ReferrerKind {
         ReferrerKind::NotationSignature
     } else if artifact_type == COSIGN_SIG_ARTIFACT || layer_types.contains(&COSIGN_SIMPLESIGNING) {
         ReferrerKind::CosignSignature
-    } else if layer_types.contains(&DSSE_ENVELOPE) {
+    } else if artifact_type.starts_with(SIGSTORE_BUNDLE_PREFIX)
+        || layer_types
+            .iter()
+            .any(|t| t.starts_with(SIGSTORE_BUNDLE_PREFIX))
+    {
+        ReferrerKind::SigstoreBundle
+    } else if artifact_type == COSIGN_ATT_ARTIFACT || layer_types.contains(&DSSE_ENVELOPE) {
         ReferrerKind::CosignAttestation
     } else {
         ReferrerKind::Other
@@ -244,6 +285,17 @@ mod tests {
         );
         assert_eq!(
             classify("", &[DSSE_ENVELOPE]),
+            ReferrerKind::CosignAttestation
+        );
+        assert_eq!(
+            classify(
+                "application/vnd.dev.sigstore.bundle.v0.3+json",
+                &["application/vnd.dev.sigstore.bundle.v0.3+json"]
+            ),
+            ReferrerKind::SigstoreBundle
+        );
+        assert_eq!(
+            classify(COSIGN_ATT_ARTIFACT, &[]),
             ReferrerKind::CosignAttestation
         );
         assert_eq!(
