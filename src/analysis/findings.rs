@@ -46,6 +46,7 @@ pub fn analyze(
     out.extend(super::bloat::findings(&ctx, &inventory));
     out.extend(super::checks::findings(&ctx, &inventory));
     out.extend(super::provenance::findings(image, &inventory.packages));
+    out.extend(super::signatures::findings(image));
     if let Some(e) = &cfg.rules.load_error {
         out.push(finding(
             "rules-unavailable",

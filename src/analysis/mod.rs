@@ -14,5 +14,6 @@ pub mod packages;
 pub mod pipeline;
 pub mod provenance;
 pub mod secrets;
+pub mod signatures;
 pub mod version;
 pub mod waste;

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use super::efficiency::Efficiency;
 use super::finding::{Finding, Package};
 use super::inspector::Inspector;
+use super::signatures::SignatureOptions;
 use crate::config::FindingsConfig;
 use crate::model::Image;
 use crate::redact::Redactor;
@@ -29,6 +30,8 @@ pub struct Settings {
     /// Run the findings pass (secrets, waste, bloat, checks) and the package inventory;
     /// `false` measures sizes only (`strata report --no-findings`).
     pub findings: bool,
+    /// What registry signatures are checked against (`--key`, `--trusted-root`, …).
+    pub signatures: Arc<SignatureOptions>,
 }
 
 impl Settings {
@@ -38,6 +41,7 @@ impl Settings {
             load,
             config,
             findings: true,
+            signatures: Arc::default(),
         }
     }
 }
@@ -78,6 +82,7 @@ pub fn open(input: &Input, settings: &Settings, progress: &Progress) -> Result<O
     }
     let mut image = crate::source::load(input, &opts, progress)?;
     super::provenance::read(&mut image.provenance);
+    image.provenance.signatures = super::signatures::check(&image, &settings.signatures);
     let image = Arc::new(image);
     let efficiency = Efficiency::of(&image);
     Ok(Opened {

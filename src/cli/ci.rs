@@ -13,6 +13,7 @@ use clap::{Args, ValueEnum};
 
 use super::write_out;
 use crate::analysis::pipeline::{analyse, Settings};
+use crate::analysis::signatures::SignatureOptions;
 use crate::config::FindingsConfig;
 use crate::policy::{evaluate, Policy, Raw};
 use crate::report::ci::{render_json, render_text};
@@ -63,6 +64,13 @@ pub struct CiArgs {
     /// Warn when a finding of at least this severity remains [default: medium].
     #[arg(long, value_name = "LEVEL")]
     pub warn_on: Option<String>,
+    /// Fail unless the image has a valid signature (`--require-signature`, or `=false`);
+    /// needs `--key`, or `--certificate-identity` with `--trusted-root`.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub require_signature: Option<String>,
+    /// Signature checks (override the `[ci]` keys of the same names).
+    #[command(flatten)]
+    pub signatures: super::signatures::SignatureArgs,
     /// Format of the summary.
     #[arg(long, short, value_enum, default_value_t = CiFormat::Text)]
     pub format: CiFormat,
@@ -89,7 +97,15 @@ impl CiArgs {
     /// Applies the rule flags on top of `policy`.
     pub fn apply_flags(&self, policy: &mut Policy) -> Result<()> {
         let flag = |name: &str, p: String| Error::Other(format!("--{name}: {p}"));
+        let sig = &self.signatures;
+        let path_text = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        let (key, root) = (path_text(&sig.key), path_text(&sig.trusted_root));
         let scalars = [
+            ("require-signature", &self.require_signature),
+            ("key", &key),
+            ("trusted-root", &root),
+            ("certificate-identity", &sig.certificate_identity),
+            ("certificate-oidc-issuer", &sig.certificate_oidc_issuer),
             ("lowest-efficiency", &self.lowest_efficiency),
             ("highest-reclaimable-bytes", &self.highest_reclaimable_bytes),
             (
@@ -149,7 +165,15 @@ pub fn run(args: &CiArgs, opts: &LoadOptions) -> Result<ExitCode> {
         eprintln!("strata: warning: {w}");
     }
     let cfg = findings_config(args.config.as_deref())?;
-    let settings = Settings::new(opts.clone(), cfg);
+    let settings = Settings {
+        signatures: std::sync::Arc::new(SignatureOptions::load(
+            policy.key.as_deref(),
+            policy.trusted_root.as_deref(),
+            policy.certificate_identity.clone(),
+            policy.certificate_oidc_issuer.clone(),
+        )?),
+        ..Settings::new(opts.clone(), cfg)
+    };
     let (progress, bar) = super::progress::Bar::for_load(opts);
     let analysed = analyse(&Input::parse(&args.image), &settings, &progress);
     if let Some(b) = bar {
@@ -191,6 +215,8 @@ mod tests {
             ignore_inherited: None,
             require_provenance: None,
             warn_on: Some("off".into()),
+            require_signature: None,
+            signatures: Default::default(),
             format: CiFormat::Text,
             output: None,
             sarif: None,

@@ -4,6 +4,7 @@
 
 pub mod ci;
 pub mod progress;
+pub mod signatures;
 
 pub mod diff;
 
@@ -92,6 +93,9 @@ pub enum Command {
         /// Skip the findings pass (secrets, waste, packages, checks): engine and size only.
         #[arg(long)]
         no_findings: bool,
+        /// Signature checks.
+        #[command(flatten)]
+        signatures: signatures::SignatureArgs,
     },
     /// Write the image's software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON).
     Sbom {
@@ -268,6 +272,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             output,
             no_findings,
+            signatures,
         }) => {
             let sbom = match format {
                 ReportFormat::CyclonedxJson => Some(SbomFormat::CyclonedxJson),
@@ -280,6 +285,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             // `.strata.toml` is read even without findings: its rules redact the history.
             let settings = Settings {
                 findings: !no_findings,
+                signatures: std::sync::Arc::new(signatures.options()?),
                 ..Settings::new(opts, FindingsConfig::discover()?)
             };
             let (progress, bar) = progress::Bar::for_load(&settings.load);

@@ -5,6 +5,7 @@ pub mod finding;
 pub mod fs;
 pub mod path;
 pub mod provenance;
+pub mod referrer;
 pub mod signature;
 pub mod summary;
 
@@ -56,6 +57,9 @@ pub struct Image {
     pub known_base: Option<KnownBase>,
     /// Attestations, provenance and signatures found next to the image (empty when none).
     pub provenance: provenance::Provenance,
+    /// What the registry holds next to the image (signatures, attestations, SBOMs), as read;
+    /// `None` when the source has no registry to ask (archives, layouts, the daemon).
+    pub referrers: Option<referrer::Referrers>,
 }
 
 /// What is known of an image's base image itself, found through its name or digest label.

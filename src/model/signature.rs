@@ -43,4 +43,9 @@ pub struct Signature {
     pub verified: Verified,
     /// One line saying why (e.g. "signature valid for key cosign.pub", "no key given").
     pub reason: String,
+    /// What the signed claims name that differs from this image or from the required signer:
+    /// another repository in the payload, or a certificate identity or issuer other than the
+    /// one required (`--certificate-identity`, `--certificate-oidc-issuer`). `None` when
+    /// nothing differs or nothing could be compared.
+    pub mismatch: Option<String>,
 }

@@ -114,6 +114,17 @@ pub struct Policy {
     pub fail_on: Option<Severity>,
     /// Warn when a finding of at least this severity remains.
     pub warn_on: Option<Severity>,
+    /// Fail unless the image has a valid signature (checked with `key`, or keyless against
+    /// `trusted-root` and the required identity).
+    pub require_signature: bool,
+    /// The public key cosign signatures are verified with (relative to the policy file).
+    pub key: Option<PathBuf>,
+    /// The Sigstore trusted root keyless certificates must chain to (relative to the file).
+    pub trusted_root: Option<PathBuf>,
+    /// The identity (SAN email or URI) a keyless certificate must carry.
+    pub certificate_identity: Option<String>,
+    /// The OIDC issuer a keyless certificate must carry.
+    pub certificate_oidc_issuer: Option<String>,
     /// The files the policy was read from, in order.
     pub sources: Vec<PathBuf>,
     /// What the policy files held that strata ignores, one line per file (printed on stderr).
@@ -136,6 +147,11 @@ impl Default for Policy {
             require_provenance: false,
             fail_on: Some(Severity::High),
             warn_on: Some(Severity::Medium),
+            require_signature: false,
+            key: None,
+            trusted_root: None,
+            certificate_identity: None,
+            certificate_oidc_issuer: None,
             sources: Vec::new(),
             warnings: Vec::new(),
         }
@@ -143,7 +159,7 @@ impl Default for Policy {
 }
 
 /// Every key of the `[ci]` section, as written in `.strata.toml` (flags use the same names).
-pub const CI_KEYS: [&str; 11] = [
+pub const CI_KEYS: [&str; 16] = [
     "lowest-efficiency",
     "highest-reclaimable-bytes",
     "highest-user-reclaimable-percent",
@@ -155,6 +171,11 @@ pub const CI_KEYS: [&str; 11] = [
     "require-provenance",
     "fail-on",
     "warn-on",
+    "require-signature",
+    "key",
+    "trusted-root",
+    "certificate-identity",
+    "certificate-oidc-issuer",
 ];
 
 /// A raw value from any source, before interpretation.
@@ -324,6 +345,16 @@ pub fn parse_category(s: &str) -> Option<Category> {
     }
 }
 
+fn text_value(v: &Raw) -> std::result::Result<String, String> {
+    match v {
+        Raw::Str(s) if !s.trim().is_empty() => Ok(s.clone()),
+        _ => Err(format!(
+            "invalid value {} (expected a non-empty string)",
+            v.describe()
+        )),
+    }
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -341,6 +372,11 @@ impl Policy {
             "require-provenance" => self.require_provenance = parse_bool(v)?,
             "fail-on" => self.fail_on = parse_severity(v)?,
             "warn-on" => self.warn_on = parse_severity(v)?,
+            "require-signature" => self.require_signature = parse_bool(v)?,
+            "key" => self.key = Some(PathBuf::from(text_value(v)?)),
+            "trusted-root" => self.trusted_root = Some(PathBuf::from(text_value(v)?)),
+            "certificate-identity" => self.certificate_identity = Some(text_value(v)?),
+            "certificate-oidc-issuer" => self.certificate_oidc_issuer = Some(text_value(v)?),
             "forbid-rules" => self.forbid_rules.push(rule_id(v)?),
             "allow-rules" => self.allow_rules.push(rule_id(v)?),
             "allow-paths" => match v {
@@ -389,6 +425,22 @@ impl Policy {
 
     /// Checks combinations that cannot be meant.
     pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.require_signature && self.key.is_none() {
+            if self.certificate_identity.is_none() && self.certificate_oidc_issuer.is_none() {
+                return Err(
+                    "require-signature needs key (a cosign public key) or certificate-identity \
+                     with trusted-root (keyless)"
+                        .into(),
+                );
+            }
+            if self.trusted_root.is_none() {
+                return Err(
+                    "require-signature with certificate-identity needs trusted-root: keyless \
+                     certificates cannot be verified offline without it"
+                        .into(),
+                );
+            }
+        }
         if let Some(r) = self
             .forbid_rules
             .iter()
@@ -441,6 +493,16 @@ impl Policy {
                 }
                 ("forbid-rules" | "allow-rules" | "allow-paths", _) => {
                     return Err(at("expected an array of strings".into()))
+                }
+                (k @ ("key" | "trusted-root"), toml::Value::String(p)) => {
+                    // A file named in the policy is found next to the policy.
+                    let path = Path::new(p);
+                    let path = match file.parent() {
+                        Some(dir) if path.is_relative() => dir.join(path),
+                        _ => path.to_owned(),
+                    };
+                    self.set(k, &Raw::Str(path.display().to_string()))
+                        .map_err(at)?;
                 }
                 (k, v) if CI_KEYS.contains(&k) => {
                     let raw =

@@ -39,6 +39,7 @@ pub(crate) mod tests {
             captured: std::collections::HashMap::new(),
             known_base: None,
             provenance: Default::default(),
+            referrers: None,
         }
     }
 }

@@ -252,6 +252,42 @@ fn provenance_rule(p: &crate::model::provenance::Provenance) -> RuleResult {
     }
 }
 
+/// `require-signature`: passes only when a signature verified and names the right signer and
+/// repository.
+fn require_signature(image: &Image, policy: &Policy) -> RuleResult {
+    use crate::analysis::signatures::is_valid;
+    use crate::model::signature::Verified;
+    let threshold = match (&policy.key, &policy.certificate_identity) {
+        (Some(k), _) => format!("a valid signature for key {}", k.display()),
+        (None, Some(id)) => format!("a valid keyless signature by {id}"),
+        (None, None) => "a valid signature".into(),
+    };
+    let sigs = &image.provenance.signatures;
+    let measured = if image.referrers.is_none() {
+        "no registry to ask: signatures live next to the image in its registry (read it as \
+         registry:REF)"
+            .to_owned()
+    } else if sigs.is_empty() {
+        "no signature in the registry".to_owned()
+    } else {
+        let count = |v: Verified| sigs.iter().filter(|s| s.verified == v).count();
+        let valid = sigs.iter().filter(|s| is_valid(s)).count();
+        format!(
+            "{} signature{}: {valid} valid, {} invalid, {} unchecked",
+            sigs.len(),
+            if sigs.len() == 1 { "" } else { "s" },
+            count(Verified::False) + count(Verified::True) - valid,
+            count(Verified::Unknown)
+        )
+    };
+    RuleResult {
+        rule: "require-signature".into(),
+        status: pass_fail(!sigs.iter().any(is_valid)),
+        measured: crate::model::sanitize(&measured),
+        threshold: crate::model::sanitize(&threshold),
+    }
+}
+
 /// Evaluates `policy` against the image's metrics and its findings.
 pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &Policy) -> Outcome {
     let m = Metrics::of(image, eff);
@@ -362,6 +398,10 @@ pub fn evaluate(image: &Image, eff: &Efficiency, findings: &[Finding], policy: &
                 crate::model::sanitize(&policy.forbid_rules.join(", "))
             ),
         });
+    }
+
+    if policy.require_signature {
+        rules.push(require_signature(image, policy));
     }
 
     for (name, level, status) in [

@@ -12,6 +12,7 @@
 //!
 //! A masked value keeps its first 4 characters (fewer for short values) then `…(redacted)`.
 
+pub mod prefilter;
 pub mod rules;
 
 use std::sync::{Arc, LazyLock};

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use aho_corasick::{packed, AhoCorasick};
 use regex::bytes::{Regex, RegexSet};
 use serde::Deserialize;
 
 use super::mask_value;
+use super::prefilter::Prefilter;
 use crate::model::finding::Severity;
 use crate::model::ContentMatch;
 use crate::{Error, Result};
@@ -295,7 +295,7 @@ impl RuleSet {
         let set = |pats: Vec<String>, what: &str| {
             RegexSet::new(pats).map_err(|e| Error::Other(format!("secret {what}: bad regex: {e}")))
         };
-        let keywords = Prefilter::build(&kw, &mut keyword_rules)?;
+        let keywords = Prefilter::build(&kw, &keep_shortest(&kw, &mut keyword_rules))?;
         Ok(RuleSet {
             content,
             files,
@@ -369,6 +369,11 @@ impl RuleSet {
     /// The content rule with this id.
     pub fn content_rule(&self, id: &str) -> Option<&ContentRule> {
         self.content.iter().find(|r| &*r.id == id)
+    }
+
+    /// Passes the keyword prefilter makes over each text (for benchmarks and tests).
+    pub fn prefilter_passes(&self) -> usize {
+        self.keywords.passes()
     }
 
     /// Scans one file's content. Binary files (a NUL byte in the first 8 KiB) are skipped.
@@ -485,140 +490,24 @@ impl RuleSet {
     }
 }
 
-/// The keyword prefilter: groups of literals, each searched with the SIMD "Teddy" searcher,
-/// plus a `memmem` search for each literal too short for Teddy's fingerprints. Teddy checks a
-/// fingerprint of each literal's first (up to) four bytes, so literals of four bytes and more
-/// share groups of up to [`LONG_GROUP`], three-byte literals groups of up to [`SHORT_GROUP`],
-/// and one- or two-byte literals (whose fingerprints would match most text) are searched alone.
-/// One automaton over all keywords runs at the speed of a byte-at-a-time DFA, several times
-/// slower (measured with `examples/secret_scan.rs`).
-#[derive(Debug, Clone, Default)]
-struct Prefilter {
-    groups: Vec<KeywordGroup>,
-    /// Literals of one or two bytes, with their keyword index.
-    tiny: Vec<(memchr::memmem::Finder<'static>, usize)>,
-}
-
-#[derive(Debug, Clone)]
-struct KeywordGroup {
-    packed: Option<packed::Searcher>,
-    ac: Option<AhoCorasick>,
-    /// Keyword index of each pattern of the group.
-    ids: Vec<usize>,
-}
-
-/// At most this many literals of four bytes or more per SIMD group. Slim Teddy (8 buckets,
-/// 4-byte fingerprints) keeps its speed up to about 20 rare-prefixed literals (measured with
-/// `examples/secret_scan.rs`); beyond 32 aho-corasick switches to the slower fat variant.
-const LONG_GROUP: usize = 20;
-/// At most this many three-byte literals per SIMD group (3-byte fingerprints match text more
-/// often, so each bucket must hold fewer literals).
-const SHORT_GROUP: usize = 13;
-
-impl Prefilter {
-    /// Builds the groups. A keyword containing another keyword is dropped and its rules move
-    /// to the shorter one (a superset gate: the rule's regex decides).
-    fn build(kw: &[String], keyword_rules: &mut [Vec<usize>]) -> Result<Self> {
-        let mut kept: Vec<usize> = Vec::new();
-        for (i, k) in kw.iter().enumerate() {
-            let inner = kw
-                .iter()
-                .enumerate()
-                .find(|&(j, o)| j != i && k.contains(o.as_str()) && (o.len() < k.len() || j < i));
-            match inner {
-                Some((j, _)) => {
-                    let moved = std::mem::take(&mut keyword_rules[i]);
-                    keyword_rules[j].extend(moved);
-                }
-                None => kept.push(i),
+/// The keywords worth searching: a keyword containing another keyword is dropped and its rules
+/// move to the shorter one (a superset gate: the rule's regex decides).
+fn keep_shortest(kw: &[String], keyword_rules: &mut [Vec<usize>]) -> Vec<usize> {
+    let mut kept: Vec<usize> = Vec::new();
+    for (i, k) in kw.iter().enumerate() {
+        let inner = kw
+            .iter()
+            .enumerate()
+            .find(|&(j, o)| j != i && k.contains(o.as_str()) && (o.len() < k.len() || j < i));
+        match inner {
+            Some((j, _)) => {
+                let moved = std::mem::take(&mut keyword_rules[i]);
+                keyword_rules[j].extend(moved);
             }
-        }
-        // Similar lengths together: a group's fingerprint length is its shortest literal's.
-        kept.sort_by_key(|&i| (std::cmp::Reverse(kw[i].len()), i));
-        let of_len = |keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
-            kept.iter()
-                .copied()
-                .filter(|&i| keep(kw[i].len()))
-                .collect()
-        };
-        let mut chunks: Vec<Vec<usize>> = Vec::new();
-        for (set, max) in [
-            (of_len(&|n| n >= 4), LONG_GROUP),
-            (of_len(&|n| n == 3), SHORT_GROUP),
-        ] {
-            let n_groups = set.len().div_ceil(max).max(1);
-            let per = set.len().div_ceil(n_groups).max(1);
-            chunks.extend(set.chunks(per).map(<[usize]>::to_vec));
-        }
-        let tiny = of_len(&|n| n < 3)
-            .into_iter()
-            .map(|i| {
-                (
-                    memchr::memmem::Finder::new(kw[i].as_bytes()).into_owned(),
-                    i,
-                )
-            })
-            .collect();
-        let mut groups = Vec::new();
-        for chunk in chunks {
-            let pats: Vec<&str> = chunk.iter().map(|&i| kw[i].as_str()).collect();
-            let searcher = packed::Config::new()
-                .match_kind(packed::MatchKind::LeftmostFirst)
-                .only_teddy_fat(Some(false))
-                .builder()
-                .extend(&pats)
-                .build();
-            let ac = match searcher {
-                Some(_) => None,
-                None => Some(
-                    AhoCorasick::builder()
-                        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-                        .build(&pats)
-                        .map_err(|e| Error::Other(format!("secret rule keywords: {e}")))?,
-                ),
-            };
-            groups.push(KeywordGroup {
-                packed: searcher,
-                ac,
-                ids: chunk,
-            });
-        }
-        Ok(Self { groups, tiny })
-    }
-
-    /// Calls `found` once for each keyword present in `content`.
-    fn search(&self, content: &[u8], mut found: impl FnMut(usize)) {
-        for (finder, k) in &self.tiny {
-            if finder.find(content).is_some() {
-                found(*k);
-            }
-        }
-        for g in &self.groups {
-            let mut seen = [false; 64];
-            let mut left = g.ids.len();
-            let mut on = |p: usize| {
-                if !seen[p] {
-                    seen[p] = true;
-                    found(g.ids[p]);
-                    left -= 1;
-                }
-                left == 0
-            };
-            if let Some(s) = &g.packed {
-                for m in s.find_iter(content) {
-                    if on(m.pattern().as_usize()) {
-                        break;
-                    }
-                }
-            } else if let Some(ac) = &g.ac {
-                for m in ac.find_iter(content) {
-                    if on(m.pattern().as_usize()) {
-                        break;
-                    }
-                }
-            }
+            None => kept.push(i),
         }
     }
+    kept
 }
 
 /// The redacted preview of a match: the label (a key name or a kind) and the first characters

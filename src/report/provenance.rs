@@ -146,6 +146,7 @@ impl ProvenanceSection {
                     identity: clean(&s.identity),
                     issuer: clean(&s.issuer),
                     reason: sanitize(&s.reason),
+                    mismatch: clean(&s.mismatch),
                     ..s.clone()
                 })
                 .collect(),

@@ -42,6 +42,9 @@ pub fn render(r: &Report) -> String {
         if r.layers.len() == 1 { "" } else { "s" }
     );
     let _ = writeln!(s, "Base       {}", base_line(&r.base));
+    for sig in &r.provenance.signatures {
+        let _ = writeln!(s, "Signature  {}", signature_line(sig));
+    }
     let c = &i.config;
     let _ = writeln!(
         s,
@@ -215,4 +218,28 @@ fn render_findings(s: &mut String, r: &Report) {
             );
         }
     }
+}
+
+/// One signature: kind, identity, where, verification state and why.
+fn signature_line(sig: &crate::model::signature::Signature) -> String {
+    use crate::model::signature::{SignatureKind, Verified};
+    let kind = match sig.kind {
+        SignatureKind::Cosign => "cosign",
+        SignatureKind::CosignKeyless => "cosign keyless",
+        SignatureKind::Notation => "Notation",
+    };
+    let state = match sig.verified {
+        Verified::True => "verified",
+        Verified::False => "INVALID",
+        Verified::Unknown => "not verified",
+    };
+    let who = match (&sig.identity, &sig.issuer) {
+        (Some(i), Some(iss)) => format!(" by {i} (issuer {iss})"),
+        (Some(i), None) => format!(" by {i}"),
+        _ => String::new(),
+    };
+    sanitize(&format!(
+        "{kind}{who} at {}: {state}: {}",
+        sig.location, sig.reason
+    ))
 }

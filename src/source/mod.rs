@@ -651,6 +651,7 @@ fn base_image(reference: &str, resolved: &Resolved, parsed: ParsedConfig, origin
         captured: HashMap::new(),
         known_base: None,
         provenance: resolved.provenance.clone(),
+        referrers: None,
     }
 }
 

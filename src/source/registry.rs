@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod referrers;
 pub mod transport;
 
 use std::collections::{HashMap, HashSet};
@@ -309,6 +310,9 @@ struct Metadata {
     layers: Vec<BlobDesc>,
     /// `registry/repo@digest` of what the reference names (index or manifest).
     repo_digest: String,
+    /// The digest the reference names (index or manifest) and, when different, the platform
+    /// manifest's: what signatures and attestations can refer to.
+    subjects: Vec<String>,
 }
 
 fn json(label: &str, bytes: &[u8]) -> Result<Value> {
@@ -528,11 +532,20 @@ async fn fetch_metadata(
             config_digest: config_desc.digest,
             layers: refs,
             repo_tags,
-            manifest_digest: Some(manifest_digest),
+            manifest_digest: Some(manifest_digest.clone()),
             warnings,
             provenance,
         },
         layers,
+        subjects: [Some(top_digest.clone()), Some(manifest_digest)]
+            .into_iter()
+            .flatten()
+            .fold(Vec::new(), |mut v, d| {
+                if !v.contains(&d) {
+                    v.push(d);
+                }
+                v
+            }),
         repo_digest: format!("{repo}@{top_digest}"),
     })
 }
@@ -835,8 +848,19 @@ pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<
                 .collect();
             c.enforce_cap(&keep);
         }
+        progress.emit(ProgressEvent::Phase(
+            "asking the registry for signatures and attestations".into(),
+        ));
+        let found = rt.block_on(referrers::discover(&remote, &meta.subjects));
         let mut image = assemble(&full, &meta.resolved, scans, origin, |_| None, opts)?;
         image.repo_digests = vec![meta.repo_digest];
+        image.warnings.extend(
+            found
+                .problems
+                .iter()
+                .map(|p| format!("{full}: asking for signatures and attestations: {p}")),
+        );
+        image.referrers = Some(found);
         Ok(image)
     })?
 }

@@ -313,6 +313,7 @@ fn load(
         load: opts.clone(),
         config: findings.cloned().unwrap_or_default(),
         findings: findings.is_some(),
+        signatures: Default::default(),
     };
     let opened = pipeline::open(&input(target), &settings, &progress);
     if let (Err(crate::Error::SeveralImages { images, .. }), Target::Reference(reference)) =

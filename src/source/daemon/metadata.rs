@@ -203,6 +203,7 @@ pub fn preview(reference: &str, meta: &DaemonMetadata) -> Image {
         captured: std::collections::HashMap::new(),
         known_base: None,
         provenance: Default::default(),
+        referrers: None,
     }
 }
 
