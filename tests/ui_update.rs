@@ -463,6 +463,49 @@ fn ctrl_c_quits_from_a_prompt_and_help() {
     assert!(app.quit);
 }
 
+/// `n`/`N` (issue 13, edge 9): after `/` and Esc the tree is whole again, and `n`/`N` walk the
+/// paths the expression matched, in the tree's name order, wrapping around, each time
+/// expanding the match's parents.
+#[test]
+fn n_and_shift_n_jump_between_matches_without_hiding_the_rest() {
+    let mut app = demo_app();
+    keys(&mut app, "G\t");
+    // The expected matches, from the image itself: every path of the last layer's filesystem
+    // whose path contains "passwd", in name order.
+    let expected: Vec<String> = {
+        let tree = app.tree.state.as_ref().unwrap();
+        let fs = &tree.image.fs;
+        let mut v: Vec<String> = (1..fs.path_count() as u32)
+            .filter(|&id| tree.view.version_of(id).is_some())
+            .map(|id| String::from_utf8_lossy(fs.path(id)).into_owned())
+            .filter(|p| p.contains("passwd"))
+            .collect();
+        v.sort_by(|a, b| a.split('/').cmp(b.split('/')));
+        v
+    };
+    assert!(expected.len() >= 2, "{expected:?}");
+    keys(&mut app, "/passwd\n");
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(app.tree.filter_text.is_empty());
+    let whole = app.tree.state.as_ref().unwrap().rows.len();
+    keys(&mut app, "g");
+    let mut seen = Vec::new();
+    for _ in 0..expected.len() {
+        keys(&mut app, "n");
+        seen.push(selected_path(&app));
+    }
+    assert_eq!(seen, expected);
+    assert!(
+        app.tree.state.as_ref().unwrap().rows.len() >= whole,
+        "nothing hidden"
+    );
+    // Wraps to the first, and N goes back to the last.
+    keys(&mut app, "n");
+    assert_eq!(selected_path(&app), expected[0]);
+    keys(&mut app, "N");
+    assert_eq!(selected_path(&app), expected[expected.len() - 1]);
+}
+
 #[test]
 fn invalid_regex_keeps_the_previous_filter() {
     let mut app = demo_app();

@@ -71,6 +71,10 @@ pub enum Action {
     Attributes,
     /// Filter the tree by a regular expression on the path.
     Filter,
+    /// Tree: select the next path the last filter expression matches, keeping the rest shown.
+    NextMatch,
+    /// Tree: select the previous match.
+    PrevMatch,
     /// Save the selected file to a directory.
     Extract,
     /// Viewer: full width or beside the layers.
@@ -523,6 +527,14 @@ pub static BINDINGS: &[Binding] = &[
         "filter paths by regular expression",
         Some("Filter"),
     ),
+    b(
+        &[k('n')],
+        S::Tree,
+        A::NextMatch,
+        "next match of the last filter, nothing hidden",
+        None,
+    ),
+    b(&[k('N')], S::Tree, A::PrevMatch, "previous match", None),
     b(
         &[ctrl('e'), k('e')],
         S::Tree,

@@ -36,6 +36,9 @@ pub struct Tree {
     pub attributes: bool,
     /// Last regex filter text applied.
     pub filter_text: String,
+    /// The last non-empty filter expression: what `n`/`N` look for, also after the filter is
+    /// cleared.
+    pub search_text: String,
     views: Vec<Arc<LayerView>>,
     /// The view being built: (request, layer, mode).
     pending: Option<(u64, usize, Mode)>,
@@ -48,6 +51,7 @@ impl Default for Tree {
             state: None,
             attributes: true,
             filter_text: String::new(),
+            search_text: String::new(),
             views: Vec::new(),
             pending: None,
             ticket: Arc::new(AtomicU64::new(0)),
@@ -133,8 +137,52 @@ impl Tree {
         true
     }
 
+    /// Selects the next (or previous) path of this layer's filesystem, in path order, that
+    /// the last filter expression matches, expanding its parents. False when nothing matches.
+    pub fn jump_to_match(&mut self, forward: bool) -> bool {
+        let Ok(re) = regex::bytes::RegexBuilder::new(&self.search_text)
+            .size_limit(1 << 20)
+            .build()
+        else {
+            return false;
+        };
+        let Some(tree) = self.state.as_ref() else {
+            return false;
+        };
+        if self.search_text.is_empty() {
+            return false;
+        }
+        let fs = &tree.image.fs;
+        let parts = |id: PathId| fs.path(id).split(|&b| b == b'/').collect::<Vec<_>>();
+        let mut matches: Vec<PathId> = (1..fs.path_count() as PathId)
+            .filter(|&id| tree.view.version_of(id).is_some() && re.is_match(fs.path(id)))
+            .collect();
+        // Component by component, as the tree lists them by name.
+        matches.sort_by_cached_key(|&id| parts(id));
+        let current = tree.selected_id().map(parts).unwrap_or_default();
+        let next = if forward {
+            matches
+                .iter()
+                .find(|&&id| parts(id) > current)
+                .or(matches.first())
+        } else {
+            matches
+                .iter()
+                .rev()
+                .find(|&&id| parts(id) < current)
+                .or(matches.last())
+        };
+        let Some(&id) = next else { return false };
+        let path = String::from_utf8_lossy(fs.path(id)).into_owned();
+        self.show_path(&path)
+    }
+
     /// Handles a tree action; `page` is the number of rows on screen.
     pub fn update(&mut self, action: Action, page: usize) -> TreeOutcome {
+        if let Action::NextMatch | Action::PrevMatch = action {
+            self.jump_to_match(action == Action::NextMatch);
+            return TreeOutcome::Done;
+        }
         let page = page.max(1) as isize;
         let Some(tree) = self.state.as_mut() else {
             return TreeOutcome::Done;
@@ -201,6 +249,9 @@ impl Tree {
                 Err(e) => return Err(text::one_line(&e.to_string())),
             }
         };
+        if !text.is_empty() {
+            self.search_text = text.clone();
+        }
         self.filter_text = text;
         if let Some(tree) = self.state.as_mut() {
             tree.filter.pattern = pattern;
