@@ -6,6 +6,7 @@ pub mod bloat;
 pub mod checks;
 pub mod context;
 pub mod diff;
+pub mod dockerfile;
 pub mod efficiency;
 pub use crate::model::finding;
 pub mod findings;

@@ -1,6 +1,7 @@
 //! The image model every other part reads: config, history mapped onto layers, per-layer
 //! filesystem changes and the merged filesystem with exact size accounting.
 
+pub mod documents;
 pub mod finding;
 pub mod fs;
 pub mod path;
@@ -52,6 +53,9 @@ pub struct Image {
     /// The base image named by the `org.opencontainers.image.base.*` labels, when the source
     /// could look it up (see `analysis::base`).
     pub known_base: Option<KnownBase>,
+    /// The documents the image was read from (index, manifest, config), raw, for the
+    /// anatomy view.
+    pub documents: documents::Documents,
 }
 
 /// What is known of an image's base image itself, found through its name or digest label.

@@ -38,6 +38,7 @@ pub(crate) mod tests {
             content_matches: Vec::new(),
             captured: std::collections::HashMap::new(),
             known_base: None,
+            documents: Default::default(),
         }
     }
 }

@@ -309,6 +309,8 @@ struct Metadata {
     layers: Vec<BlobDesc>,
     /// `registry/repo@digest` of what the reference names (index or manifest).
     repo_digest: String,
+    /// The documents fetched (index, manifest) by digest, raw, for the anatomy view.
+    documents: Vec<(String, Vec<u8>)>,
 }
 
 fn json(label: &str, bytes: &[u8]) -> Result<Value> {
@@ -399,6 +401,7 @@ async fn fetch_metadata(
     let repo = format!("{}/{}", r.registry(), r.repository());
     let (top, top_digest) = remote.manifest(None).await?;
     let mut value = json(&label, &top)?;
+    let mut documents = vec![(top_digest.clone(), top.clone())];
     let mut manifest_digest = top_digest.clone();
     let mut warnings = Vec::new();
     let media = value.get("mediaType").and_then(Value::as_str).unwrap_or("");
@@ -412,6 +415,7 @@ async fn fetch_metadata(
         }
         let (bytes, d) = remote.manifest(Some(&digest)).await?;
         value = json(&label, &bytes)?;
+        documents.push((d.clone(), bytes));
         manifest_digest = d;
         if value.get("manifests").is_some() {
             return Err(Error::invalid(
@@ -521,6 +525,7 @@ async fn fetch_metadata(
         },
         layers,
         repo_digest: format!("{repo}@{top_digest}"),
+        documents,
     })
 }
 
@@ -716,6 +721,12 @@ pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<
             c.enforce_cap(&keep);
         }
         let mut image = assemble(&full, &meta.resolved, scans, origin, |_| None, opts)?;
+        let top = meta
+            .documents
+            .first()
+            .map(|d| d.0.clone())
+            .unwrap_or_default();
+        image.documents = super::documents::from_fetched(&meta.documents, &top, &meta.resolved);
         image.repo_digests = vec![meta.repo_digest];
         Ok(image)
     })?

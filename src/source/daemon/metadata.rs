@@ -202,6 +202,7 @@ pub fn preview(reference: &str, meta: &DaemonMetadata) -> Image {
         content_matches: Vec::new(),
         captured: std::collections::HashMap::new(),
         known_base: None,
+        documents: Default::default(),
     }
 }
 
