@@ -1,6 +1,7 @@
 //! Analyses over the image model: size accounting and findings (secrets, waste, package bloat,
 //! adoption checks) with the package inventory.
 
+pub mod anatomy;
 pub mod base;
 pub mod bloat;
 pub mod checks;

@@ -109,6 +109,7 @@ pub fn lines(width: usize) -> Vec<Line<'static>> {
             Scope::Findings,
             Scope::Compare,
             Scope::Packages,
+            Scope::Anatomy,
         ],
         width,
     ));
@@ -157,6 +158,7 @@ fn content(inner: Rect) -> (Content, usize) {
                 Scope::Findings,
                 Scope::Compare,
                 Scope::Packages,
+                Scope::Anatomy,
             ],
             lw,
         );
