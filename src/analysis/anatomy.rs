@@ -88,9 +88,9 @@ pub fn explain(removals: &LayerRemovals, e: &RawEntry) -> Option<String> {
                 )
             } else {
                 format!(
-                    "opaque marker: layer {layer} hides what lower layers put in {dir} ({}): those bytes stay in {}",
+                    "opaque marker: this entry is how layer {layer} hides what lower layers put in {dir}: those bytes stay in {} ({})",
+                    layer_list(&layers),
                     files_bytes(files, bytes),
-                    layer_list(&layers)
                 )
             });
         } else {
@@ -99,17 +99,21 @@ pub fn explain(removals: &LayerRemovals, e: &RawEntry) -> Option<String> {
             let shown = display(&target);
             parts.push(if layers.is_empty() {
                 format!("whiteout: layer {layer} deletes {shown}, which no lower layer has (nothing to delete)")
-            } else if files == 1 && removals.removed.iter().any(|(p, ..)| *p == target) {
+            } else if removals
+                .removed
+                .iter()
+                .any(|(p, _, _, file)| *p == target && *file)
+            {
                 format!(
-                    "whiteout: this entry is how layer {layer} deletes {shown}: its {} stay in {}",
+                    "whiteout: this entry is how layer {layer} deletes {shown}: its bytes stay in {} ({})",
+                    layer_list(&layers),
                     crate::text::bytes(bytes),
-                    layer_list(&layers)
                 )
             } else {
                 format!(
-                    "whiteout: this entry is how layer {layer} deletes {shown}: the directory's bytes ({}) stay in {}",
+                    "whiteout: this entry is how layer {layer} deletes {shown}: the directory's bytes stay in {} ({})",
+                    layer_list(&layers),
                     files_bytes(files, bytes),
-                    layer_list(&layers)
                 )
             });
         }
