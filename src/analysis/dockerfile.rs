@@ -49,9 +49,9 @@ pub const NOTE_PLACEHOLDER: &str =
     "the builder recorded a content hash (`file:…`, `dir:…`), not the source path";
 /// Why base steps are comments.
 pub const NOTE_BASE: &str = "a step of the base image's own Dockerfile, not of this one";
-/// Why a `#(nop)` step is an instruction that ran no command.
+/// Why a `#(nop)` CMD/ENTRYPOINT/SHELL/HEALTHCHECK is not as written.
 pub const NOTE_NOP: &str =
-    "legacy builder `#(nop)` form: recorded as a no-op shell comment; no command ran";
+    "legacy builder `#(nop)` form: rewritten from Go's print format, the original spelling is lost";
 /// Why a `RUN --mount` is not reproducible from the image alone.
 pub const NOTE_MOUNT: &str =
     "BuildKit `RUN --mount`: the mounted files (cache, secret, bind) are not in the image";
@@ -201,8 +201,13 @@ fn instruction(created_by: &str, redactor: &Redactor) -> (String, Vec<String>) {
         s = t.trim_end();
     }
     let (keyword, rest) = if let Some(nop) = s.strip_prefix("/bin/sh -c #(nop)") {
-        notes.push(NOTE_NOP.into());
         let nop = nop.trim_start();
+        if ["CMD ", "ENTRYPOINT ", "SHELL ", "HEALTHCHECK "]
+            .iter()
+            .any(|k| nop.starts_with(k))
+        {
+            notes.push(NOTE_NOP.into());
+        }
         nop.split_once(' ').unwrap_or((nop, ""))
     } else if let Some(cmd) = s.strip_prefix("/bin/sh -c ") {
         ("RUN", cmd)

@@ -259,9 +259,12 @@ pub fn settle(app: &mut App) {
                 }
                 Right::Packages => app.packages.settle(app.areas.packages.height as usize),
                 Right::Anatomy => {
-                    let height = app.areas.anatomy.height as usize;
+                    let (height, width) = (
+                        app.areas.anatomy.height as usize,
+                        app.areas.anatomy.width as usize,
+                    );
                     let image = app.image.clone();
-                    app.anatomy.settle(height, image.as_deref());
+                    app.anatomy.settle(height, width, image.as_deref());
                 }
                 Right::Viewer => settle_viewer(app, area),
                 Right::Tree => app.tree.settle(app.areas.tree.height as usize),

@@ -131,7 +131,7 @@ fn doc_line(image: &Image, item: DocItem) -> Line<'static> {
         }
         DocItem::LayersHeading => Line::from(vec![
             Span::styled("layers        ", Style::new().add_modifier(Modifier::BOLD)),
-            Span::styled(BLOB_VS_TAR, dim()),
+            Span::raw("blob (as stored) ⇒ tar (unpacked)"),
         ]),
         DocItem::Layer(l) => {
             let layer = &image.layers[l];
@@ -141,11 +141,9 @@ fn doc_line(image: &Image, item: DocItem) -> Line<'static> {
                 Compression::Zstd => "zstd",
             };
             Line::raw(format!(
-                "  layer {l:<3} blob {} {} ({compression})  ⇒  tar {} {}",
+                "  layer {l:<3} blob {} {} ({compression})",
                 short_digest(&layer.blob_digest),
                 bytes(layer.blob_bytes),
-                short_digest(&layer.diff_id),
-                bytes(layer.tar_bytes),
             ))
         }
         DocItem::Note(n) => Line::styled(format!("note: {}", sanitize(&docs.notes[n])), dim()),
@@ -255,13 +253,15 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 ),
                 Style::new().add_modifier(Modifier::BOLD),
             ));
-            for (i, item) in doc_items(image)
-                .into_iter()
-                .enumerate()
-                .skip(first)
-                .take(height)
-            {
-                lines.push(mark(i, doc_line(image, item)));
+            let items = doc_items(image);
+            for (i, item) in items.iter().enumerate().skip(first) {
+                if lines.len() >= height {
+                    break;
+                }
+                lines.push(mark(i, doc_line(image, *item)));
+                for sub in a.sub_lines(image, &items, i) {
+                    lines.push(Line::styled(fit(&sub, width), dim()));
+                }
             }
         }
         AnatomyView::Entries => match &a.entries {
@@ -295,15 +295,14 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
                     if let Some(l) = &e.link {
                         text.push_str(&format!(" → {}", sanitize_bytes(l)));
                     }
-                    let explanation = listing.explanation(i);
-                    let line = if explanation.is_some() {
+                    let line = if listing.explanation(i).is_some() {
                         Line::styled(fit(&text, width), Style::new().fg(Color::Yellow))
                     } else {
                         Line::raw(fit(&text, width))
                     };
                     lines.push(mark(i, line));
-                    if let Some(x) = explanation {
-                        lines.push(Line::styled(fit(&format!("    ↳ {x}"), width), dim()));
+                    for sub in a.sub_lines(image, &[], i) {
+                        lines.push(Line::styled(fit(&sub, width), dim()));
                     }
                 }
             }
@@ -359,18 +358,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
                     _ => spans.push(Span::styled(instr, dim())),
                 }
                 lines.push(mark(i, Line::from(spans)));
-                for n in &s.notes {
-                    if lines.len() >= height {
-                        break;
-                    }
-                    lines.push(Line::styled(
-                        fit(&format!("      note: {}", sanitize(n)), width),
-                        dim(),
-                    ));
+                for sub in a.sub_lines(image, &[], i) {
+                    lines.push(Line::styled(fit(&sub, width), dim()));
                 }
             }
         }
     }
+    lines.truncate(height);
     frame.render_widget(Paragraph::new(top), inner);
     frame.render_widget(Paragraph::new(lines), rows);
 }

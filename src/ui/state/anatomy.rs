@@ -94,6 +94,51 @@ pub enum DocItem {
     Note(usize),
 }
 
+/// What the layer list says about compressed and uncompressed layers.
+pub const BLOB_VS_TAR: &str = "the blob is the layer as stored and downloaded (compressed, \
+     named by its digest in the manifest); the tar is the same layer unpacked (named by its \
+     diff_id in the config)";
+
+/// Words of `text` wrapped to `width` columns (at least 10).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+/// `sha256:0123456789ab…` (the first 12 hex digits), made safe.
+pub fn short_digest(d: &str) -> String {
+    let d = crate::model::sanitize(d);
+    match d.split_once(':') {
+        Some((alg, hex)) if hex.len() > 12 => format!("{alg}:{}…", &hex[..12]),
+        _ => d,
+    }
+}
+
+/// `text` wrapped to `width` columns, the first line after `first`, the others indented as
+/// far.
+fn indented(first: &str, text: &str, width: usize) -> Vec<String> {
+    let pad = " ".repeat(first.chars().count());
+    wrap(text, width.saturating_sub(pad.len()))
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| format!("{}{l}", if i == 0 { first } else { &pad }))
+        .collect()
+}
+
 /// The rows of the documents view for `image`.
 pub fn doc_items(image: &Image) -> Vec<DocItem> {
     let docs: &Documents = &image.documents;
@@ -204,6 +249,8 @@ pub struct Anatomy {
     pub ticket: Arc<AtomicU64>,
     /// Rows of the anatomy body on screen.
     pub height: usize,
+    /// Columns of the anatomy body on screen.
+    pub width: usize,
 }
 
 impl Anatomy {
@@ -219,19 +266,38 @@ impl Anatomy {
         };
     }
 
-    /// Lines item `i` of the current view takes on screen.
-    pub fn item_lines(&self, i: usize) -> usize {
+    /// The lines under item `i` of the current view (explanations, notes, the tar side of
+    /// a layer), wrapped to the pane; `items` are the documents view's rows.
+    pub fn sub_lines(&self, image: &Image, items: &[DocItem], i: usize) -> Vec<String> {
+        let w = self.width;
         match self.view {
-            AnatomyView::Documents => 1,
+            AnatomyView::Documents => match items.get(i) {
+                Some(DocItem::LayersHeading) => indented("  ", BLOB_VS_TAR, w),
+                Some(DocItem::Layer(l)) => image.layers.get(*l).map_or_else(Vec::new, |layer| {
+                    vec![format!(
+                        "            ⇒ tar  {} {}",
+                        short_digest(&layer.diff_id),
+                        crate::ui::text::bytes(layer.tar_bytes)
+                    )]
+                }),
+                _ => Vec::new(),
+            },
             AnatomyView::Entries => match &self.entries {
-                EntriesState::Ready(l) => 1 + usize::from(l.explanation(i).is_some()),
-                _ => 1,
+                EntriesState::Ready(l) => l
+                    .explanation(i)
+                    .map_or_else(Vec::new, |x| indented("    ↳ ", x, w)),
+                _ => Vec::new(),
             },
             AnatomyView::Dockerfile => self
                 .dockerfile
                 .as_ref()
                 .and_then(|d| d.steps.get(i))
-                .map_or(1, |s| 1 + s.notes.len()),
+                .map_or_else(Vec::new, |s| {
+                    s.notes
+                        .iter()
+                        .flat_map(|n| indented("      note: ", &crate::model::sanitize(n), w))
+                        .collect()
+                }),
         }
     }
 
@@ -247,9 +313,10 @@ impl Anatomy {
         }
     }
 
-    /// Keeps the selection visible in `height` rows.
-    pub fn settle(&mut self, height: usize, image: Option<&Image>) {
+    /// Keeps the selection visible in `height` rows `width` columns wide.
+    pub fn settle(&mut self, height: usize, width: usize, image: Option<&Image>) {
         self.height = height;
+        self.width = width;
         let v = self.view.index();
         let n = self.item_count(image);
         self.selected[v] = self.selected[v].min(n.saturating_sub(1));
@@ -258,6 +325,14 @@ impl Anatomy {
             j.scroll = j.scroll.min(max);
             return;
         }
+        let Some(image) = image else {
+            return;
+        };
+        let items = if self.view == AnatomyView::Documents {
+            doc_items(image)
+        } else {
+            Vec::new()
+        };
         let sel = self.selected[v];
         let mut scroll = self.scroll[v];
         if sel < scroll {
@@ -265,7 +340,8 @@ impl Anatomy {
         } else if sel - scroll > height {
             scroll = sel.saturating_sub(height);
         }
-        while scroll < sel && (scroll..=sel).map(|i| self.item_lines(i)).sum::<usize>() > height {
+        let lines = |i: usize| 1 + self.sub_lines(image, &items, i).len();
+        while scroll < sel && (scroll..=sel).map(lines).sum::<usize>() > height {
             scroll += 1;
         }
         self.scroll[v] = scroll;
