@@ -253,10 +253,19 @@ fn anatomy_view_explains_the_whiteout_that_deletes_the_key() {
     t.send(&["2"]);
     t.wait_for(&["layer 0 · ", " entries as stored, in archive order"]);
     t.send(&["l", "l", "l", "l"]);
-    let screen = t.wait_for(&[
-        "root/.wh..ssh",
-        "whiteout: this entry is how layer 4 deletes /root/.ssh: the directory's bytes stay in layer 3",
-    ]);
+    // The explanation wraps in the pane: read it as one line.
+    let screen = t.wait_for(&["root/.wh..ssh", "↳ whiteout: this entry is how layer 4"]);
+    let pane: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.split('┃').nth(1))
+        .map(str::trim)
+        .collect();
+    assert!(
+        pane.join(" ").contains(
+            "↳ whiteout: this entry is how layer 4 deletes /root/.ssh: the directory's bytes stay in layer 3"
+        ),
+        "{screen}"
+    );
     assert!(
         screen.contains("Layer 4 of 6"),
         "the layers pane follows:\n{screen}"
