@@ -211,3 +211,32 @@ fn help_lists_the_anatomy_keys() {
     assert!(text.contains("Anatomy view"), "{text}");
     assert!(text.contains("show/hide the anatomy view"), "{text}");
 }
+
+#[test]
+fn opened_while_loading_it_lists_the_layer_and_sizes_once_the_files_are_read() {
+    highlight::assets();
+    let mut app = App::new(LoadOptions::default());
+    let _ = app.update(strata::ui::app::Event::Resize(120, 40));
+    let load = app.start(Launch::Demo);
+    // T and 2 before the load finishes: nothing to read yet.
+    for c in ['T', '2'] {
+        let cmds = app.update(strata::ui::app::Event::Key(
+            crossterm::event::KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+        ));
+        assert!(cmds.is_empty(), "{cmds:?}");
+    }
+    worker::settle(&mut app, load);
+    let image = app.image.clone().unwrap();
+    let EntriesState::Ready(listing) = &app.anatomy.entries else {
+        panic!("{:?}", app.anatomy.entries);
+    };
+    assert_eq!(
+        (listing.layer, listing.entries.len()),
+        (0, image.layers[0].entries)
+    );
+    let d = app.anatomy.dockerfile.clone().unwrap();
+    for s in &d.steps {
+        assert_eq!(s.size, s.layer.map(|l| image.layers[l].size_bytes));
+    }
+    assert!(d.steps.iter().any(|s| s.size.is_some_and(|b| b > 0)));
+}

@@ -567,7 +567,13 @@ impl App {
         self.tree.loaded(image, index, view);
         self.load = LoadState::Done;
         self.findings.state = FindingsState::Running;
-        self.want_view().into_iter().collect()
+        self.anatomy.dockerfile = None;
+        if self.anatomy.open {
+            self.ensure_dockerfile();
+        }
+        let mut cmds: Vec<Command> = self.want_view().into_iter().collect();
+        cmds.extend(self.anatomy_entries());
+        cmds
     }
 
     pub(in crate::ui) fn extracted(&mut self, result: Result<(PathBuf, u64), ExtractError>) {

@@ -411,7 +411,9 @@ impl App {
         }
     }
 
-    fn ensure_dockerfile(&mut self) {
+    /// Reconstructs the Dockerfile of the open image once (again after the full load, whose
+    /// layer sizes the preview does not have).
+    pub(in crate::ui) fn ensure_dockerfile(&mut self) {
         if self.anatomy.dockerfile.is_none() {
             if let Some(image) = &self.image {
                 let r =
