@@ -78,11 +78,12 @@ pub fn open_layer(image: &Image, layer: usize) -> Result<Box<dyn Read + Send>> {
 
 /// Every tar entry of `layer` exactly as stored, in archive order (the anatomy view's raw
 /// listing): the layer is read once, through the same reader and tar walk as a load, with
-/// contents skipped. `progress` is called with the entries read so far.
+/// contents skipped. `progress` is called with the entries read so far; returning `false`
+/// stops the read.
 pub fn raw_entries(
     image: &Image,
     layer: usize,
-    progress: Option<std::sync::Arc<dyn Fn(usize) + Send + Sync>>,
+    progress: Option<std::sync::Arc<dyn Fn(usize) -> bool + Send + Sync>>,
 ) -> Result<Vec<super::layer::RawEntry>> {
     let reader = open_layer(image, layer)?;
     let label = format!(

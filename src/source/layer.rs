@@ -57,8 +57,8 @@ pub struct ScanOptions {
     /// filesystem entries: the anatomy view's raw listing. Contents are skipped, not hashed.
     pub raw_entries: bool,
     /// Called with the number of entries read so far, every [`RAW_PROGRESS_EVERY`] entries
-    /// (raw listings only).
-    pub raw_progress: Option<Arc<dyn Fn(usize) + Send + Sync>>,
+    /// (raw listings only); returning `false` stops the read (a newer listing was asked for).
+    pub raw_progress: Option<Arc<dyn Fn(usize) -> bool + Send + Sync>>,
 }
 
 /// How often [`ScanOptions::raw_progress`] is called.
@@ -382,7 +382,9 @@ fn walk_entries<R: Read>(
                 .as_ref()
                 .filter(|_| scan.raw.len() % RAW_PROGRESS_EVERY == 0)
             {
-                p(scan.raw.len());
+                if !p(scan.raw.len()) {
+                    return Err(Error::Other(format!("{name}: listing stopped")));
+                }
             }
             continue;
         }

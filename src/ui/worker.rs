@@ -232,10 +232,12 @@ pub fn raw_listing(
 ) -> Result<Arc<RawListing>, String> {
     let progress_tx = tx.clone();
     let t = ticket.clone();
-    let progress: Arc<dyn Fn(usize) + Send + Sync> = Arc::new(move |entries| {
-        if t.load(Ordering::SeqCst) == req {
+    let progress: Arc<dyn Fn(usize) -> bool + Send + Sync> = Arc::new(move |entries| {
+        let current = t.load(Ordering::SeqCst) == req;
+        if current {
             let _ = progress_tx.send(Msg::RawProgress { req, entries });
         }
+        current
     });
     let entries = crate::source::content::raw_entries(image, layer, Some(progress))
         .map_err(|e| e.to_string())?;
