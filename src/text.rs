@@ -5,9 +5,14 @@ use humansize::{format_size, BINARY};
 
 use crate::model::sanitize;
 
-/// Formats bytes for people (`1.5 MiB`), exact bytes alongside where it matters.
+/// Formats bytes for people: binary units with one decimal always (`48.0 KiB`, `1.5 MiB`), so
+/// a column never mixes `48 KiB` with `56.0 KiB`; whole bytes below 1 KiB (`977 B`). Every
+/// output (report, image lists, explorer) uses this one convention; JSON carries exact bytes.
 pub fn bytes(n: u64) -> String {
-    format_size(n, BINARY)
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    format_size(n, BINARY.decimal_places(1).decimal_zeroes(1))
 }
 
 /// First line of a command, sanitised and cut to `max` characters.

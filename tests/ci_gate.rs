@@ -209,7 +209,7 @@ fn highest_reclaimable_bytes_pass_and_fail() {
     assert_eq!(r.code, 0, "{above}: {}", r.stdout);
     let r = ci_only(&img, &["--highest-reclaimable-bytes", &below]);
     assert_eq!(r.code, 1, "{below}: {}", r.stdout);
-    assert!(r.stdout.contains("18000 bytes (17.58 KiB)"), "{}", r.stdout);
+    assert!(r.stdout.contains("18000 bytes (17.6 KiB)"), "{}", r.stdout);
 }
 
 #[test]
@@ -612,6 +612,7 @@ fn finding(
         fix: Some("Do not copy keys into images".into()),
         why: Some("Anyone who pulls the image gets the key".into()),
         base: false,
+        items: Vec::new(),
     }
 }
 
@@ -1153,7 +1154,7 @@ fn markdown_summary_for_pull_requests() {
     assert!(md.starts_with("### strata: `"), "{md}");
     assert!(md.contains("❌ failed"), "{md}");
     assert!(
-        md.contains("| Reclaimable | 17.58 KiB (18000 bytes) |"),
+        md.contains("| Reclaimable | 17.6 KiB (18000 bytes) |"),
         "{md}"
     );
     assert!(

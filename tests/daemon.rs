@@ -526,6 +526,36 @@ fn missing_image_is_not_found_and_never_pulled() {
     assert_one_line_failure(&out, "not an image reference");
 }
 
+/// A name without a tag whose repository the daemon has under another tag: the error names
+/// that tag (issue 13, edge 8d), from the daemon alone and before any registry is asked.
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
+fn a_name_without_tag_suggests_the_daemons_tag() {
+    common::real::daemon_with_images();
+    for args in [
+        &["report", "--source", "daemon", "strata-test/layers"][..],
+        &["report", "strata-test/layers"][..],
+        &["ci", "strata-test/layers"][..],
+    ] {
+        let out = strata(args, &[]);
+        let err = assert_one_line_failure(&out, "strata-test/layers");
+        assert!(
+            err.contains("did you mean strata-test/layers:1?"),
+            "{args:?}: {err}"
+        );
+    }
+    // A tagged name that is missing gets no suggestion.
+    let out = strata(
+        &["report", "--source", "daemon", "strata-test/layers:2"],
+        &[],
+    );
+    let err = assert_one_line_failure(&out, "not found");
+    assert!(!err.contains("did you mean"), "{err}");
+}
+
 /// A Docker context selected by `currentContext` in `$DOCKER_CONFIG/config.json`.
 #[test]
 #[cfg_attr(

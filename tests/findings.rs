@@ -825,6 +825,92 @@ fn file_modes_world_writable_and_setuid() {
     assert!(s[0].title.starts_with("Setgid"));
 }
 
+/// One finding per rule per cause (issue 13, edge 6): the setuid files one step added are one
+/// finding naming every path in `items`; a file added by another step is its own finding; the
+/// evidence lists the files and the message does not repeat it.
+#[test]
+fn files_of_one_cause_are_one_finding_with_every_path_in_items() {
+    let spec = ImageSpec::new(vec![
+        LayerSpec::new(
+            "RUN make install",
+            vec![
+                EntrySpec::dir("opt/", 0o755),
+                EntrySpec::file("opt/a", "x\n", 0o4755),
+                EntrySpec::file("opt/b", "x\n", 0o2755),
+                EntrySpec::file("opt/c", "x\n", 0o4711),
+                EntrySpec::file("opt/log1", "x\n", 0o666),
+                EntrySpec::file("opt/log2", "x\n", 0o666),
+            ],
+        ),
+        LayerSpec::new(
+            "COPY helper /usr/local/bin/",
+            vec![EntrySpec::file("usr/local/bin/helper", "x\n", 0o4755)],
+        ),
+    ]);
+    let (_d, path) = write(&spec);
+    let (_, f, _) = load(&path);
+    let s = with_rule(&f, "config-setuid");
+    assert_eq!(s.len(), 2, "{:#?}", summary(&f));
+    let group = s
+        .iter()
+        .find(|x| x.layer == Some(0))
+        .expect("layer 0 group");
+    assert_eq!(group.items, ["/opt/a", "/opt/b", "/opt/c"]);
+    assert_eq!(group.path, None);
+    assert!(
+        group.title.starts_with("3 setuid/setgid files"),
+        "{}",
+        group.title
+    );
+    let evidence = group.evidence.as_deref().unwrap_or_default();
+    for (p, mode) in [("/opt/a", "4755"), ("/opt/b", "2755"), ("/opt/c", "4711")] {
+        assert!(
+            evidence.contains(&format!("{p}: mode {mode}")),
+            "{evidence}"
+        );
+        assert!(
+            !group.message.contains(p),
+            "the message does not repeat the evidence"
+        );
+    }
+    let single = s
+        .iter()
+        .find(|x| x.layer == Some(1))
+        .expect("layer 1 finding");
+    assert_eq!(single.path.as_deref(), Some("/usr/local/bin/helper"));
+    assert_eq!(single.items, ["/usr/local/bin/helper"]);
+    let ww = with_rule(&f, "config-world-writable");
+    assert_eq!(ww.len(), 1, "{:#?}", summary(&f));
+    assert_eq!(ww[0].items, ["/opt/log1", "/opt/log2"]);
+    // The JSON report carries `items`; the text report shows one entry per cause.
+    let out = Command::new(STRATA)
+        .args(["report", &path.display().to_string(), "--format", "json"])
+        .output()
+        .expect("run strata");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let json_items: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|x| x["rule"] == "config-setuid")
+        .map(|x| &x["items"])
+        .collect();
+    assert_eq!(
+        json_items,
+        [
+            &json!(["/opt/a", "/opt/b", "/opt/c"]),
+            &json!(["/usr/local/bin/helper"])
+        ]
+    );
+    let out = Command::new(STRATA)
+        .args(["report", &path.display().to_string(), "--format", "text"])
+        .output()
+        .expect("run strata");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("(config-setuid)").count(), 2, "{text}");
+    assert_eq!(text.matches("(config-world-writable)").count(), 1, "{text}");
+}
+
 #[test]
 fn image_age_and_disabled_rules_from_config() {
     let mut spec = ImageSpec::minimal();

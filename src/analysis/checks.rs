@@ -417,89 +417,161 @@ fn file_modes(ctx: &Ctx) -> Vec<Finding> {
         .into_iter()
         .partition(|&vid| is_stock_setuid(fs.path(fs.versions[vid].path)));
     out.extend(stock_setuid(ctx, &stock));
-    for &vid in suid.iter().take(50) {
-        let v = &fs.versions[vid];
-        let path = ctx.path(v.path);
-        let bits = match (v.mode & 0o4000 != 0, v.mode & 0o2000 != 0) {
-            (true, true) => "setuid and setgid",
-            (true, false) => "setuid",
-            _ => "setgid",
-        };
-        let owner = if v.mode & 0o4000 != 0 { v.uid } else { v.gid };
-        out.push(Finding {
-            path: Some(path.clone()),
-            layer: Some(v.layer as usize),
-            evidence: Some(format!("mode {:04o} uid {} gid {}", v.mode, v.uid, v.gid)),
-            fix: Some("Remove the bit if the program does not need it (`chmod u-s,g-s FILE` in the Dockerfile) and run the container with `--security-opt no-new-privileges`.".to_owned()),
-            why: Some("A setuid/setgid program runs with its owner's rights whoever starts it; a bug in it is a ready-made privilege escalation from the app user to root.".to_owned()),
-            ..finding(
-                "config-setuid",
-                Category::Config,
-                Severity::Low,
-                format!("{} file: {path}", capital(bits)),
-                format!(
-                    "{path} is {bits} (mode {:04o}, runs as {} {owner}); added in layer {} by {}.",
-                    v.mode,
-                    if v.mode & 0o4000 != 0 { "uid" } else { "gid" },
-                    v.layer,
-                    ctx.cmd(v.layer as usize)
-                ),
-            )
-        });
+    // One finding per cause: the files one layer's step made setuid/setgid (or world-
+    // writable) are one finding listing them, every path in `items`.
+    for (layer, vids) in by_layer(fs, &suid) {
+        out.push(setuid_finding(ctx, layer, &vids));
     }
-    if suid.len() > 50 {
-        out.push(finding(
+    for (layer, vids) in by_layer(fs, &ww) {
+        out.push(world_writable_finding(ctx, layer, &vids));
+    }
+    out
+}
+
+/// File versions grouped by the layer that added them, in layer order (paths in path order).
+fn by_layer(fs: &crate::model::fs::FileSystem, vids: &[usize]) -> Vec<(usize, Vec<usize>)> {
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for &vid in vids {
+        groups
+            .entry(fs.versions[vid].layer as usize)
+            .or_default()
+            .push(vid);
+    }
+    groups
+        .into_values()
+        .map(|mut v| {
+            v.sort_by(|&a, &b| {
+                fs.path(fs.versions[a].path)
+                    .cmp(fs.path(fs.versions[b].path))
+            });
+            (fs.versions[v[0]].layer as usize, v)
+        })
+        .collect()
+}
+
+/// One `config-setuid` finding for the setuid/setgid files one layer added.
+fn setuid_finding(ctx: &Ctx, layer: usize, vids: &[usize]) -> Finding {
+    let fs = &ctx.image.fs;
+    let bits_of = |mode: u32| match (mode & 0o4000 != 0, mode & 0o2000 != 0) {
+        (true, true) => "setuid and setgid",
+        (true, false) => "setuid",
+        _ => "setgid",
+    };
+    let paths: Vec<String> = vids
+        .iter()
+        .map(|&v| ctx.path(fs.versions[v].path))
+        .collect();
+    let fix = "Remove the bit if the program does not need it (`chmod u-s,g-s FILE` in the Dockerfile) and run the container with `--security-opt no-new-privileges`.";
+    let why = "A setuid/setgid program runs with its owner's rights whoever starts it; a bug in it is a ready-made privilege escalation from the app user to root.";
+    let evidence = vids
+        .iter()
+        .map(|&vid| {
+            let v = &fs.versions[vid];
+            format!("mode {:04o} uid {} gid {}", v.mode, v.uid, v.gid)
+        })
+        .collect::<Vec<_>>();
+    let (title, message, path, evidence) = if let [vid] = vids {
+        let v = &fs.versions[*vid];
+        let path = paths[0].clone();
+        let bits = bits_of(v.mode);
+        let owner = if v.mode & 0o4000 != 0 { v.uid } else { v.gid };
+        (
+            format!("{} file: {path}", capital(bits)),
+            format!(
+                "{path} is {bits} (runs as {} {owner}); added in layer {layer} by {}.",
+                if v.mode & 0o4000 != 0 { "uid" } else { "gid" },
+                ctx.cmd(layer)
+            ),
+            Some(path),
+            evidence[0].clone(),
+        )
+    } else {
+        (
+            format!("{} setuid/setgid files added in layer {layer}", vids.len()),
+            format!(
+                "{} files run with their owner's rights whoever starts them (listed in the evidence); added in layer {layer} by {}.",
+                vids.len(),
+                ctx.cmd(layer)
+            ),
+            None,
+            paths.iter().zip(&evidence).map(|(p, e)| format!("{p}: {e}")).collect::<Vec<_>>().join("; "),
+        )
+    };
+    Finding {
+        path,
+        layer: Some(layer),
+        evidence: Some(evidence),
+        fix: Some(fix.to_owned()),
+        why: Some(why.to_owned()),
+        items: paths,
+        ..finding(
             "config-setuid",
             Category::Config,
             Severity::Low,
-            format!("{} more setuid/setgid files", suid.len() - 50),
-            format!(
-                "{} more setuid/setgid files are not listed one by one.",
-                suid.len() - 50
-            ),
-        ));
+            title,
+            message,
+        )
     }
-    for &vid in ww.iter().take(25) {
-        let v = &fs.versions[vid];
-        let path = ctx.path(v.path);
-        let kind = if v.kind == EntryKind::Dir {
-            "directory (without the sticky bit)"
+}
+
+/// One `config-world-writable` finding for the world-writable paths one layer added.
+fn world_writable_finding(ctx: &Ctx, layer: usize, vids: &[usize]) -> Finding {
+    let fs = &ctx.image.fs;
+    let paths: Vec<String> = vids
+        .iter()
+        .map(|&v| ctx.path(fs.versions[v].path))
+        .collect();
+    let fix = "Give the file to the user that needs to write it (`COPY --chown=app`, `chown`) and drop the world-write bit (`chmod o-w`).";
+    let why = "Any user or process in the container can change a world-writable file: a compromised low-privilege process can tamper with what other processes read or execute.";
+    let (title, message, path, evidence) = if let [vid] = vids {
+        let v = &fs.versions[*vid];
+        let path = paths[0].clone();
+        let (noun, kind) = if v.kind == EntryKind::Dir {
+            ("directory", "directory (without the sticky bit)")
         } else {
-            "file"
+            ("file", "file")
         };
-        out.push(Finding {
-            path: Some(path.clone()),
-            layer: Some(v.layer as usize),
-            evidence: Some(format!("mode {:04o}", v.mode)),
-            fix: Some("Give the file to the user that needs to write it (`COPY --chown=app`, `chown`) and drop the world-write bit (`chmod o-w`).".to_owned()),
-            why: Some("Any user or process in the container can change a world-writable file: a compromised low-privilege process can tamper with what other processes read or execute.".to_owned()),
-            ..finding(
-                "config-world-writable",
-                Category::Config,
-                Severity::Medium,
-                format!("World-writable {}: {path}", if v.kind == EntryKind::Dir { "directory" } else { "file" }),
-                format!(
-                    "{path} is a world-writable {kind} (mode {:04o}); added in layer {} by {}.",
-                    v.mode,
-                    v.layer,
-                    ctx.cmd(v.layer as usize)
-                ),
-            )
-        });
-    }
-    if ww.len() > 25 {
-        out.push(finding(
+        (
+            format!("World-writable {noun}: {path}"),
+            format!(
+                "{path} is a world-writable {kind}; added in layer {layer} by {}.",
+                ctx.cmd(layer)
+            ),
+            Some(path),
+            format!("mode {:04o}", v.mode),
+        )
+    } else {
+        (
+            format!("{} world-writable paths added in layer {layer}", vids.len()),
+            format!(
+                "Any process can change these {} paths (listed in the evidence); added in layer {layer} by {}.",
+                vids.len(),
+                ctx.cmd(layer)
+            ),
+            None,
+            paths
+                .iter()
+                .zip(vids)
+                .map(|(p, &v)| format!("{p}: mode {:04o}", fs.versions[v].mode))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    };
+    Finding {
+        path,
+        layer: Some(layer),
+        evidence: Some(evidence),
+        fix: Some(fix.to_owned()),
+        why: Some(why.to_owned()),
+        items: paths,
+        ..finding(
             "config-world-writable",
             Category::Config,
             Severity::Medium,
-            format!("{} more world-writable paths", ww.len() - 25),
-            format!(
-                "{} more world-writable paths are not listed one by one.",
-                ww.len() - 25
-            ),
-        ));
+            title,
+            message,
+        )
     }
-    out
 }
 
 /// The stock distribution data (`assets/stock.toml`).
@@ -544,6 +616,7 @@ fn stock_setuid(ctx: &Ctx, stock: &[usize]) -> Vec<Finding> {
         out.push(Finding {
             layer: Some(layer),
             evidence: Some(names.join(", ")),
+            items: names.clone(),
             fix: Some("Nothing to do for a service that never switches users; to harden, remove the bits in the final stage (`RUN chmod u-s,g-s …`) and run with `--security-opt no-new-privileges`.".to_owned()),
             why: Some("These are the distribution's standard setuid/setgid programs (changing passwords, switching users, mounting); every Debian or Ubuntu image ships them. They matter only to a process that can run them as another user.".to_owned()),
             ..finding(
@@ -552,8 +625,8 @@ fn stock_setuid(ctx: &Ctx, stock: &[usize]) -> Vec<Finding> {
                 Severity::Info,
                 format!("{} standard setuid/setgid programs of the distribution", names.len()),
                 format!(
-                    "The distribution's standard setuid/setgid programs are present: {} (layer {layer}: {}).",
-                    names.join(", "),
+                    "The distribution's {} standard setuid/setgid programs are present (layer {layer}: {}).",
+                    names.len(),
                     ctx.cmd(layer)
                 ),
             )

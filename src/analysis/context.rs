@@ -183,6 +183,7 @@ pub fn finding(
         fix: None,
         why: None,
         base: false,
+        items: Vec::new(),
     }
 }
 

@@ -100,6 +100,11 @@ pub struct Finding {
     /// `analysis::base`. Added in `strata.report/v1.1`.
     #[serde(default)]
     pub base: bool,
+    /// Every path one finding stands for, when it groups several files of one cause (eight
+    /// setuid files added by one step are one finding); empty otherwise. Added in
+    /// `strata.report/v1.2`.
+    #[serde(default)]
+    pub items: Vec<String>,
 }
 
 /// One installed package. Field names are part of the `strata.report/v1.1` contract.

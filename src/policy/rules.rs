@@ -194,6 +194,12 @@ fn is_allowed(f: &Finding, policy: &Policy) -> bool {
         || f.path
             .as_deref()
             .is_some_and(|p| policy.allow_paths.iter().any(|a| a.matches(p)))
+        // A finding grouping several files is allowed when every one of them is.
+        || f.path.is_none()
+            && !f.items.is_empty()
+            && f.items
+                .iter()
+                .all(|p| policy.allow_paths.iter().any(|a| a.matches(p)))
 }
 
 fn violates(f: &Finding, policy: &Policy) -> bool {
@@ -432,6 +438,7 @@ mod tests {
             fix: None,
             why: None,
             base: false,
+            items: Vec::new(),
         }
     }
 

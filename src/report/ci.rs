@@ -210,6 +210,7 @@ mod tests {
             fix: None,
             why: None,
             base: false,
+            items: Vec::new(),
         };
         let p = Policy::default();
         let o = evaluate(&img, &eff, std::slice::from_ref(&f), &p);

@@ -33,7 +33,7 @@ pub fn images_table(images: &[LocalImage], now: i64) -> String {
                 crate::model::sanitize(&i.tag),
                 crate::model::sanitize(&i.short_id),
                 format!("{} ago", human_age(now - i.created)),
-                humansize::format_size(i.size_bytes, humansize::DECIMAL),
+                crate::text::bytes(i.size_bytes),
             ]
         })
         .collect();
@@ -129,7 +129,7 @@ mod tests {
         );
         assert_eq!(
             lines[1],
-            "strata-test/multi   1     cc9450dcc75d   7 minutes ago   1.98 MB"
+            "strata-test/multi   1     cc9450dcc75d   7 minutes ago   1.9 MiB"
         );
     }
 }

@@ -184,7 +184,10 @@ pub fn render(a: &Analysed, outcome: Option<&Outcome>) -> String {
                 .path
                 .as_deref()
                 .map(code)
-                .unwrap_or_else(|| "image config".into());
+                .unwrap_or_else(|| match f.items.len() {
+                    0 => "image config".into(),
+                    n => format!("{n} files"),
+                });
             if let Some(l) = f.layer {
                 let _ = write!(place, " layer {l}");
                 if let Some(r) = f.removed_in {

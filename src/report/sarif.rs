@@ -251,6 +251,10 @@ fn result(r: &Redactor, image: &Image, f: &Finding, rule_index: usize) -> Value 
         props.insert("bytes".into(), json!(b));
     }
     props.insert("base".into(), json!(f.base));
+    if f.items.len() > 1 {
+        let items: Vec<String> = f.items.iter().map(|p| sanitize(p)).collect();
+        props.insert("items".into(), json!(items));
+    }
     json!({
         "ruleId": sanitize(&f.rule),
         "ruleIndex": rule_index,

@@ -621,6 +621,23 @@ fn is_image_id(r: &str) -> bool {
     hex.len() >= 12 && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The "did you mean" end of a not-found message for a reference given without a tag, naming
+/// the daemon's tags of that repository (empty when there are none).
+fn did_you_mean(tags: &[String]) -> String {
+    match tags {
+        [] => String::new(),
+        [one] => format!("; no tag was given, so :latest was asked for: did you mean {one}?"),
+        many => format!(
+            "; no tag was given, so :latest was asked for: the daemon has {}",
+            many.iter()
+                .take(5)
+                .map(|t| crate::model::sanitize(t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// A source's load function.
 type LoadFn = fn(&str, &LoadOptions, &Progress) -> Result<Image>;
 
@@ -629,20 +646,43 @@ impl super::Source for BareReference<'_> {
         use super::SourceChoice;
         let r = self.0;
         #[cfg(feature = "daemon")]
-        let (daemon_load, has): (LoadFn, _) = (super::daemon::load, || super::daemon::has_image(r));
+        let (daemon_load, has, suggest): (LoadFn, _, fn(&str) -> Vec<String>) = (
+            super::daemon::load,
+            || super::daemon::has_image(r),
+            super::daemon::tags_for_untagged,
+        );
         #[cfg(not(feature = "daemon"))]
-        let (daemon_load, has): (LoadFn, _) = (
+        let (daemon_load, has, suggest): (LoadFn, _, fn(&str) -> Vec<String>) = (
             |r: &str, _: &LoadOptions, _: &Progress| Err(super::no_daemon(r)),
             || None::<bool>,
+            |_: &str| Vec::new(),
         );
         match opts.source {
-            SourceChoice::Daemon => daemon_load(r, opts, progress),
+            SourceChoice::Daemon => daemon_load(r, opts, progress).map_err(|e| match e {
+                Error::Daemon(m) if m.contains("image not found") => {
+                    Error::Daemon(format!("{m}{}", did_you_mean(&suggest(r))))
+                }
+                other => other,
+            }),
             SourceChoice::Registry => load(r, opts, progress),
             SourceChoice::Auto if is_image_id(r) => daemon_load(r, opts, progress),
             SourceChoice::Auto => match has() {
                 Some(true) => daemon_load(r, opts, progress),
                 found => {
                     let full = full_reference(r)?;
+                    // `local/debian` with only `local/debian:bookworm` on the daemon: the user
+                    // means the local image, not the registry's `:latest`. Say so, do not guess.
+                    let tags = if found.is_some() {
+                        suggest(r)
+                    } else {
+                        Vec::new()
+                    };
+                    if !tags.is_empty() {
+                        return Err(Error::Other(format!(
+                            "{r}: not on the Docker daemon{} (or --source registry to read {full})",
+                            did_you_mean(&tags)
+                        )));
+                    }
                     let why = if found.is_some() {
                         "not on the Docker daemon"
                     } else {

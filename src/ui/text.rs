@@ -35,11 +35,7 @@ pub fn safe_content(s: &str, col: &mut usize) -> String {
 
 /// Human-readable byte count (`1.2 MiB`, binary units as in `strata report`).
 pub fn bytes(n: u64) -> String {
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    // One decimal always, so a column never mixes `48 KiB` with `56.0 KiB`.
-    humansize::format_size(n, humansize::BINARY.decimal_places(1).decimal_zeroes(1))
+    crate::text::bytes(n)
 }
 
 /// `ls -l` style permissions, e.g. `-rwsr-xr-x`.

@@ -262,7 +262,13 @@ pub fn list_images() -> Result<Vec<ImageRow>, String> {
             images
                 .into_iter()
                 .map(|i| ImageRow {
-                    reference: i.reference,
+                    // Untagged rows read as in `strata images`: `<none>:<none>` (or
+                    // `repo:<none>`) beside the short id; they open by id.
+                    reference: if i.tag == "<none>" {
+                        format!("{}:<none>", i.repository)
+                    } else {
+                        i.reference
+                    },
                     id: i.id,
                     size: i.size_bytes,
                     created: i.created,

@@ -123,8 +123,40 @@ pub fn list_images_from(ep: &Endpoint) -> Result<Vec<LocalImage>> {
             .list_images(Some(opts))
             .await
             .map_err(|e| map_error(&conn.ep, None, &e))?;
-        Ok(list.iter().flat_map(rows_of).collect())
+        let mut rows: Vec<LocalImage> = list.iter().flat_map(rows_of).collect();
+        sort_newest_first(&mut rows);
+        Ok(rows)
     })?
+}
+
+/// For a reference without tag or digest (`local/debian`), the daemon's tags of that repository
+/// (`local/debian:bookworm`), newest first: what to suggest when `:latest` is not there. Empty
+/// when the reference names a tag or digest, or the daemon cannot be asked.
+pub fn tags_for_untagged(reference: &str) -> Vec<String> {
+    if reference.contains('@') || split_tag(reference).is_some() {
+        return Vec::new();
+    }
+    let wanted = familiar(reference.strip_prefix("library/").unwrap_or(reference));
+    let Ok(images) = list_images() else {
+        return Vec::new();
+    };
+    images
+        .into_iter()
+        .filter(|i| i.tag != "<none>" && familiar(&i.repository) == wanted)
+        .map(|i| format!("{}:{}", i.repository, i.tag))
+        .collect()
+}
+
+/// The one order of every image list (`strata images` and the explorer): newest first, then
+/// by repository and tag, so equal creation times do not shuffle between runs.
+pub fn sort_newest_first(rows: &mut [LocalImage]) {
+    rows.sort_by(|a, b| {
+        b.created
+            .cmp(&a.created)
+            .then_with(|| a.repository.cmp(&b.repository))
+            .then_with(|| a.tag.cmp(&b.tag))
+            .then_with(|| a.id.cmp(&b.id))
+    });
 }
 
 #[cfg(test)]
@@ -164,5 +196,25 @@ mod tests {
         assert_eq!(names, ["localhost:5000/a/b:1", "c:latest", "x/y:<none>"]);
         assert!(r.iter().all(|x| !x.dangling));
         assert_eq!(r[0].reference, "localhost:5000/a/b:1");
+    }
+
+    #[test]
+    fn lists_sort_newest_first_then_by_name() {
+        let row = |repo: &str, created: i64| LocalImage {
+            repository: repo.into(),
+            tag: "1".into(),
+            id: format!("sha256:{repo}"),
+            short_id: repo.into(),
+            created,
+            size_bytes: 1,
+            dangling: false,
+            repo_tags: vec![],
+            repo_digests: vec![],
+            reference: format!("{repo}:1"),
+        };
+        let mut rows = vec![row("b", 5), row("a", 5), row("old", 1), row("new", 9)];
+        sort_newest_first(&mut rows);
+        let names: Vec<&str> = rows.iter().map(|r| r.repository.as_str()).collect();
+        assert_eq!(names, ["new", "a", "b", "old"]);
     }
 }

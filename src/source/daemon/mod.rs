@@ -16,7 +16,7 @@ mod metadata;
 
 pub use export::export_blocking;
 use export::start_export;
-pub use list::{list_images, list_images_from, LocalImage};
+pub use list::{list_images, list_images_from, sort_newest_first, tags_for_untagged, LocalImage};
 use metadata::fetch_metadata;
 pub use metadata::{metadata, preview, DaemonMetadata};
 

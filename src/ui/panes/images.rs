@@ -12,17 +12,12 @@ use crate::ui::app::App;
 use crate::ui::state::follow;
 use crate::ui::text::{bytes, fit};
 
+/// The age as `strata images` prints it ("7 minutes ago").
 fn age(created: i64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let s = (now - created).max(0);
-    match s {
-        0..=3599 => format!("{} minutes ago", s / 60),
-        3600..=86_399 => format!("{} hours ago", s / 3600),
-        86_400..=5_183_999 => format!("{} days ago", s / 86_400),
-        _ => format!("{} months ago", s / 2_592_000),
-    }
+    format!("{} ago", crate::report::images::human_age(now - created))
 }
 
 /// Draws the image list.

@@ -67,7 +67,10 @@ impl ImageList {
             Action::Open => self.rows.get(self.selected).map(|row| {
                 if let (Some(archive), Some(n)) = (&self.archive, row.pick) {
                     Target::Pick(archive.clone(), n)
-                } else if row.reference.starts_with("<none>") || row.reference.is_empty() {
+                } else if row.reference.starts_with("<none>")
+                    || row.reference.ends_with(":<none>")
+                    || row.reference.is_empty()
+                {
                     Target::Reference(row.id.clone())
                 } else {
                     Target::Reference(row.reference.clone())
