@@ -12,11 +12,12 @@ cd "$ROOT"
 OLD=${1:?usage: bench-secrets.sh OLD_STRATA [RUNS]}
 RUNS=${2:-5}
 OUT=$ROOT/target/bench
-if [[ -z ${STRATA_NEW:-} ]] || [[ ! -x target/release/examples/bench_image ]]; then
+REL=${CARGO_TARGET_DIR:-$ROOT/target}/release
+if [[ -z ${STRATA_NEW:-} ]] || [[ ! -x $REL/examples/bench_image ]]; then
     cargo build --release --bin strata --example bench_image 2>&1 | tail -1
 fi
-[[ -f $OUT/bench-plain.tar ]] || target/release/examples/bench_image "$OUT"
-NEW=${STRATA_NEW:-$ROOT/target/release/strata}
+[[ -f $OUT/bench-plain.tar ]] || "$REL/examples/bench_image" "$OUT"
+NEW=${STRATA_NEW:-$REL/strata}
 IMG=$OUT/bench-plain.tar
 
 wall() { # CMD... -> seconds

@@ -365,6 +365,66 @@ fn load_works_from_blocking_threads_of_any_runtime() {
     not(strata_real),
     ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
+fn anatomy_of_a_daemon_image_says_what_exists_and_reads_raw_entries_back() {
+    use strata::model::documents::DocumentKind;
+    common::real::daemon_with_images();
+    let image = daemon::load(
+        "strata-test/layers:1",
+        &LoadOptions::default(),
+        &Progress::default(),
+    )
+    .expect("load");
+    // dockerd 20.10's export: manifest.json and the config, no OCI manifest; said so.
+    let kinds: Vec<DocumentKind> = image.documents.chain.iter().map(|d| d.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![DocumentKind::ArchiveManifest, DocumentKind::Config]
+    );
+    assert_eq!(
+        image.documents.notes,
+        vec![daemon::DAEMON_DOCUMENTS.to_owned()]
+    );
+    let config = image.documents.config().expect("config");
+    assert_eq!(config.digest.as_deref(), Some(image.id.as_str()));
+    // Layer 4 deletes a file and a directory tree (README: whiteouts, the second with dockerd's
+    // bogus link name), read back from a new export.
+    let raw = strata::source::content::raw_entries(&image, 4, None).expect("raw entries");
+    let names: Vec<String> = raw
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+        .collect();
+    assert_eq!(raw.len(), image.layers[4].entries, "{names:?}");
+    let removals = strata::analysis::anatomy::LayerRemovals::of(&image, 4);
+    let whiteouts: Vec<String> = raw
+        .iter()
+        .filter(|e| {
+            e.path.ends_with(b".wh.delete-me.bin") || e.path.ends_with(b".wh.dir-to-delete")
+        })
+        .filter_map(|e| strata::analysis::anatomy::explain(&removals, e))
+        .collect();
+    assert_eq!(whiteouts.len(), 2, "{names:?}");
+    // Sizes from the README: delete-me.bin 3000 bytes; dir-to-delete holds a.bin (1000) and
+    // sub/b.bin (500).
+    let file = format!(
+        "whiteout: this entry is how layer 4 deletes /data/delete-me.bin: its bytes stay in layer 1 ({})",
+        strata::text::bytes(3000)
+    );
+    assert!(
+        whiteouts.iter().any(|w| w.starts_with(&file)),
+        "{whiteouts:?}"
+    );
+    let dir = format!(
+        "whiteout: this entry is how layer 4 deletes /data/dir-to-delete: the directory's bytes stay in layer 1 (2 files, {}); its link name is a dockerd quirk, not a hard link",
+        strata::text::bytes(1500)
+    );
+    assert!(whiteouts.contains(&dir), "{whiteouts:?}");
+}
+
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and the test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn file_contents_are_read_back_from_the_daemon() {
     common::real::daemon_with_images();
     let image = daemon::load(

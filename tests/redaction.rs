@@ -145,6 +145,15 @@ fn user_rule_tokens_never_leave_the_engine() {
         let file = std::fs::read_to_string(&sarif).expect("sarif written");
         outputs.push((format!("ci --sarif ({format})"), file));
     }
+    for args in [&["history", img][..], &["history", img, "--dockerfile"][..]] {
+        let (code, out) = run(dir.path(), args);
+        assert_eq!(code, 0, "{args:?}: {out}");
+        assert!(
+            out.contains("acme…(redacted)"),
+            "{args:?} masks the token: {out}"
+        );
+        outputs.push((args.join(" "), out));
+    }
     for (what, out) in &outputs {
         assert_no_token(what, out, &t);
     }
@@ -213,6 +222,23 @@ fn library_outputs_and_the_explorer_redactor_use_the_configured_rules() {
     for (k, v) in &a.image.config.labels {
         assert_no_token("label", &r.label(k, v), &t);
     }
+    // The anatomy view: every document's JSON and the reconstructed Dockerfile.
+    assert!(!a.image.documents.chain.is_empty());
+    for d in &a.image.documents.chain {
+        let json = r.json_document(&d.raw).expect("JSON document");
+        assert_no_token(&format!("{} JSON", d.name), &json, &t);
+    }
+    let config = a.image.documents.config().expect("config document");
+    assert!(
+        String::from_utf8_lossy(&config.raw).contains(&t.env),
+        "the raw config has it"
+    );
+    let rebuilt = strata::analysis::dockerfile::reconstruct(&a.image, r);
+    assert_no_token(
+        "Dockerfile",
+        &strata::analysis::dockerfile::render(&rebuilt, "acme"),
+        &t,
+    );
     // The built-in redactor alone does not know the rule: the test image would leak without it.
     let builtin = strata::redact::Redactor::default();
     assert!(a

@@ -228,6 +228,57 @@ fn findings_pane_jumps_to_the_squashed_key_and_reveals_only_on_request() {
     not(strata_real),
     ignore = "needs tmux: STRATA_TEST_REAL=1 (scripts/test.sh)"
 )]
+fn anatomy_view_explains_the_whiteout_that_deletes_the_key() {
+    common::real::tool("tmux", "-V", "Debian's tmux");
+    let dir = tempfile::tempdir().unwrap();
+    let archive = demo_archive(dir.path());
+    let pidfile = dir.path().join("pid");
+    let t = Tmux::start("anatomy", &wrapped(&quote(&archive), &pidfile));
+    t.wait_for(&["Layers (6)", "RUN apt-get update"]);
+    // T opens the anatomy view on the chain of documents; i explains it.
+    t.send(&["T"]);
+    let screen = t.wait_for(&[
+        "Anatomy",
+        "1 Documents",
+        "manifest.json",
+        "rootfs.diff_ids[4]",
+    ]);
+    assert!(
+        !screen.contains("An image is a few JSON documents"),
+        "explanations are off by default"
+    );
+    t.send(&["i"]);
+    t.wait_for(&["An image is a few JSON documents"]);
+    // 2 lists layer 0's raw entries; → goes to layer 4, the one deleting the key.
+    t.send(&["2"]);
+    t.wait_for(&["layer 0 · ", " entries as stored, in archive order"]);
+    t.send(&["l", "l", "l", "l"]);
+    // The explanation wraps in the pane: read it as one line.
+    let screen = t.wait_for(&["root/.wh..ssh", "↳ whiteout: this entry is how layer 4"]);
+    let pane: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.split('┃').nth(1))
+        .map(str::trim)
+        .collect();
+    assert!(
+        pane.join(" ").contains(
+            "↳ whiteout: this entry is how layer 4 deletes /root/.ssh: the directory's bytes stay in layer 3"
+        ),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Layer 4 of 6"),
+        "the layers pane follows:\n{screen}"
+    );
+    t.send(&["q", "q"]);
+    assert_restored(&t);
+}
+
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs tmux: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
 fn ctrl_c_and_sigterm_restore_the_terminal() {
     common::real::tool("tmux", "-V", "Debian's tmux");
     let dir = tempfile::tempdir().unwrap();

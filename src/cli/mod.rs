@@ -119,6 +119,19 @@ pub enum Command {
     /// Compare two images: layers, files, packages, findings, config and size (exit 0 pass,
     /// 1 a gate rule failed, 2 could not compare).
     Diff(Box<diff::DiffArgs>),
+    /// The image's build history, one line per step (like `docker history`, oldest first);
+    /// `--dockerfile` prints it as a reconstructed Dockerfile.
+    History {
+        /// Image reference or archive.
+        image: String,
+        /// Print the Dockerfile reconstructed from the history (secrets and build args
+        /// masked, a note wherever it cannot be exact).
+        #[arg(long)]
+        dockerfile: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Write the built-in demo image as an archive `docker load -i` accepts.
     Demo {
         /// Archive file to write.
@@ -316,6 +329,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Diff(args)) => diff::run(&args, opts),
+        Some(Command::History {
+            image,
+            dockerfile,
+            output,
+        }) => {
+            let settings = Settings {
+                findings: false,
+                ..Settings::new(opts, FindingsConfig::discover()?)
+            };
+            let (progress, bar) = progress::Bar::for_load(&settings.load);
+            let opened =
+                crate::analysis::pipeline::open(&Input::parse(&image), &settings, &progress);
+            if let Some(b) = bar {
+                b.finish();
+            }
+            let opened = opened?;
+            let rebuilt = crate::analysis::dockerfile::reconstruct(&opened.image, &opened.redactor);
+            let text = if dockerfile {
+                crate::analysis::dockerfile::render(&rebuilt, &opened.image.reference)
+            } else {
+                history_table(&rebuilt)
+            };
+            write_out(output.as_deref(), &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Demo { write }) => {
             crate::source::demo::write(&write)?;
             Ok(ExitCode::SUCCESS)
@@ -340,4 +378,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `strata history IMAGE`: step, layer, size and instruction per history entry.
+fn history_table(r: &crate::analysis::dockerfile::Reconstructed) -> String {
+    let mut out = format!(
+        "{:>4}  {:>5}  {:>10}  INSTRUCTION\n",
+        "STEP", "LAYER", "SIZE"
+    );
+    for s in &r.steps {
+        let layer = s.layer.map_or_else(|| "-".to_owned(), |l| l.to_string());
+        let size = s.size.map_or_else(|| "-".to_owned(), crate::text::bytes);
+        let mark = if s.base { " (base)" } else { "" };
+        let instr = if s.instruction.is_empty() {
+            "(no recorded command)".to_owned()
+        } else {
+            crate::model::sanitize(&s.instruction)
+        };
+        out.push_str(&format!(
+            "{:>4}  {layer:>5}  {size:>10}  {instr}{mark}\n",
+            s.history
+        ));
+    }
+    out
 }

@@ -1,6 +1,7 @@
 //! The image model every other part reads: config, history mapped onto layers, per-layer
 //! filesystem changes and the merged filesystem with exact size accounting.
 
+pub mod documents;
 pub mod finding;
 pub mod fs;
 pub mod path;
@@ -60,6 +61,9 @@ pub struct Image {
     /// What the registry holds next to the image (signatures, attestations, SBOMs), as read;
     /// `None` when the source has no registry to ask (archives, layouts, the daemon).
     pub referrers: Option<referrer::Referrers>,
+    /// The documents the image was read from (index, manifest, config), raw, for the
+    /// anatomy view.
+    pub documents: documents::Documents,
 }
 
 /// What is known of an image's base image itself, found through its name or digest label.

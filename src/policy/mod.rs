@@ -40,6 +40,7 @@ pub(crate) mod tests {
             known_base: None,
             provenance: Default::default(),
             referrers: None,
+            documents: Default::default(),
         }
     }
 }

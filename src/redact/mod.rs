@@ -12,6 +12,7 @@
 //!
 //! A masked value keeps its first 4 characters (fewer for short values) then `…(redacted)`.
 
+mod json;
 pub mod prefilter;
 pub mod rules;
 
@@ -92,6 +93,17 @@ impl Redactor {
             apply_spans(&s, spans)
         };
         redact_prose(&s)
+    }
+
+    /// A JSON document (an image config, a manifest) pretty-printed in its stored key order,
+    /// every string value redacted: `Env` entries as [`Redactor::env`], `Labels` and
+    /// `annotations` values as [`Redactor::label`], every other string (history steps) as
+    /// [`Redactor::command`]; keys sanitised. `None` when the bytes are not JSON.
+    pub fn json_document(&self, raw: &[u8]) -> Option<String> {
+        let node: json::Node = serde_json::from_slice(raw).ok()?;
+        let mut out = String::with_capacity(raw.len() + raw.len() / 4);
+        json::pretty(&node, self, "", 0, &mut out);
+        Some(out)
     }
 
     /// A Dockerfile-like instruction (`ENV A=b`, `RUN …`) for display: [`Redactor::command`],

@@ -76,6 +76,29 @@ pub fn open_layer(image: &Image, layer: usize) -> Result<Box<dyn Read + Send>> {
     }
 }
 
+/// Every tar entry of `layer` exactly as stored, in archive order (the anatomy view's raw
+/// listing): the layer is read once, through the same reader and tar walk as a load, with
+/// contents skipped. `progress` is called with the entries read so far; returning `false`
+/// stops the read.
+pub fn raw_entries(
+    image: &Image,
+    layer: usize,
+    progress: Option<std::sync::Arc<dyn Fn(usize) -> bool + Send + Sync>>,
+) -> Result<Vec<super::layer::RawEntry>> {
+    let reader = open_layer(image, layer)?;
+    let label = format!(
+        "{}: layer {layer}",
+        crate::model::sanitize(&image.reference)
+    );
+    let opts = super::layer::ScanOptions {
+        raw_entries: true,
+        skip_digests: true,
+        raw_progress: progress,
+        ..super::layer::ScanOptions::default()
+    };
+    Ok(super::layer::scan_layer(reader, &label, &opts)?.raw)
+}
+
 fn decompress(mut r: Box<dyn io::BufRead + Send>, label: &str) -> Result<Box<dyn Read + Send>> {
     let head = r.fill_buf().map_err(|e| Error::io(label, e))?.to_vec();
     Ok(match super::layer::sniff(&head) {

@@ -53,6 +53,40 @@ pub struct ScanOptions {
     /// content; otherwise by hashing the uncompressed tar against the config's diff ID. An
     /// uncompressed blob is hashed once either way (its digest is its diff ID).
     pub blob_digest_declared: bool,
+    /// Record every tar entry exactly as stored ([`LayerScan::raw`]) instead of building the
+    /// filesystem entries: the anatomy view's raw listing. Contents are skipped, not hashed.
+    pub raw_entries: bool,
+    /// Called with the number of entries read so far, every [`RAW_PROGRESS_EVERY`] entries
+    /// (raw listings only); returning `false` stops the read (a newer listing was asked for).
+    pub raw_progress: Option<Arc<dyn Fn(usize) -> bool + Send + Sync>>,
+}
+
+/// How often [`ScanOptions::raw_progress`] is called.
+pub const RAW_PROGRESS_EVERY: usize = 4096;
+
+/// One tar entry exactly as stored in a layer: its name as written (`.wh.` names included),
+/// type flag, size, mode, owner, link target and the PAX records that preceded it. Compact:
+/// about 100 bytes plus the name and link bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawEntry {
+    /// The path as stored (long names already joined from their GNU or PAX records).
+    pub path: Box<[u8]>,
+    /// The tar type flag (`b'0'` file, `b'5'` directory, `b'1'` hard link, `b'2'` symlink,
+    /// `b'g'` PAX global header, …).
+    pub kind: u8,
+    /// Size field in bytes (the content stored after the header).
+    pub size: u64,
+    /// Mode bits as stored (file-type bits included when the writer set them).
+    pub mode: u32,
+    /// Owner user id.
+    pub uid: u32,
+    /// Owner group id.
+    pub gid: u32,
+    /// Link name (hard link target or symlink target), when set.
+    pub link: Option<Box<[u8]>>,
+    /// Keys of the PAX extended header records that apply to this entry (`path`, `mtime`,
+    /// `SCHILY.xattr.security.capability`), space-separated; `None` when there were none.
+    pub pax: Option<Box<str>>,
 }
 
 impl std::fmt::Debug for ScanOptions {
@@ -61,7 +95,8 @@ impl std::fmt::Debug for ScanOptions {
             .field("inspector", &self.inspector.is_some())
             .field("skip_digests", &self.skip_digests)
             .field("blob_digest_declared", &self.blob_digest_declared)
-            .finish()
+            .field("raw_entries", &self.raw_entries)
+            .finish_non_exhaustive()
     }
 }
 
@@ -87,6 +122,8 @@ pub struct LayerScan {
     pub captured: Vec<(u32, Arc<[u8]>)>,
     /// Non-fatal oddities.
     pub warnings: Vec<String>,
+    /// Every entry as stored, in archive order (only with [`ScanOptions::raw_entries`]).
+    pub raw: Vec<RawEntry>,
 }
 
 /// Compression detected from the first bytes of a stream.
@@ -338,6 +375,19 @@ fn walk_entries<R: Read>(
     let mut buf = vec![0u8; 64 << 10];
     for entry in archive.entries().map_err(io_err)? {
         let mut entry = entry.map_err(io_err)?;
+        if opts.raw_entries {
+            scan.raw.push(raw_entry(&mut entry));
+            if let Some(p) = opts
+                .raw_progress
+                .as_ref()
+                .filter(|_| scan.raw.len() % RAW_PROGRESS_EVERY == 0)
+            {
+                if !p(scan.raw.len()) {
+                    return Err(Error::Other(format!("{name}: listing stopped")));
+                }
+            }
+            continue;
+        }
         let raw_path = entry.path_bytes().into_owned();
         let path = normalize(&raw_path);
         let header = entry.header();
@@ -475,6 +525,37 @@ fn walk_entries<R: Read>(
         });
     }
     Ok(())
+}
+
+/// The entry as stored (see [`RawEntry`]).
+fn raw_entry<R: Read>(entry: &mut tar::Entry<'_, R>) -> RawEntry {
+    let pax = entry.pax_extensions().ok().flatten().map(|exts| {
+        exts.flatten()
+            .map(|e| String::from_utf8_lossy(e.key_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into_boxed_str()
+    });
+    let header = entry.header();
+    let kind = header.entry_type().as_byte();
+    let mode = header.mode().unwrap_or(0);
+    let uid = header.uid().unwrap_or(0) as u32;
+    let gid = header.gid().unwrap_or(0) as u32;
+    let size = header.entry_size().unwrap_or(0);
+    let link = entry
+        .link_name_bytes()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.into_owned().into_boxed_slice());
+    RawEntry {
+        path: entry.path_bytes().into_owned().into_boxed_slice(),
+        kind,
+        size,
+        mode,
+        uid,
+        gid,
+        link,
+        pax: pax.filter(|p| !p.is_empty()),
+    }
 }
 
 fn hash_content<R: Read>(entry: &mut R, buf: &mut [u8], size: u64) -> io::Result<u64> {

@@ -8,6 +8,7 @@ pub mod content;
 #[cfg(feature = "daemon")]
 pub mod daemon;
 pub mod demo;
+pub mod documents;
 pub mod layer;
 #[cfg(feature = "registry")]
 pub mod registry;
@@ -161,7 +162,9 @@ impl Source for LayoutDirectory<'_> {
         let scans = scan_resolved(&resolved, &reference, opts, |m| {
             dir.scan_layers(m, &opts.scan, progress)
         })?;
-        assemble(&reference, &resolved, scans, origin, |_| None, opts)
+        let mut image = assemble(&reference, &resolved, scans, origin, |_| None, opts)?;
+        image.documents = documents::from_store(&dir, &resolved);
+        Ok(image)
     }
 }
 
@@ -435,14 +438,16 @@ fn load_archive(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<
             let scans = scan_resolved(&resolved, &reference, opts, |m| {
                 index.scan_layers(m, &opts.scan, progress)
             })?;
-            assemble(
+            let mut image = assemble(
                 &reference,
                 &resolved,
                 scans,
                 origin,
                 |m| index.locate(m).map(|l| l.0),
                 opts,
-            )
+            )?;
+            image.documents = documents::from_store(&index, &resolved);
+            Ok(image)
         }
         Some(crate::model::Compression::Gzip) => {
             let dec = flate2::read::MultiGzDecoder::new(reader);
@@ -484,7 +489,9 @@ pub fn load_stream<R: Read>(
     let mut contents = scan_stream(reader, label, &opts.scan, progress)?;
     let resolved = resolve_in(&contents, opts)?;
     let scans = std::mem::take(&mut contents.scans);
-    assemble(label, &resolved, scans, origin, |_| None, opts)
+    let mut image = assemble(label, &resolved, scans, origin, |_| None, opts)?;
+    image.documents = documents::from_store(&contents, &resolved);
+    Ok(image)
 }
 
 /// Parsed image config JSON.
@@ -652,6 +659,7 @@ fn base_image(reference: &str, resolved: &Resolved, parsed: ParsedConfig, origin
         known_base: None,
         provenance: resolved.provenance.clone(),
         referrers: None,
+        documents: Default::default(),
     }
 }
 

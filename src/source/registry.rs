@@ -313,6 +313,8 @@ struct Metadata {
     /// The digest the reference names (index or manifest) and, when different, the platform
     /// manifest's: what signatures and attestations can refer to.
     subjects: Vec<String>,
+    /// The documents fetched (index, manifest) by digest, raw, for the anatomy view.
+    documents: Vec<(String, Vec<u8>)>,
 }
 
 fn json(label: &str, bytes: &[u8]) -> Result<Value> {
@@ -398,6 +400,7 @@ async fn fetch_metadata(
     let repo = format!("{}/{}", r.registry(), r.repository());
     let (top, top_digest) = remote.manifest(None).await?;
     let mut value = json(&label, &top)?;
+    let mut documents = vec![(top_digest.clone(), top.clone())];
     let mut manifest_digest = top_digest.clone();
     let mut warnings = Vec::new();
     let mut attestation_entries = Vec::new();
@@ -420,6 +423,7 @@ async fn fetch_metadata(
         }
         let (bytes, d) = remote.manifest(Some(&digest)).await?;
         value = json(&label, &bytes)?;
+        documents.push((d.clone(), bytes));
         manifest_digest = d;
         if value.get("manifests").is_some() {
             return Err(Error::invalid(
@@ -547,6 +551,7 @@ async fn fetch_metadata(
                 v
             }),
         repo_digest: format!("{repo}@{top_digest}"),
+        documents,
     })
 }
 
@@ -853,6 +858,12 @@ pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<
         ));
         let found = rt.block_on(referrers::discover(&remote, &meta.subjects));
         let mut image = assemble(&full, &meta.resolved, scans, origin, |_| None, opts)?;
+        let top = meta
+            .documents
+            .first()
+            .map(|d| d.0.clone())
+            .unwrap_or_default();
+        image.documents = super::documents::from_fetched(&meta.documents, &top, &meta.resolved);
         image.repo_digests = vec![meta.repo_digest];
         image.warnings.extend(
             found

@@ -11,6 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::filetree::Mode;
 use super::keymap::{self, Action, Scope};
+use super::state::anatomy::Anatomy;
 use super::state::compare::{Compare, CompareOutcome, CompareState};
 use super::state::findings::{Findings, FindingsOutcome};
 use super::state::images::ImageList;
@@ -69,6 +70,8 @@ pub enum Pane {
     Packages,
     /// Who made the image (replaces the tree while open).
     Provenance,
+    /// The anatomy view (replaces the tree while open).
+    Anatomy,
 }
 
 /// Loading state.
@@ -152,6 +155,8 @@ pub struct App {
     pub packages: Packages,
     /// The provenance pane.
     pub provenance: ProvenancePane,
+    /// The anatomy view.
+    pub anatomy: Anatomy,
     /// The status-line prompts.
     pub prompt: PromptState,
     /// Focused pane.
@@ -214,6 +219,7 @@ impl App {
             compare: Compare::default(),
             packages: Packages::default(),
             provenance: ProvenancePane::default(),
+            anatomy: Anatomy::default(),
             prompt: PromptState {
                 active: None,
                 extract_dir: cwd,
@@ -278,6 +284,7 @@ impl App {
         self.compare.clear();
         self.packages.clear();
         self.provenance.clear();
+        self.anatomy.clear();
         self.pending_jump = None;
         self.load_req = req;
         self.progress = LoadProgress::default();
@@ -306,6 +313,7 @@ impl App {
             Pane::Compare => Scope::Compare,
             Pane::Packages => Scope::Packages,
             Pane::Provenance => Scope::Provenance,
+            Pane::Anatomy => Scope::Anatomy,
         }
     }
 
@@ -400,7 +408,11 @@ impl App {
                 });
             }
             Action::Close => {
-                if self.focus == Pane::Compare {
+                if self.focus == Pane::Anatomy && self.anatomy.json.is_some() {
+                    self.anatomy.json = None;
+                } else if self.focus == Pane::Anatomy {
+                    self.close_anatomy();
+                } else if self.focus == Pane::Compare {
                     self.close_compare();
                 } else if self.focus == Pane::Findings {
                     self.close_findings();
@@ -458,9 +470,11 @@ impl App {
             }
             Action::Packages => {
                 self.close_provenance();
+                self.close_anatomy();
                 self.toggle_packages();
             }
             Action::Provenance => self.toggle_provenance(),
+            Action::Anatomy if self.screen == Screen::Explorer => return self.toggle_anatomy(),
             Action::Findings => {
                 if self.findings.open && self.focus == Pane::Findings {
                     self.close_findings();
@@ -468,6 +482,7 @@ impl App {
                     self.compare.open = false;
                     self.close_packages();
                     self.close_provenance();
+                    self.close_anatomy();
                     self.findings.open = true;
                     self.focus = Pane::Findings;
                     if self.findings.state == FindingsState::Running {
@@ -479,7 +494,12 @@ impl App {
             Action::SwitchPane => {
                 self.focus = if matches!(
                     self.focus,
-                    Pane::Tree | Pane::Findings | Pane::Compare | Pane::Packages | Pane::Provenance
+                    Pane::Tree
+                        | Pane::Findings
+                        | Pane::Compare
+                        | Pane::Packages
+                        | Pane::Provenance
+                        | Pane::Anatomy
                 ) {
                     Pane::Layers
                 } else {
@@ -495,7 +515,8 @@ impl App {
                     | Pane::Findings
                     | Pane::Compare
                     | Pane::Packages
-                    | Pane::Provenance => Pane::Layers,
+                    | Pane::Provenance
+                    | Pane::Anatomy => Pane::Layers,
                 };
             }
             Action::PrevLeftPane => {
@@ -507,7 +528,8 @@ impl App {
                     | Pane::Findings
                     | Pane::Compare
                     | Pane::Packages
-                    | Pane::Provenance => Pane::ImageDetails,
+                    | Pane::Provenance
+                    | Pane::Anatomy => Pane::ImageDetails,
                 };
             }
             Action::PerLayer => return self.set_mode(Mode::PerLayer),
@@ -528,9 +550,10 @@ impl App {
         match self.focus {
             Pane::Layers => {
                 if self.layers.update(action, self.layer_count()) {
-                    return self.want_view().into_iter().collect();
+                    return self.layer_changed();
                 }
             }
+            Pane::Anatomy => return self.anatomy_action(action),
             Pane::LayerDetails => self.layers.scroll_details(action),
             Pane::ImageDetails => super::state::scroll(&mut self.image_details_scroll, action),
             Pane::Tree if self.viewer.open.is_some() => match self.viewer.update(action) {
@@ -581,7 +604,9 @@ impl App {
 
     /// The pane on the right: the findings or packages while open, else the tree (or viewer).
     pub fn right_pane(&self) -> Pane {
-        if self.compare.open {
+        if self.anatomy.open {
+            Pane::Anatomy
+        } else if self.compare.open {
             Pane::Compare
         } else if self.findings.open {
             Pane::Findings
@@ -595,7 +620,11 @@ impl App {
     }
 
     pub(super) fn back(&mut self) {
-        if self.focus == Pane::Compare {
+        if self.focus == Pane::Anatomy && self.anatomy.json.is_some() {
+            self.anatomy.json = None;
+        } else if self.focus == Pane::Anatomy {
+            self.close_anatomy();
+        } else if self.focus == Pane::Compare {
             self.close_compare();
         } else if self.focus == Pane::Findings {
             self.close_findings();
@@ -651,9 +680,17 @@ impl App {
     /// Selects layer `layer`; returns the work to show its tree.
     pub fn select_layer(&mut self, layer: usize) -> Vec<Command> {
         if self.layers.select(layer, self.layer_count()) {
-            return self.want_view().into_iter().collect();
+            return self.layer_changed();
         }
-        Vec::new()
+        self.anatomy_entries().into_iter().collect()
+    }
+
+    /// The selected layer changed: the tree's view of it, and its raw entries when the
+    /// anatomy view lists them.
+    pub(super) fn layer_changed(&mut self) -> Vec<Command> {
+        let mut cmds: Vec<Command> = self.want_view().into_iter().collect();
+        cmds.extend(self.anatomy_entries());
+        cmds
     }
 
     pub(super) fn set_mode(&mut self, mode: Mode) -> Vec<Command> {

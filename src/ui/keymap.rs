@@ -91,6 +91,12 @@ pub enum Action {
     Compare,
     /// Show or hide the provenance pane.
     Provenance,
+    /// Show or hide the anatomy view (documents, raw layer entries, reconstructed Dockerfile).
+    Anatomy,
+    /// Anatomy: show view N (1 documents, 2 raw layer entries, 3 Dockerfile).
+    AnatomyView(u8),
+    /// Anatomy: show or hide the "what am I looking at" explanation.
+    Explain,
 }
 
 /// Where a binding applies.
@@ -116,6 +122,8 @@ pub enum Scope {
     Packages,
     /// The provenance pane.
     Provenance,
+    /// The anatomy view.
+    Anatomy,
 }
 
 impl Scope {
@@ -132,6 +140,7 @@ impl Scope {
             Self::Compare => "Compare mode",
             Self::Packages => "Packages pane",
             Self::Provenance => "Provenance pane",
+            Self::Anatomy => "Anatomy view",
         }
     }
 }
@@ -630,6 +639,63 @@ pub static BINDINGS: &[Binding] = &[
         "show the selected attestation's in-toto statement (redacted); Enter again goes back",
         Some("Statement"),
     ),
+    b(
+        &[k('T')],
+        S::Global,
+        A::Anatomy,
+        "show/hide the anatomy view: documents, raw layer entries, reconstructed Dockerfile",
+        Some("Anatomy"),
+    ),
+    // Anatomy.
+    b(
+        &[code(KeyCode::Enter)],
+        S::Anatomy,
+        A::Open,
+        "documents: show the selected document's JSON (Esc closes it); on a layer: its raw entries",
+        Some("Open"),
+    ),
+    b(
+        &[k('1')],
+        S::Anatomy,
+        A::AnatomyView(1),
+        "the chain of documents: index, manifest, config, layers",
+        Some("Documents"),
+    ),
+    b(
+        &[k('2')],
+        S::Anatomy,
+        A::AnatomyView(2),
+        "the selected layer's tar entries exactly as stored",
+        Some("Entries"),
+    ),
+    b(
+        &[k('3')],
+        S::Anatomy,
+        A::AnatomyView(3),
+        "the Dockerfile reconstructed from the history",
+        Some("Dockerfile"),
+    ),
+    b(
+        &[k('i')],
+        S::Anatomy,
+        A::Explain,
+        "show/hide a short explanation of what this view shows",
+        Some("Explain"),
+    ),
+    b(
+        &[code(KeyCode::Left), k('h')],
+        S::Anatomy,
+        A::Left,
+        "previous layer (raw entries)",
+        None,
+    ),
+    b(
+        &[code(KeyCode::Right), k('l')],
+        S::Anatomy,
+        A::Right,
+        "next layer (raw entries)",
+        None,
+    ),
     // Viewer.
     b(
         &[k('f')],
@@ -769,6 +835,7 @@ pub fn help() -> Vec<(Scope, String, &'static str)> {
         Scope::Compare,
         Scope::Packages,
         Scope::Provenance,
+        Scope::Anatomy,
         Scope::Details,
         Scope::Images,
     ] {

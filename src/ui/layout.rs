@@ -13,6 +13,8 @@ use super::state::mouse::Areas;
 /// What the right side of the explorer shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Right {
+    /// The anatomy view.
+    Anatomy,
     /// Compare mode: changed paths and the package and finding changes, or a text diff.
     Compare,
     /// The findings list.
@@ -60,7 +62,9 @@ pub struct Regions {
 
 /// What the right side of the explorer shows now.
 pub fn right(app: &App) -> Right {
-    if app.compare.open {
+    if app.anatomy.open {
+        Right::Anatomy
+    } else if app.compare.open {
         Right::Compare
     } else if app.findings.open {
         Right::Findings
@@ -91,6 +95,7 @@ pub fn regions(app: &App, area: Rect) -> Regions {
         && !app.compare.open
         && !app.packages.open
         && !app.provenance.open
+        && !app.anatomy.open
     {
         Body::FullViewer(main)
     } else {
@@ -216,6 +221,7 @@ pub fn areas(app: &App, r: &Regions) -> Areas {
                 }
                 Right::Packages => a.packages = rows(area),
                 Right::Provenance => {}
+                Right::Anatomy => a.anatomy = panes::anatomy::body(app, area),
                 Right::Viewer => a.tree = inner(area),
                 Right::Tree => a.tree = rows(area),
             }
@@ -259,6 +265,14 @@ pub fn settle(app: &mut App) {
                 }
                 Right::Packages => app.packages.settle(app.areas.packages.height as usize),
                 Right::Provenance => {}
+                Right::Anatomy => {
+                    let (height, width) = (
+                        app.areas.anatomy.height as usize,
+                        app.areas.anatomy.width as usize,
+                    );
+                    let image = app.image.clone();
+                    app.anatomy.settle(height, width, image.as_deref());
+                }
                 Right::Viewer => settle_viewer(app, area),
                 Right::Tree => app.tree.settle(app.areas.tree.height as usize),
             }

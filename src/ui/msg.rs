@@ -12,6 +12,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use super::app::{App, Level, LoadState, Screen};
 use super::filetree::{LayerView, Mode, TreeIndex};
 use super::highlight::StyledLine;
+use super::state::anatomy::RawListing;
 use super::state::compare::{CompareState, DiffLine};
 use super::state::findings::FindingsState;
 use super::state::images::ImageRow;
@@ -133,6 +134,20 @@ pub type FindingsResult = Result<(Vec<Finding>, Vec<Package>), String>;
 /// Messages from the worker.
 #[derive(Debug)]
 pub enum Msg {
+    /// Entries read so far by a raw listing.
+    RawProgress {
+        /// Listing request.
+        req: u64,
+        /// Entries read.
+        entries: usize,
+    },
+    /// A layer's raw listing was read.
+    RawEntries {
+        /// Listing request.
+        req: u64,
+        /// The listing, or why not.
+        result: Result<Arc<RawListing>, String>,
+    },
     /// The daemon's image list.
     Images(Result<Vec<ImageRow>, String>),
     /// The archive or layout asked for holds several images and none was chosen: the
@@ -229,6 +244,17 @@ pub enum Msg {
 /// Work for the worker.
 #[derive(Debug)]
 pub enum Command {
+    /// Read one layer's tar entries exactly as stored, once (the anatomy view).
+    RawEntries {
+        /// Listing request (stale when `ticket` holds another value).
+        req: u64,
+        /// Current listing request, shared with the app (latest wins).
+        ticket: Arc<AtomicU64>,
+        /// The image.
+        image: Arc<Image>,
+        /// Layer.
+        layer: usize,
+    },
     /// Ask the daemon for its images.
     ListImages,
     /// Load syntaxes and themes ahead of use.
@@ -352,6 +378,14 @@ impl App {
 
     pub(in crate::ui) fn message(&mut self, m: Msg) -> Vec<Command> {
         match m {
+            Msg::RawProgress { req, entries } => {
+                self.anatomy.progress(req, entries);
+                Vec::new()
+            }
+            Msg::RawEntries { req, result } => {
+                self.anatomy.listing(req, result);
+                Vec::new()
+            }
             Msg::Images(result) => {
                 let notice = match result {
                     Ok(rows) => {
@@ -533,7 +567,13 @@ impl App {
         self.tree.loaded(image, index, view);
         self.load = LoadState::Done;
         self.findings.state = FindingsState::Running;
-        self.want_view().into_iter().collect()
+        self.anatomy.dockerfile = None;
+        if self.anatomy.open {
+            self.ensure_dockerfile();
+        }
+        let mut cmds: Vec<Command> = self.want_view().into_iter().collect();
+        cmds.extend(self.anatomy_entries());
+        cmds
     }
 
     pub(in crate::ui) fn extracted(&mut self, result: Result<(PathBuf, u64), ExtractError>) {

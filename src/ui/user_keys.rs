@@ -72,7 +72,7 @@ fn action_named(name: &str) -> Option<Action> {
         .find(|a| snake(&format!("{a:?}")) == name)
 }
 
-const SCOPES: [Scope; 9] = [
+const SCOPES: [Scope; 11] = [
     Scope::Global,
     Scope::Images,
     Scope::Layers,
@@ -82,6 +82,8 @@ const SCOPES: [Scope; 9] = [
     Scope::Findings,
     Scope::Compare,
     Scope::Packages,
+    Scope::Provenance,
+    Scope::Anatomy,
 ];
 
 fn scope_named(name: &str) -> Option<Scope> {
@@ -166,7 +168,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Binding>, String> {
                 Some(scope_named(s).ok_or_else(|| {
                     at(
                         line,
-                        format!("unknown pane {s:?} (one of: global, images, layers, tree, viewer, details, findings, compare, packages)"),
+                        format!("unknown pane {s:?} (one of: global, images, layers, tree, viewer, details, findings, compare, packages, provenance, anatomy)"),
                     )
                 })?),
                 a,

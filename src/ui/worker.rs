@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use super::app::{App, Chunk, Command, Event, ExtractError, ImageRow, Loaded, Msg, Secret, Target};
 use super::filetree::{LayerView, Mode, TreeIndex};
 use super::highlight;
+use super::state::anatomy::RawListing;
 use crate::analysis::pipeline::{self, Opened, Settings};
 use crate::config::FindingsConfig;
 use crate::model::fs::{EntryKind, VersionId};
@@ -63,6 +64,7 @@ pub fn execute(cmd: Command, tx: &Sender) {
     IN_WORKER.with(|w| w.set(true));
     let kind = match &cmd {
         Command::Load { req, .. } => Some(("load", *req)),
+        Command::RawEntries { req, .. } => Some(("raw", *req)),
         Command::Read { req, .. } => Some(("read", *req)),
         Command::Extract { req, .. } => Some(("extract", *req)),
         Command::Reveal { req, .. } => Some(("reveal", *req)),
@@ -88,6 +90,10 @@ pub fn execute(cmd: Command, tx: &Sender) {
                 req,
                 result: Err(msg),
             }),
+            Some(("raw", req)) => tx.send(Msg::RawEntries {
+                req,
+                result: Err(msg),
+            }),
             Some(("diff-file", req)) => tx.send(Msg::FileDiff {
                 req,
                 result: Err(msg),
@@ -105,6 +111,19 @@ fn run(cmd: Command, tx: &Sender) {
     match cmd {
         Command::ListImages => {
             let _ = tx.send(Msg::Images(list_images()));
+        }
+        Command::RawEntries {
+            req,
+            ticket,
+            image,
+            layer,
+        } => {
+            if ticket.load(Ordering::SeqCst) == req {
+                let result = raw_listing(req, &ticket, &image, layer, tx);
+                if ticket.load(Ordering::SeqCst) == req {
+                    let _ = tx.send(Msg::RawEntries { req, result });
+                }
+            }
         }
         Command::Warmup => {
             highlight::assets();
@@ -200,6 +219,40 @@ fn run(cmd: Command, tx: &Sender) {
             let _ = tx.send(Msg::Extracted { req, result });
         }
     }
+}
+
+/// Reads `layer`'s tar entries once and explains the special ones (the anatomy view),
+/// reporting progress; a newer request makes this one stop early.
+pub fn raw_listing(
+    req: u64,
+    ticket: &Arc<AtomicU64>,
+    image: &Image,
+    layer: usize,
+    tx: &Sender,
+) -> Result<Arc<RawListing>, String> {
+    let progress_tx = tx.clone();
+    let t = ticket.clone();
+    let progress: Arc<dyn Fn(usize) -> bool + Send + Sync> = Arc::new(move |entries| {
+        let current = t.load(Ordering::SeqCst) == req;
+        if current {
+            let _ = progress_tx.send(Msg::RawProgress { req, entries });
+        }
+        current
+    });
+    let entries = crate::source::content::raw_entries(image, layer, Some(progress))
+        .map_err(|e| e.to_string())?;
+    let removals = crate::analysis::anatomy::LayerRemovals::of(image, layer);
+    let explained = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| crate::analysis::anatomy::is_special(e))
+        .filter_map(|(i, e)| crate::analysis::anatomy::explain(&removals, e).map(|x| (i as u32, x)))
+        .collect();
+    Ok(Arc::new(RawListing {
+        layer,
+        entries,
+        explained,
+    }))
 }
 
 /// The daemon's images, newest first.

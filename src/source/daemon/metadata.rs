@@ -204,6 +204,7 @@ pub fn preview(reference: &str, meta: &DaemonMetadata) -> Image {
         known_base: None,
         provenance: Default::default(),
         referrers: None,
+        documents: Default::default(),
     }
 }
 

@@ -429,6 +429,13 @@ pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<
     load_from(&endpoint()?, reference, opts, progress)
 }
 
+/// What the anatomy view says about an image read from the daemon.
+pub const DAEMON_DOCUMENTS: &str = "read from the Docker daemon: these are the documents of its \
+    export (`docker save`). `docker inspect` has no manifest; the daemon's classic store keeps \
+    none (only `manifest.json` and the config are written, layers uncompressed, so each blob \
+    digest is its diff_id); the registry manifest `docker push` would send, with compressed \
+    sizes, does not exist until a push";
+
 /// [`load`] from an explicit endpoint.
 pub fn load_from(
     ep: &Endpoint,
@@ -470,6 +477,7 @@ pub fn load_from(
     image.repo_tags = meta.repo_tags;
     image.repo_digests = meta.repo_digests;
     image.known_base = metadata::known_base(ep_for_base, &image.config.labels);
+    image.documents.notes.push(DAEMON_DOCUMENTS.into());
     Ok(image)
 }
 

@@ -110,6 +110,7 @@ pub fn lines(width: usize) -> Vec<Line<'static>> {
             Scope::Compare,
             Scope::Packages,
             Scope::Provenance,
+            Scope::Anatomy,
         ],
         width,
     ));
@@ -159,6 +160,7 @@ fn content(inner: Rect) -> (Content, usize) {
                 Scope::Compare,
                 Scope::Packages,
                 Scope::Provenance,
+                Scope::Anatomy,
             ],
             lw,
         );

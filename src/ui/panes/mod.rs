@@ -1,6 +1,7 @@
 //! Drawing: one module per pane, all reading the [`App`] state. Only the rows on screen are
 //! built; every string from the image is made safe before it becomes a `Span`.
 
+pub mod anatomy;
 pub mod compare;
 pub mod findings;
 pub mod help;
@@ -107,6 +108,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
             layer_details::draw(frame, app, details_area);
             image_details::draw(frame, app, image_area);
             match layout::right(app) {
+                Right::Anatomy => anatomy::draw(frame, app, right),
                 Right::Compare => compare::draw(frame, app, right),
                 Right::Findings => findings::draw(frame, app, right),
                 Right::Packages => packages::draw(frame, app, right),

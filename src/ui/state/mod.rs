@@ -3,6 +3,7 @@
 //! part. Sub-states never draw and never do I/O; work for the worker comes back as
 //! [`crate::ui::msg::Command`]s.
 
+pub mod anatomy;
 pub mod compare;
 pub mod findings;
 pub mod images;

@@ -27,6 +27,8 @@ pub struct Areas {
     pub compare: Rect,
     /// Packages list (inner rows area; empty while the pane is closed).
     pub packages: Rect,
+    /// Anatomy view body (empty while the view is closed).
+    pub anatomy: Rect,
 }
 
 /// What a mouse event asks for.
@@ -157,7 +159,7 @@ impl App {
                 self.focus = p;
                 match (p, row) {
                     (Pane::Layers, Some(r)) if self.layers.click(r, self.layer_count()) => {
-                        return self.want_view().into_iter().collect();
+                        return self.layer_changed();
                     }
                     (Pane::Findings, Some(r)) => self.findings.click(r),
                     (Pane::Compare, Some(r)) => self.compare.click(r),
