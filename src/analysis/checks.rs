@@ -449,6 +449,28 @@ fn by_layer(fs: &crate::model::fs::FileSystem, vids: &[usize]) -> Vec<(usize, Ve
         .collect()
 }
 
+/// A finding about the files of one cause: `text` is (title, message, path, evidence),
+/// `advice` (fix, why); `paths` become `items`.
+fn grouped(
+    rule: &str,
+    severity: Severity,
+    layer: usize,
+    paths: Vec<String>,
+    text: (String, String, Option<String>, String),
+    advice: (&str, &str),
+) -> Finding {
+    let (title, message, path, evidence) = text;
+    Finding {
+        path,
+        layer: Some(layer),
+        evidence: Some(evidence),
+        fix: Some(advice.0.to_owned()),
+        why: Some(advice.1.to_owned()),
+        items: paths,
+        ..finding(rule, Category::Config, severity, title, message)
+    }
+}
+
 /// One `config-setuid` finding for the setuid/setgid files one layer added.
 fn setuid_finding(ctx: &Ctx, layer: usize, vids: &[usize]) -> Finding {
     let fs = &ctx.image.fs;
@@ -497,21 +519,14 @@ fn setuid_finding(ctx: &Ctx, layer: usize, vids: &[usize]) -> Finding {
             paths.iter().zip(&evidence).map(|(p, e)| format!("{p}: {e}")).collect::<Vec<_>>().join("; "),
         )
     };
-    Finding {
-        path,
-        layer: Some(layer),
-        evidence: Some(evidence),
-        fix: Some(fix.to_owned()),
-        why: Some(why.to_owned()),
-        items: paths,
-        ..finding(
-            "config-setuid",
-            Category::Config,
-            Severity::Low,
-            title,
-            message,
-        )
-    }
+    grouped(
+        "config-setuid",
+        Severity::Low,
+        layer,
+        paths,
+        (title, message, path, evidence),
+        (fix, why),
+    )
 }
 
 /// One `config-world-writable` finding for the world-writable paths one layer added.
@@ -557,21 +572,14 @@ fn world_writable_finding(ctx: &Ctx, layer: usize, vids: &[usize]) -> Finding {
                 .join("; "),
         )
     };
-    Finding {
-        path,
-        layer: Some(layer),
-        evidence: Some(evidence),
-        fix: Some(fix.to_owned()),
-        why: Some(why.to_owned()),
-        items: paths,
-        ..finding(
-            "config-world-writable",
-            Category::Config,
-            Severity::Medium,
-            title,
-            message,
-        )
-    }
+    grouped(
+        "config-world-writable",
+        Severity::Medium,
+        layer,
+        paths,
+        (title, message, path, evidence),
+        (fix, why),
+    )
 }
 
 /// The stock distribution data (`assets/stock.toml`).
