@@ -936,3 +936,58 @@ fn packages_pane_sorts_filters_and_jumps_to_files() {
         ("app/node_modules/left-pad/package.json".to_owned(), 1)
     );
 }
+
+/// Size bars (issue 13, edge 11): `b` adds a share column to the layers pane (each layer's
+/// share of the image) and to the tree (each row's share of its directory), as a bar and a
+/// percentage, so it reads without colour.
+#[test]
+fn size_bars_show_each_layers_and_each_rows_share() {
+    let mut app = demo_app();
+    keys(&mut app, "jb");
+    let image = app.image.clone().expect("image");
+    let total: u64 = image.layers.iter().map(|l| l.size_bytes).sum();
+    let screen = screen(&mut app);
+    assert!(screen.contains("Share"), "{screen}");
+    for layer in &image.layers {
+        let pct = (layer.size_bytes as f64 * 100.0 / total as f64).round() as u64;
+        let row = screen
+            .lines()
+            .find(|l| {
+                // `"┃` (the focused frame) then the row.
+                l.chars().skip(2).collect::<String>().starts_with(&format!(
+                    "{}{:>3} ",
+                    if layer.index == 0 { "B" } else { " " },
+                    layer.index
+                ))
+            })
+            .unwrap_or_else(|| panic!("layer {} row: {screen}", layer.index));
+        // The layers pane only (the left 50 columns, after the opening quote).
+        let row: String = row.chars().take(51).collect();
+        assert!(
+            row.contains(&format!("{pct:>3}%")),
+            "layer {}: {pct}% in {row}",
+            layer.index
+        );
+        let full = (layer.size_bytes as f64 * 48.0 / total as f64).round() as usize / 8;
+        assert_eq!(row.matches('█').count(), full, "{row}");
+    }
+    // The tree of layer 1: /usr's share of the root directory of this view.
+    let tree = app.tree.state.as_ref().expect("tree");
+    let fs = &tree.image.fs;
+    let usr = fs.lookup(b"usr").expect("usr");
+    let pct = (tree.view.size[usr as usize] as f64 * 100.0 / tree.view.size[0] as f64).round();
+    let line = screen
+        .lines()
+        .find(|l| l.contains("── usr/"))
+        .unwrap_or_else(|| panic!("usr row: {screen}"));
+    assert!(
+        line.contains(&format!("{:>3}%", pct as u64)),
+        "{pct}% in {line}"
+    );
+    keys(&mut app, "b");
+    assert!(!screen_of(&mut app).contains("Share"));
+}
+
+fn screen_of(app: &mut App) -> String {
+    screen(app)
+}

@@ -155,6 +155,8 @@ pub struct App {
     pub packages: Packages,
     /// The provenance pane.
     pub provenance: ProvenancePane,
+    /// Size bars shown: each tree row's share of its directory, each layer's of the image.
+    pub size_bars: bool,
     /// The anatomy view.
     pub anatomy: Anatomy,
     /// The status-line prompts.
@@ -219,6 +221,7 @@ impl App {
             compare: Compare::default(),
             packages: Packages::default(),
             provenance: ProvenancePane::default(),
+            size_bars: false,
             anatomy: Anatomy::default(),
             prompt: PromptState {
                 active: None,
@@ -474,6 +477,7 @@ impl App {
                 self.toggle_packages();
             }
             Action::Provenance => self.toggle_provenance(),
+            Action::SizeBars => self.size_bars = !self.size_bars,
             Action::Anatomy if self.screen == Screen::Explorer => return self.toggle_anatomy(),
             Action::Findings => {
                 if self.findings.open && self.focus == Pane::Findings {

@@ -71,6 +71,8 @@ pub enum Action {
     Attributes,
     /// Filter the tree by a regular expression on the path.
     Filter,
+    /// Show or hide the size bars (tree rows' share of their directory, layers' of the image).
+    SizeBars,
     /// Tree: select the next path the last filter expression matches, keeping the rest shown.
     NextMatch,
     /// Tree: select the previous match.
@@ -535,6 +537,13 @@ pub static BINDINGS: &[Binding] = &[
         A::Filter,
         "filter paths by regular expression",
         Some("Filter"),
+    ),
+    b(
+        &[k('b')],
+        S::Global,
+        A::SizeBars,
+        "show/hide size bars: a row's share of its directory, a layer's of the image",
+        None,
     ),
     b(
         &[k('n')],

@@ -38,6 +38,28 @@ pub fn bytes(n: u64) -> String {
     crate::text::bytes(n)
 }
 
+/// Cells of a size bar.
+pub const BAR_CELLS: usize = 6;
+
+/// `part`'s share of `whole` as a bar of [`BAR_CELLS`] cells (eighth blocks) and a percentage,
+/// `██▌    42%`: the number keeps it readable without colour. Ten cells wide.
+pub fn share_bar(part: u64, whole: u64) -> String {
+    const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let share = if whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64).clamp(0.0, 1.0)
+    };
+    let eighths = (share * (BAR_CELLS * 8) as f64).round() as usize;
+    let mut bar: String = "█".repeat(eighths / 8);
+    if eighths % 8 != 0 {
+        bar.push(EIGHTHS[eighths % 8]);
+    }
+    let pad = BAR_CELLS - bar.chars().count();
+    bar.extend(std::iter::repeat_n(' ', pad));
+    format!("{bar}{:>3}%", (share * 100.0).round() as u32)
+}
+
 /// `ls -l` style permissions, e.g. `-rwsr-xr-x`.
 pub fn mode_string(kind: char, mode: u32) -> String {
     let mut s = String::with_capacity(10);
@@ -111,6 +133,18 @@ pub fn fit_left(s: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn share_bars_read_without_colour() {
+        assert_eq!(share_bar(1, 2), "███    50%");
+        assert_eq!(share_bar(1, 8), "▊      13%");
+        assert_eq!(share_bar(5, 5), "██████100%");
+        assert_eq!(share_bar(0, 0), "        0%");
+        assert_eq!(share_bar(9, 3), "██████100%", "clamped");
+        assert!([1u64, 7, 50, 99]
+            .iter()
+            .all(|&p| share_bar(p, 100).chars().count() == 10));
+    }
 
     #[test]
     fn helpers() {

@@ -29,9 +29,20 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let Some((header, rows)) = framed_list(frame, title, focused, area) else {
         return;
     };
+    let bars = app.size_bars;
+    // The bar column: each layer's share of the image's stored bytes.
+    let bar_w = if bars {
+        crate::ui::text::BAR_CELLS + 6
+    } else {
+        0
+    };
     frame.render_widget(
         Paragraph::new(Line::styled(
-            "   #       Size  Command",
+            if bars {
+                "   #       Size  Share       Command"
+            } else {
+                "   #       Size  Command"
+            },
             Style::new().add_modifier(Modifier::BOLD),
         )),
         header,
@@ -87,12 +98,25 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 };
                 let mark = if l < base_layers { "B" } else { " " };
                 let mut spans = vec![Span::raw(format!("{mark}{l:>3} {size:>10}  "))];
+                if bars {
+                    let (part, whole) = image.map_or((0, 0), |img| {
+                        let total = img.layers.iter().map(|x| x.size_bytes).sum();
+                        (img.layers.get(l).map_or(0, |x| x.size_bytes), total)
+                    });
+                    spans.push(Span::raw(format!(
+                        "{}  ",
+                        crate::ui::text::share_bar(part, whole)
+                    )));
+                }
                 for b in app.findings.layer_badges(l) {
                     spans.push(Span::styled(format!(" {} ", b.text), badge_style(b.level)));
                     spans.push(Span::raw(" "));
                 }
                 spans.push(Span::raw(" ".repeat(badges_w - badge_width(l))));
-                spans.push(Span::raw(fit(&r.text, width.saturating_sub(17 + badges_w))));
+                spans.push(Span::raw(fit(
+                    &r.text,
+                    width.saturating_sub(17 + badges_w + bar_w),
+                )));
                 let mut line = Line::from(spans);
                 if i == sel_row {
                     line = line.style(selected(focused));
@@ -101,11 +125,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
             }
             None => Line::styled(
                 format!(
-                    "{:>4} {:>10}  {:badges_w$}{}",
+                    "{:>4} {:>10}  {:bar_w$}{:badges_w$}{}",
                     "·",
                     "",
                     "",
-                    fit(&r.text, width.saturating_sub(17 + badges_w))
+                    "",
+                    fit(&r.text, width.saturating_sub(17 + badges_w + bar_w))
                 ),
                 dim(),
             ),

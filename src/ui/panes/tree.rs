@@ -13,7 +13,7 @@ use crate::model::sanitize_bytes;
 use crate::ui::app::{App, LoadState, Pane};
 use crate::ui::filetree::{Change, Mode, Sort};
 use crate::ui::state::follow;
-use crate::ui::text::{bytes, fit, mode_string};
+use crate::ui::text::{bytes, fit, mode_string, share_bar};
 
 fn title(app: &App) -> Line<'static> {
     let layer = app.layers.selected;
@@ -69,11 +69,16 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         return;
     };
     let attrs = app.tree.attributes && rows_area.width >= 60;
-    let head = if attrs {
-        "  Permission     UID:GID       Size Layer  Name"
-    } else {
-        "  Name"
-    };
+    let bars = app.size_bars && rows_area.width >= 40;
+    let head = format!(
+        "  {}{}Name",
+        if bars { "Share of dir " } else { "" },
+        if attrs {
+            "Permission     UID:GID       Size Layer  "
+        } else {
+            ""
+        }
+    );
     frame.render_widget(
         Paragraph::new(Line::styled(
             head,
@@ -125,6 +130,17 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         let mut spans: Vec<Span<'static>> = Vec::with_capacity(8);
         spans.push(Span::styled(format!("{} ", change.symbol()), cstyle));
         let mut used = 2;
+        if bars {
+            // The row's bytes in this view against its directory's.
+            let own = match version {
+                Some(v) if v.kind == EntryKind::File => v.size,
+                Some(v) if v.kind != EntryKind::Dir => 0,
+                _ => tree.view.size[row.id as usize],
+            };
+            let parent = tree.view.size[fs.parent(row.id) as usize];
+            spans.push(Span::raw(format!("{}   ", share_bar(own, parent))));
+            used += 13;
+        }
         if attrs {
             let (kind, mode, owner) = match version {
                 Some(v) => (v.kind.letter(), v.mode, format!("{}:{}", v.uid, v.gid)),
