@@ -38,6 +38,26 @@ pub fn bytes(n: u64) -> String {
     crate::text::bytes(n)
 }
 
+/// Words of `text` wrapped to `width` columns (at least 10), breaking only at spaces.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
 /// Cells of a size bar.
 pub const BAR_CELLS: usize = 6;
 

@@ -17,32 +17,7 @@ use crate::ui::app::{App, Pane};
 use crate::ui::highlight;
 use crate::ui::layout;
 use crate::ui::state::anatomy::{doc_items, AnatomyView, DocItem, EntriesState};
-use crate::ui::text::{bytes, fit};
-
-/// What the layer list says about compressed and uncompressed layers, in one line.
-pub const BLOB_VS_TAR: &str = "the blob is the layer as stored and downloaded (compressed, \
-     named by its digest in the manifest); the tar is the same layer unpacked (named by its \
-     diff_id in the config)";
-
-/// Words of `text` wrapped to `width` columns.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(10);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push(line);
-    }
-    out
-}
+use crate::ui::text::{bytes, fit, wrap};
 
 /// Lines above the rows: the tab line, the explanation when shown, the header.
 fn top_lines(app: &App, width: usize) -> usize {

@@ -15,6 +15,7 @@ use crate::ui::app::{App, Level, Pane};
 use crate::ui::highlight::{self, StyledLine};
 use crate::ui::keymap::Action;
 use crate::ui::msg::Command;
+use crate::ui::text::wrap;
 
 /// Layer listings kept after they were read (switching back to a layer reads nothing).
 const KEPT_LISTINGS: usize = 4;
@@ -98,26 +99,6 @@ pub enum DocItem {
 pub const BLOB_VS_TAR: &str = "the blob is the layer as stored and downloaded (compressed, \
      named by its digest in the manifest); the tar is the same layer unpacked (named by its \
      diff_id in the config)";
-
-/// Words of `text` wrapped to `width` columns (at least 10).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(10);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push(line);
-    }
-    out
-}
 
 /// `sha256:0123456789ab…` (the first 12 hex digits), made safe.
 pub fn short_digest(d: &str) -> String {
