@@ -98,27 +98,25 @@ fn run(cmd: &mut Command) {
     );
 }
 
+/// A self-signed RSA certificate for `/CN=cn`, valid two days, and its key.
+fn self_signed(cn: &str, key: &std::path::Path, cert: &std::path::Path) {
+    run(Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        ])
+        .arg(format!("/CN={cn}"))
+        .arg("-keyout")
+        .arg(key)
+        .arg("-out")
+        .arg(cert));
+}
+
 impl Certs {
     /// A fresh CA and a server certificate it signs.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("tmp");
         let p = |n: &str| dir.path().join(n);
-        run(Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=strata test CA",
-                "-keyout",
-            ])
-            .arg(p("ca.key"))
-            .arg("-out")
-            .arg(p("ca.crt")));
+        self_signed("strata test CA", &p("ca.key"), &p("ca.crt"));
         run(Command::new("openssl")
             .args([
                 "req",
@@ -292,22 +290,7 @@ impl TokenIssuer {
         let dir = tempfile::tempdir().expect("tmp");
         let key = dir.path().join("signer.key");
         let cert = dir.path().join("signer.crt");
-        run(Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=strata token signer",
-                "-keyout",
-            ])
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert));
+        self_signed("strata token signer", &key, &cert);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let me = Arc::new(TokenIssuer {
