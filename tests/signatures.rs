@@ -471,6 +471,34 @@ fn valid_signature_passes(alg: Alg, repo: &str) {
         text.contains(&format!("Signature  cosign by key {pubkey}")) && text.contains("verified"),
         "{text}"
     );
+
+    // The explorer's provenance pane (`strata IMAGE --key K`): the same signature, verified,
+    // in green; without the key, listed as not verified, in yellow.
+    for (key_file, word, colour) in [
+        (
+            Some(key.public.as_path()),
+            "verified",
+            ratatui::style::Color::Green,
+        ),
+        (None, "not verified", ratatui::style::Color::Yellow),
+    ] {
+        let mut opts = strata::source::LoadOptions::default();
+        opts.registry.use_cache = false;
+        let mut app = strata::ui::app::App::new(opts);
+        app.signatures = std::sync::Arc::new(
+            strata::analysis::signatures::SignatureOptions::load(key_file, None, None, None)
+                .expect("key"),
+        );
+        let cmds = app.start(strata::ui::app::Launch::Image(reference.clone()));
+        strata::ui::worker::settle(&mut app, cmds);
+        assert!(app.loaded(), "{:?}", app.load);
+        common::ui::keys(&mut app, "V");
+        let t = common::ui::draw(&mut app);
+        let buf = t.backend().buffer();
+        let (x, y) = common::ui::find(buf, &format!("{:<16}{word}", "cosign"))
+            .unwrap_or_else(|| panic!("no {word} cosign row: {}", t.backend()));
+        assert_eq!(buf[(x + 16, y)].fg, colour, "{}", t.backend());
+    }
 }
 
 #[test]

@@ -66,6 +66,9 @@ pub struct Cli {
     /// No progress bar or notes on stderr.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Signature checks for the explorer's provenance pane (as `strata report` takes them).
+    #[command(flatten)]
+    pub signatures: signatures::SignatureArgs,
     /// Subcommand.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -374,7 +377,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (false, Some(image), None) => crate::ui::Launch::Image(image),
                 (false, None, _) => crate::ui::Launch::List,
             };
-            crate::ui::run(launch, opts, FindingsConfig::discover()?)?;
+            crate::ui::run(
+                launch,
+                opts,
+                FindingsConfig::discover()?,
+                cli.signatures.options()?,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }

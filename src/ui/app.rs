@@ -184,6 +184,8 @@ pub struct App {
     pub(super) load_req: u64,
     pub(super) extract_req: u64,
     pub(super) next_req: u64,
+    /// What registry signatures are checked against (`strata IMAGE --key …`).
+    pub signatures: Arc<crate::analysis::signatures::SignatureOptions>,
 }
 
 impl App {
@@ -240,6 +242,7 @@ impl App {
             load_req: 0,
             extract_req: 0,
             next_req: 1,
+            signatures: Arc::default(),
         }
     }
 
@@ -299,6 +302,7 @@ impl App {
             target,
             opts: self.opts.clone(),
             findings: Some(self.findings.cfg.clone()),
+            signatures: self.signatures.clone(),
         }
     }
 

@@ -289,6 +289,8 @@ pub enum Command {
         opts: LoadOptions,
         /// Run the findings pass after loading, with this configuration.
         findings: Option<Arc<FindingsConfig>>,
+        /// What registry signatures are checked against.
+        signatures: Arc<crate::analysis::signatures::SignatureOptions>,
     },
     /// Read a chunk of a file version.
     Read {

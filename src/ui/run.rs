@@ -16,7 +16,12 @@ use crate::{Error, Result};
 /// Runs the explorer until the user quits, with `findings` (the `.strata.toml` sections) for
 /// the findings pane. `STRATA_FIRST_FRAME=1` prints the time to the first frame with content
 /// (layers shown) on exit, for measurements.
-pub fn run(launch: Launch, opts: LoadOptions, findings: FindingsConfig) -> Result<()> {
+pub fn run(
+    launch: Launch,
+    opts: LoadOptions,
+    findings: FindingsConfig,
+    signatures: crate::analysis::signatures::SignatureOptions,
+) -> Result<()> {
     // A bad key file stops here, before the terminal is touched: one line, exit 2.
     super::user_keys::install_from_file().map_err(Error::Other)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -24,7 +29,7 @@ pub fn run(launch: Launch, opts: LoadOptions, findings: FindingsConfig) -> Resul
         .enable_all()
         .build()
         .map_err(|e| Error::Other(format!("cannot start the runtime: {e}")))?;
-    let r = rt.block_on(main_loop(launch, opts, findings));
+    let r = rt.block_on(main_loop(launch, opts, findings, signatures));
     terminal::restore();
     // Workers may still be reading a huge image: do not wait for them.
     rt.shutdown_background();
@@ -51,7 +56,12 @@ type Timings = (Option<Duration>, Option<Duration>);
 /// Shortest time between two frames (about 60 per second at most).
 const FRAME: Duration = Duration::from_millis(16);
 
-async fn main_loop(launch: Launch, opts: LoadOptions, cfg: FindingsConfig) -> Result<Timings> {
+async fn main_loop(
+    launch: Launch,
+    opts: LoadOptions,
+    cfg: FindingsConfig,
+    signatures: crate::analysis::signatures::SignatureOptions,
+) -> Result<Timings> {
     let io = |e: std::io::Error| Error::Other(format!("terminal: {e}"));
     let (mut term, _guard) = terminal::init().map_err(io)?;
     let started = Instant::now();
@@ -59,6 +69,7 @@ async fn main_loop(launch: Launch, opts: LoadOptions, cfg: FindingsConfig) -> Re
     let mut loaded = None;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut app = App::with_findings(opts, std::sync::Arc::new(cfg));
+    app.signatures = std::sync::Arc::new(signatures);
     let size = term.size().map_err(io)?;
     app.size = (size.width, size.height);
     spawn(app.start(launch), &tx);

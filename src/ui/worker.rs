@@ -149,7 +149,8 @@ fn run(cmd: Command, tx: &Sender) {
             target,
             opts,
             findings,
-        } => load(req, &target, &opts, findings.as_deref(), tx),
+            signatures,
+        } => load(req, &target, &opts, findings.as_deref(), signatures, tx),
         Command::Compare {
             req,
             a,
@@ -372,6 +373,7 @@ fn load(
     target: &Target,
     opts: &LoadOptions,
     findings: Option<&FindingsConfig>,
+    signatures: Arc<crate::analysis::signatures::SignatureOptions>,
     tx: &Sender,
 ) {
     let ptx = tx.clone();
@@ -382,7 +384,7 @@ fn load(
         load: opts.clone(),
         config: findings.cloned().unwrap_or_default(),
         findings: findings.is_some(),
-        signatures: Default::default(),
+        signatures,
     };
     let opened = pipeline::open(&input(target), &settings, &progress);
     if let (Err(crate::Error::SeveralImages { images, .. }), Target::Reference(reference)) =

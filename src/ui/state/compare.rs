@@ -334,7 +334,10 @@ impl App {
                 redactor: cfg.redactor(),
             }),
             b,
-            settings: Settings::new(self.opts.clone(), cfg),
+            settings: Settings {
+                signatures: self.signatures.clone(),
+                ..Settings::new(self.opts.clone(), cfg)
+            },
         })
     }
 
