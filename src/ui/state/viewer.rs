@@ -587,9 +587,7 @@ impl ViewerPane {
             }
             Action::Bottom => v.scroll = max,
             Action::Search if v.kind == ViewerKind::Text => return ViewerOutcome::AskSearch,
-            Action::Search => {
-                return ViewerOutcome::Notice("search works in text files (this is a hex dump)")
-            }
+            Action::Search => return ViewerOutcome::Notice("search works in text files only"),
             Action::NextMatch | Action::PrevMatch if v.search.is_none() => {
                 return ViewerOutcome::Notice("no search yet: / searches this file")
             }
@@ -659,5 +657,44 @@ pub fn hex_per_row(width: u16) -> usize {
         16
     } else {
         8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::panes::viewer::{current_match_style, mark_matches, match_style};
+    use ratatui::style::{Color, Style};
+    use ratatui::text::Span;
+
+    #[test]
+    fn search_finds_character_ranges_smart_case() {
+        let s = Search::new("key".into());
+        // Case-insensitive without a capital; ranges count characters, not bytes.
+        assert_eq!(s.find("é KEY key"), vec![2..5, 6..9]);
+        let s = Search::new("Key".into());
+        assert_eq!(s.find("key Key"), vec![4..7]);
+        assert!(Search::new(String::new()).find("anything").is_empty());
+    }
+
+    #[test]
+    fn matches_are_marked_across_spans_keeping_their_colours() {
+        let red = Style::new().fg(Color::Red);
+        let spans = vec![Span::styled("ab", red), Span::raw("cd")];
+        let out = mark_matches(spans, &[(1..3, true)]);
+        let pieces: Vec<(&str, Style)> =
+            out.iter().map(|s| (s.content.as_ref(), s.style)).collect();
+        assert_eq!(
+            pieces,
+            vec![
+                ("a", red),
+                ("b", red.patch(current_match_style())),
+                ("c", Style::new().patch(current_match_style())),
+                ("d", Style::new()),
+            ]
+        );
+        let out = mark_matches(vec![Span::raw("xyx")], &[(0..1, false), (2..3, false)]);
+        assert_eq!(out[0].style, match_style());
+        assert_eq!(out[1].style, Style::new());
     }
 }
