@@ -137,29 +137,47 @@ fn member_stream(
     ))
 }
 
-/// Reads `len` bytes starting at `start` of the content of `version` (hard links read their
-/// target). Returns fewer bytes at the end of the file.
-pub fn read_range(image: &Image, version: VersionId, start: u64, len: u64) -> Result<Vec<u8>> {
-    let mut v = &image.fs.versions[version as usize];
-    if v.kind == EntryKind::HardLink {
-        if let Some(t) = v.link_version {
-            v = &image.fs.versions[t as usize];
-        }
-    }
+/// A reader over the content of `version` from byte `start` on (hard links read their
+/// target), and how many bytes it yields. The layer is opened and read up to `start` once: a
+/// caller that goes on reading sequentially (the viewer's jump to the end) never reads the
+/// layer again.
+pub fn open_content(
+    image: &Image,
+    version: VersionId,
+    start: u64,
+) -> Result<(Box<dyn Read + Send>, u64)> {
+    let v = content_version(image, version);
     if v.kind != EntryKind::File {
-        return Ok(Vec::new());
+        return Ok((Box::new(io::empty()), 0));
     }
     let start = start.min(v.size);
-    let len = len.min(v.size - start);
     let mut stream = open_layer(image, v.layer as usize)?;
     io::copy(&mut (&mut stream).take(v.offset + start), &mut io::sink())
         .map_err(|e| Error::Other(format!("reading layer {}: {e}", v.layer)))?;
+    let left = v.size - start;
+    Ok((Box::new(stream.take(left)), left))
+}
+
+/// Reads `len` bytes starting at `start` of the content of `version` (hard links read their
+/// target). Returns fewer bytes at the end of the file.
+pub fn read_range(image: &Image, version: VersionId, start: u64, len: u64) -> Result<Vec<u8>> {
+    let (stream, left) = open_content(image, version, start)?;
+    let len = len.min(left);
     let mut out = Vec::with_capacity(len as usize);
-    stream
-        .take(len)
-        .read_to_end(&mut out)
-        .map_err(|e| Error::Other(format!("reading layer {}: {e}", v.layer)))?;
+    stream.take(len).read_to_end(&mut out).map_err(|e| {
+        let layer = content_version(image, version).layer;
+        Error::Other(format!("reading layer {layer}: {e}"))
+    })?;
     Ok(out)
+}
+
+/// The version holding the bytes of `version` (a hard link's target).
+fn content_version(image: &Image, version: VersionId) -> &crate::model::fs::Version {
+    let v = &image.fs.versions[version as usize];
+    match (v.kind, v.link_version) {
+        (EntryKind::HardLink, Some(t)) => &image.fs.versions[t as usize],
+        _ => v,
+    }
 }
 
 /// Reads the whole content of `version`, at most `max` bytes.

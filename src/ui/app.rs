@@ -569,6 +569,11 @@ impl App {
                 ViewerOutcome::Extract => self.start_extract(),
                 ViewerOutcome::ConfirmReveal => self.prompt.active = Some(Prompt::RevealFile),
                 ViewerOutcome::Notice(n) => self.notice = Some((n.into(), Level::Info)),
+                ViewerOutcome::AskSearch => {
+                    self.prompt.active = Some(Prompt::Search {
+                        text: String::new(),
+                    });
+                }
             },
             Pane::Tree => match self.tree.update(action, self.areas.tree.height as usize) {
                 TreeOutcome::Done => {}

@@ -73,10 +73,13 @@ pub enum Action {
     Filter,
     /// Show or hide the size bars (tree rows' share of their directory, layers' of the image).
     SizeBars,
-    /// Tree: select the next path the last filter expression matches, keeping the rest shown.
+    /// Tree: select the next path the last filter expression matches, keeping the rest shown;
+    /// viewer: the next search match.
     NextMatch,
-    /// Tree: select the previous match.
+    /// Tree: select the previous match; viewer: the previous search match.
     PrevMatch,
+    /// Viewer: search the open file's text (as shown, secrets masked).
+    Search,
     /// Save the selected file to a directory.
     Extract,
     /// Viewer: full width or beside the layers.
@@ -727,6 +730,34 @@ pub static BINDINGS: &[Binding] = &[
         "extract this file to a directory",
         Some("Extract"),
     ),
+    b(
+        &[code(KeyCode::End), k('G')],
+        S::Viewer,
+        A::Bottom,
+        "the real last line (reads the file on to it)",
+        None,
+    ),
+    b(
+        &[k('/')],
+        S::Viewer,
+        A::Search,
+        "search the text as shown (secrets masked)",
+        Some("Search"),
+    ),
+    b(
+        &[k('n')],
+        S::Viewer,
+        A::NextMatch,
+        "next search match (wraps around)",
+        None,
+    ),
+    b(
+        &[k('N')],
+        S::Viewer,
+        A::PrevMatch,
+        "previous search match (wraps around)",
+        None,
+    ),
 ];
 
 /// The user's table (`super::user_keys`), once installed.
@@ -797,6 +828,16 @@ pub fn bar(scope: Scope) -> Vec<(String, &'static str)> {
                         (toggle_keys(s, &TOGGLES), "Show +/-/~/=")
                     });
                 }
+                continue;
+            }
+            // A global key the pane binds to something else does not do this here.
+            let shadowed = s != scope
+                && b.keys.first().is_some_and(|k| {
+                    table()
+                        .iter()
+                        .any(|p| p.scope == scope && p.action != b.action && p.keys.contains(k))
+                });
+            if shadowed {
                 continue;
             }
             if let (Some(label), Some(key)) = (b.bar, b.keys.first()) {

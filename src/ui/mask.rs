@@ -71,6 +71,43 @@ pub fn file_spans(
     merge(spans)
 }
 
+/// Shown for each masked character (and for each masked byte's two hex digits).
+pub const MASK: char = '•';
+
+/// A text line as drawn: pieces of safe text (tabs expanded, control characters escaped),
+/// each flagged when it is a masked part, shown as one [`MASK`] per character it covers.
+/// `masks` are byte ranges of `line`, sorted by start. The viewer draws these pieces and its
+/// search matches their text, so a search never sees a masked value.
+pub fn shown_pieces(line: &str, masks: &[&Range<usize>]) -> Vec<(String, bool)> {
+    use crate::ui::text::safe_content;
+    let mut pieces = Vec::new();
+    let mut col = 0;
+    let mut at = 0;
+    let boundary = |mut i: usize| {
+        i = i.min(line.len());
+        while !line.is_char_boundary(i) {
+            i += 1;
+        }
+        i
+    };
+    for r in masks {
+        let (a, b) = (boundary(r.start.max(at)), boundary(r.end));
+        if a >= b {
+            continue;
+        }
+        if at < a {
+            pieces.push((safe_content(&line[at..a], &mut col), false));
+        }
+        let width = safe_content(&line[a..b], &mut col).chars().count();
+        pieces.push((std::iter::repeat_n(MASK, width).collect(), true));
+        at = b;
+    }
+    if at < line.len() {
+        pieces.push((safe_content(&line[at..], &mut col), false));
+    }
+    pieces
+}
+
 /// Sorts and joins overlapping or touching ranges.
 pub fn merge(mut spans: Vec<Range<u64>>) -> Vec<Range<u64>> {
     spans.retain(|r| r.start < r.end);

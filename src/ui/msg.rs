@@ -314,6 +314,9 @@ pub enum Command {
         syntax: Option<String>,
         /// The secret rules whose matches the viewer masks.
         rules: Arc<RuleSet>,
+        /// Read on to the end of the file in one pass (`G`, search), one chunk message per
+        /// [`crate::ui::worker::TO_END_CHUNK`], instead of one chunk.
+        to_end: bool,
     },
     /// Build the tree's view of one layer (milliseconds on large images: never on the render
     /// path).

@@ -29,6 +29,11 @@ pub type Sender = tokio::sync::mpsc::UnboundedSender<Msg>;
 pub const TEXT_CHUNK: u64 = 256 << 10;
 /// Bytes read per binary chunk.
 pub const BINARY_CHUNK: u64 = 64 << 10;
+/// Bytes per message when a file is read on to its end (`G`, search) in one pass.
+pub const TO_END_CHUNK: u64 = 1 << 20;
+/// Lines at the end of a file highlighted after reading to its end (the lines passed over
+/// stay plain: highlighting them would cost seconds and a styled copy of the file).
+const TAIL_HIGHLIGHT: usize = 512;
 /// Lines highlighted per message.
 const HIGHLIGHT_BATCH: usize = 256;
 
@@ -194,6 +199,7 @@ fn run(cmd: Command, tx: &Sender) {
             binary,
             syntax,
             rules,
+            to_end,
         } => read(
             &ReadJob {
                 req,
@@ -206,6 +212,7 @@ fn run(cmd: Command, tx: &Sender) {
                 binary,
                 syntax,
                 rules: &rules,
+                to_end,
             },
             tx,
         ),
@@ -427,6 +434,7 @@ struct ReadJob<'a> {
     binary: Option<bool>,
     syntax: Option<String>,
     rules: &'a RuleSet,
+    to_end: bool,
 }
 
 /// True when the bytes look binary: a NUL, or many control bytes or invalid UTF-8 sequences.
@@ -477,6 +485,15 @@ pub fn split_lines(body: &[u8]) -> Vec<String> {
 fn read(job: &ReadJob<'_>, tx: &Sender) {
     let current = || job.ticket.load(Ordering::SeqCst) == job.req;
     if !current() {
+        return;
+    }
+    if let (true, Some(binary)) = (job.to_end, job.binary) {
+        if let Err(error) = read_to_end(job, binary, tx) {
+            let _ = tx.send(Msg::ContentError {
+                req: job.req,
+                error,
+            });
+        }
         return;
     }
     let size = content_size(job.image, job.version);
@@ -575,6 +592,123 @@ fn read(job: &ReadJob<'_>, tx: &Sender) {
     if !batch.is_empty() && current() {
         send(&mut batch, &mut first);
     }
+}
+
+/// Reads the rest of the file from `job.offset` in one pass over its layer (opened and
+/// skipped to the offset once), sending a chunk per [`TO_END_CHUNK`] bytes (cut after the last
+/// line break, the rest carried into the next chunk) until the end or until the viewer moves
+/// on (its ticket changes). The lines passed over are sent plain; the last
+/// [`TAIL_HIGHLIGHT`] lines are highlighted when `job.syntax` is set.
+fn read_to_end(job: &ReadJob<'_>, binary: bool, tx: &Sender) -> Result<(), String> {
+    let current = || job.ticket.load(Ordering::SeqCst) == job.req;
+    let (mut stream, left) =
+        crate::source::content::open_content(job.image, job.version, job.offset)
+            .map_err(|e| e.to_string())?;
+    let size = job.offset + left;
+    let mut offset = job.offset;
+    let mut first_line = job.first_line;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut tail: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    loop {
+        if !current() {
+            return Ok(());
+        }
+        let n = (&mut stream)
+            .take(TO_END_CHUNK)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("reading layer: {e}"))?;
+        let end = offset + buf.len() as u64;
+        let eof = n == 0 || end >= size;
+        if binary {
+            let bytes = std::mem::take(&mut buf);
+            let masks = super::mask::file_spans(job.rules, job.image, job.version, offset, &bytes);
+            let _ = tx.send(Msg::Content {
+                req: job.req,
+                chunk: Chunk::Binary {
+                    offset,
+                    bytes,
+                    eof,
+                    masks,
+                },
+            });
+            offset = end;
+        } else {
+            let take = if eof {
+                buf.len()
+            } else {
+                buf.iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(buf.len(), |i| i + 1)
+            };
+            let body = &buf[..take];
+            let lines = if body.is_empty() {
+                Vec::new()
+            } else {
+                split_lines(body)
+            };
+            let spans = super::mask::file_spans(job.rules, job.image, job.version, offset, body);
+            let masks = super::mask::line_spans(body, offset, &spans)
+                .into_iter()
+                .map(|(i, r)| (first_line + i, r))
+                .collect();
+            if job.syntax.is_some() {
+                let keep = lines.len().min(TAIL_HIGHLIGHT);
+                tail.extend(lines[lines.len() - keep..].iter().cloned());
+                while tail.len() > TAIL_HIGHLIGHT {
+                    tail.pop_front();
+                }
+            }
+            let count = lines.len();
+            offset += take as u64;
+            let _ = tx.send(Msg::Content {
+                req: job.req,
+                chunk: Chunk::Text {
+                    first_line,
+                    lines,
+                    next: offset,
+                    eof,
+                    syntax: None,
+                    masks,
+                },
+            });
+            first_line += count;
+            buf.drain(..take);
+        }
+        if eof {
+            break;
+        }
+    }
+    let assets = highlight::assets();
+    let Some(syntax) = job
+        .syntax
+        .as_deref()
+        .and_then(|s| assets.syntaxes.find_syntax_by_name(s))
+    else {
+        return Ok(());
+    };
+    let lines: Vec<String> = tail.into();
+    let mut batch = Vec::with_capacity(HIGHLIGHT_BATCH);
+    let mut first = first_line - lines.len();
+    highlight::highlight_lines(assets, syntax, &lines, &|| !current(), &mut |l| {
+        batch.push(l);
+        if batch.len() == HIGHLIGHT_BATCH {
+            let n = batch.len();
+            let _ = tx.send(Msg::Highlighted {
+                req: job.req,
+                first_line: first,
+                lines: std::mem::take(&mut batch),
+            });
+            first += n;
+        }
+    });
+    if !batch.is_empty() && current() {
+        let _ = tx.send(Msg::Highlighted {
+            req: job.req,
+            first_line: first,
+            lines: batch,
+        });
+    }
+    Ok(())
 }
 
 /// The file name to create: one plain path component, never `.`/`..`, a separator or NUL.

@@ -97,6 +97,15 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Span::styled("█", Style::new().fg(Color::Cyan)),
             Span::styled("  Enter compare · Esc cancel", dim()),
         ]),
+        Some(Prompt::Search { text }) => Line::from(vec![
+            Span::styled(
+                " Search this file (as shown, secrets masked): /",
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(sanitize(text)),
+            Span::styled("█", Style::new().fg(Color::Cyan)),
+            Span::styled("  Enter search (empty: end the search) · Esc cancel", dim()),
+        ]),
         Some(Prompt::RevealFile) => Line::from(vec![Span::styled(
             " Show the masked secrets of this file on screen (never saved or logged)? [y/N]",
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),

@@ -4,7 +4,7 @@
 use ratatui::layout::Rect;
 use std::ops::Range;
 
-use ratatui::style::{Color, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
@@ -14,10 +14,9 @@ use crate::ui::app::{App, Pane, ViewerKind};
 use crate::ui::highlight;
 use crate::ui::layout;
 use crate::ui::state::viewer::hex_per_row;
-use crate::ui::text::{bytes, safe_content};
+use crate::ui::text::bytes;
 
-/// Shown for each masked character (and for each masked byte's two hex digits).
-pub const MASK: char = '•';
+pub use crate::ui::mask::MASK;
 
 /// One hex dump row: offset, `per_row` bytes in hex, printable ASCII.
 pub fn hex_row(offset: usize, chunk: &[u8], per_row: usize) -> String {
@@ -68,35 +67,75 @@ fn mask_style() -> Style {
 /// A text line with the byte ranges `masks` (sorted by start) shown as [`MASK`], one per
 /// character they cover; the rest made safe as usual.
 pub fn masked_line(line: &str, masks: &[&Range<usize>]) -> Vec<Span<'static>> {
-    let mut spans = Vec::new();
-    let mut col = 0;
-    let mut at = 0;
-    let boundary = |mut i: usize| {
-        i = i.min(line.len());
-        while !line.is_char_boundary(i) {
-            i += 1;
-        }
-        i
+    crate::ui::mask::shown_pieces(line, masks)
+        .into_iter()
+        .map(|(text, masked)| {
+            if masked {
+                Span::styled(text, mask_style())
+            } else {
+                Span::raw(text)
+            }
+        })
+        .collect()
+}
+
+/// Style of a search match: reversed, so it reads without colour too.
+pub fn match_style() -> Style {
+    Style::new().add_modifier(Modifier::REVERSED)
+}
+
+/// Style of the current search match: reversed, bold and underlined.
+pub fn current_match_style() -> Style {
+    match_style().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+}
+
+/// `spans` (a line as drawn) with the character ranges of `matches` patched with the match
+/// styles, on top of their own (syntax colours, masks).
+pub fn mark_matches(
+    spans: Vec<Span<'static>>,
+    matches: &[(Range<usize>, bool)],
+) -> Vec<Span<'static>> {
+    if matches.is_empty() {
+        return spans;
+    }
+    let style_at = |c: usize| {
+        matches
+            .iter()
+            .find(|(r, _)| r.contains(&c))
+            .map(|(_, current)| {
+                if *current {
+                    current_match_style()
+                } else {
+                    match_style()
+                }
+            })
     };
-    for r in masks {
-        let (a, b) = (boundary(r.start.max(at)), boundary(r.end));
-        if a >= b {
-            continue;
+    let mut out = Vec::with_capacity(spans.len() + 2 * matches.len());
+    let mut c = 0;
+    for span in spans {
+        let mut piece = String::new();
+        let mut piece_style = None;
+        for ch in span.content.chars() {
+            let st = style_at(c);
+            if st != piece_style && !piece.is_empty() {
+                let base = span.style;
+                out.push(Span::styled(
+                    std::mem::take(&mut piece),
+                    piece_style.map_or(base, |m| base.patch(m)),
+                ));
+            }
+            piece_style = st;
+            piece.push(ch);
+            c += 1;
         }
-        if at < a {
-            spans.push(Span::raw(safe_content(&line[at..a], &mut col)));
+        if !piece.is_empty() {
+            out.push(Span::styled(
+                piece,
+                piece_style.map_or(span.style, |m| span.style.patch(m)),
+            ));
         }
-        let width = safe_content(&line[a..b], &mut col).chars().count();
-        spans.push(Span::styled(
-            std::iter::repeat_n(MASK, width).collect::<String>(),
-            mask_style(),
-        ));
-        at = b;
     }
-    if at < line.len() {
-        spans.push(Span::raw(safe_content(&line[at..], &mut col)));
-    }
-    spans
+    out
 }
 
 /// Draws the viewer in place of the tree.
@@ -118,7 +157,14 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     if v.kind == ViewerKind::Binary {
         title.push(Span::styled("· binary ", dim()));
     }
-    frame.render_widget(block(Line::from(title), focused), area);
+    let mut frame_block = block(Line::from(title), focused);
+    if let Some(s) = v.search_status() {
+        frame_block = frame_block.title_bottom(
+            Line::from(Span::styled(format!(" {s} "), Style::new().fg(Color::Cyan)))
+                .right_aligned(),
+        );
+    }
+    frame.render_widget(frame_block, area);
     let (body, footer) = layout::viewer_parts(area);
     let height = body.height as usize;
     let per_row = hex_per_row(body.width);
@@ -147,23 +193,21 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
             for i in scroll..(scroll + height).min(rows) {
                 let mut spans = vec![Span::styled(format!("{:>digits$} │ ", i + 1), dim())];
                 let masks: Vec<&Range<usize>> = v.line_masks(i).collect();
-                if !masks.is_empty() {
-                    spans.extend(masked_line(&v.lines[i], &masks));
-                    lines.push(Line::from(spans));
-                    continue;
-                }
-                match v.styled.get(i).and_then(Option::as_ref) {
-                    Some(styled) => {
-                        for (st, t) in styled {
-                            spans.push(Span::styled(t.clone(), *st));
-                        }
+                let text: Vec<Span<'static>> = if !masks.is_empty() {
+                    masked_line(&v.lines[i], &masks)
+                } else {
+                    match v.styled.get(i).and_then(Option::as_ref) {
+                        Some(styled) => styled
+                            .iter()
+                            .map(|(st, t)| Span::styled(t.clone(), *st))
+                            .collect(),
+                        None => highlight::plain(&v.lines[i])
+                            .into_iter()
+                            .map(|(st, t)| Span::styled(t, st))
+                            .collect(),
                     }
-                    None => {
-                        for (st, t) in highlight::plain(&v.lines[i]) {
-                            spans.push(Span::styled(t, st));
-                        }
-                    }
-                }
+                };
+                spans.extend(mark_matches(text, &v.line_matches(i)));
                 lines.push(Line::from(spans));
             }
             frame.render_widget(Paragraph::new(lines), body);
@@ -192,7 +236,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 "rows"
             };
             let last = (scroll + height).min(rows);
-            let more = if v.eof {
+            let more = if let Some((done, total)) = v.reading_to_end() {
+                format!(" · reading to end… {} of {}", bytes(done), bytes(total))
+            } else if v.eof {
                 String::new()
             } else if v.pending {
                 " (reading more…)".into()

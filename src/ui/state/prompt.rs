@@ -55,6 +55,11 @@ pub enum Prompt {
         /// Text typed.
         text: String,
     },
+    /// Typing what to search for in the open file (the viewer's `/`).
+    Search {
+        /// Text typed.
+        text: String,
+    },
     /// Confirming that one secret may be shown on screen.
     Reveal {
         /// Index of the finding in [`super::findings::Findings::list`].
@@ -107,6 +112,8 @@ pub enum PromptOutcome {
     RevealFile,
     /// Compare the open image with this one.
     Compare(String),
+    /// Search the open file for this text (empty ends the search).
+    Search(String),
 }
 
 /// The active prompt and what the prompts remember.
@@ -192,6 +199,15 @@ impl PromptState {
                 _ => {
                     edit(&mut text, k);
                     self.active = Some(Prompt::Compare { text });
+                    PromptOutcome::Done
+                }
+            },
+            Prompt::Search { mut text } => match k.code {
+                KeyCode::Esc => PromptOutcome::Done,
+                KeyCode::Enter => PromptOutcome::Search(text),
+                _ => {
+                    edit(&mut text, k);
+                    self.active = Some(Prompt::Search { text });
                     PromptOutcome::Done
                 }
             },
@@ -356,6 +372,10 @@ impl App {
                     .collect();
             }
             PromptOutcome::RevealFile => self.viewer.reveal(),
+            PromptOutcome::Search(query) => {
+                self.viewer.search(query);
+                return self.read_ahead().into_iter().collect();
+            }
             PromptOutcome::Compare(reference) => {
                 return self
                     .compare_with(Target::Reference(reference))
