@@ -105,20 +105,16 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let Some(v) = app.viewer.open.as_ref() else {
         return;
     };
-    let mut title = vec![
-        Span::raw(format!(" {} ", v.title)),
-        Span::styled(format!("· layer {} · {} ", v.layer, bytes(v.size)), dim()),
-    ];
+    let mut extras = Vec::new();
     if let Some(s) = &v.syntax {
-        title.push(Span::styled(
-            format!("· {} ", crate::model::sanitize(s)),
-            dim(),
-        ));
+        extras.push(format!("· {} ", crate::model::sanitize(s)));
     }
     if v.kind == ViewerKind::Binary {
-        title.push(Span::styled("· binary ", dim()));
+        extras.push("· binary ".to_owned());
     }
-    frame.render_widget(block(Line::from(title), focused), area);
+    let kept = format!("· layer {} · {} ", v.layer, bytes(v.size));
+    let title = super::path_title(&v.title, &kept, &extras, area.width as usize);
+    frame.render_widget(block(title, focused), area);
     let (body, footer) = layout::viewer_parts(area);
     let height = body.height as usize;
     let per_row = hex_per_row(body.width);
