@@ -364,6 +364,8 @@ fn escape_sequences_in_names_commands_and_content_render_inert() {
     // Image details: env, labels, cmd, user.
     keys(&mut app, "q");
     press(&mut app, KeyCode::BackTab, KeyModifiers::NONE);
+    assert_eq!(app.focus, strata::ui::app::Pane::Layers);
+    press(&mut app, KeyCode::BackTab, KeyModifiers::NONE);
     assert_eq!(app.focus, strata::ui::app::Pane::ImageDetails);
     for _ in 0..6 {
         let t = draw(&mut app);

@@ -224,30 +224,44 @@ fn extract_asks_before_overwriting_and_never_follows_links() {
     keys(&mut app, "jj\t/config.json\nG");
     ctrl(&mut app, 'e');
     assert!(matches!(app.prompt.active, Some(Prompt::ExtractDir { .. })));
+    // Name only (Tab), into the directory typed.
+    press(&mut app, KeyCode::Tab, KeyModifiers::NONE);
     keys(&mut app, &format!("{}\n", dir.path().display()));
     let out = dir.path().join("config.json");
     let want = std::fs::read(&out).unwrap();
     assert!(String::from_utf8_lossy(&want).contains("\"pool_size\": 5"));
-    assert!(app.notice.as_ref().unwrap().0.contains("extracted 163 B"));
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("extracted 1 file (163 B) to "),
+        "{:?}",
+        app.notice
+    );
     // Again: asks, "n" keeps the file.
     std::fs::write(&out, b"mine").unwrap();
     ctrl(&mut app, 'e');
+    press(&mut app, KeyCode::Tab, KeyModifiers::NONE);
     keys(&mut app, "\n");
     assert!(matches!(app.prompt.active, Some(Prompt::Overwrite { .. })));
     keys(&mut app, "n");
     assert_eq!(std::fs::read(&out).unwrap(), b"mine");
     // "y" overwrites.
     ctrl(&mut app, 'e');
+    press(&mut app, KeyCode::Tab, KeyModifiers::NONE);
     keys(&mut app, "\ny");
     assert_eq!(std::fs::read(&out).unwrap(), want);
-    // A symlink in the way is never written through, even when confirmed.
+    // A symlink in the way is never written through: refused before anything is asked.
     let outside = tempfile::tempdir().unwrap();
     let victim = outside.path().join("victim");
     std::fs::write(&victim, b"keep").unwrap();
     std::fs::remove_file(&out).unwrap();
     std::os::unix::fs::symlink(&victim, &out).unwrap();
     ctrl(&mut app, 'e');
-    keys(&mut app, "\ny");
+    press(&mut app, KeyCode::Tab, KeyModifiers::NONE);
+    keys(&mut app, "\n");
+    assert!(app.prompt.active.is_none());
     assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
     assert!(app
         .notice
@@ -281,9 +295,17 @@ fn extract_writes_only_the_basename_inside_the_chosen_directory() {
     let fs = &loaded.image.fs;
     for (path, name) in [("a/..evil", "..evil"), ("escape.txt", "escape.txt")] {
         let id = fs.lookup(path.as_bytes()).unwrap();
-        let v = fs.final_version(id).unwrap();
-        let (written, _) = worker::extract(&loaded.image, v, fs.name(id), &target, false).unwrap();
-        assert_eq!(written, target.join(name));
+        let request = strata::ui::extract::Request {
+            root: id,
+            version: fs.final_version(id),
+            layer: 0,
+            dir: target.clone(),
+            keep_path: false,
+            create_dir: false,
+            overwrite: false,
+        };
+        let summary = strata::ui::extract::run(&loaded.image, &request, &mut |_, _| {}).unwrap();
+        assert_eq!(summary.file, Some(target.join(name)));
     }
     let mode = std::fs::metadata(target.join("escape.txt")).unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -660,10 +682,18 @@ fn findings_without_a_file_select_their_layer_or_point_to_the_config() {
     // Esc closes the pane, F reopens it; Tab goes to the layers and back.
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     assert!(!app.findings.open);
+    // Tab: the list, its details, layer details, image details, the layers, the list again.
     keys(&mut app, "F\t");
+    assert_eq!(app.focus, Pane::Findings);
+    assert!(app.findings.details_focus);
+    keys(&mut app, "\t");
+    assert_eq!(app.focus, Pane::LayerDetails);
+    assert!(!app.findings.details_focus);
+    keys(&mut app, "\t\t");
     assert_eq!(app.focus, Pane::Layers);
     keys(&mut app, "\t");
     assert_eq!(app.focus, Pane::Findings);
+    assert!(!app.findings.details_focus);
 }
 
 #[test]

@@ -201,9 +201,6 @@ impl App {
         if opts.scan.inspector.is_none() {
             opts.scan.inspector = Some(Arc::new(Inspector::new(&cfg)));
         }
-        let cwd = std::env::current_dir()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|_| ".".into());
         Self {
             screen: Screen::Explorer,
             opts,
@@ -226,8 +223,8 @@ impl App {
             size_bars: false,
             anatomy: Anatomy::default(),
             prompt: PromptState {
-                active: None,
-                extract_dir: cwd,
+                extract_dir: super::extract::DEFAULT_BASE.into(),
+                ..PromptState::default()
             },
             focus: Pane::Layers,
             help: false,
@@ -391,7 +388,6 @@ impl App {
             match action {
                 Action::Help | Action::Back | Action::Close => self.help = false,
                 Action::Quit => self.quit = true,
-                Action::Bottom => {}
                 other => super::state::scroll(&mut self.help_scroll, other),
             }
             return Vec::new();
@@ -499,21 +495,8 @@ impl App {
                     }
                 }
             }
-            Action::SwitchPane => {
-                self.focus = if matches!(
-                    self.focus,
-                    Pane::Tree
-                        | Pane::Findings
-                        | Pane::Compare
-                        | Pane::Packages
-                        | Pane::Provenance
-                        | Pane::Anatomy
-                ) {
-                    Pane::Layers
-                } else {
-                    self.right_pane()
-                };
-            }
+            Action::SwitchPane => self.cycle_focus(true),
+            Action::PrevPane => self.cycle_focus(false),
             Action::NextLeftPane => {
                 self.focus = match self.focus {
                     Pane::Layers => Pane::LayerDetails,
@@ -613,6 +596,33 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Moves the focus to the next pane (`forward`, Tab) or the previous one (Shift+Tab):
+    /// layers, the right pane (the findings pane's details after its list), layer details,
+    /// image details.
+    pub(super) fn cycle_focus(&mut self, forward: bool) {
+        let right = self.right_pane();
+        let on_details = self.focus == Pane::Findings && self.findings.details_focus;
+        self.findings.details_focus = false;
+        self.focus = match (self.focus, forward) {
+            (Pane::Layers, true) => right,
+            (Pane::Layers, false) => Pane::ImageDetails,
+            (Pane::LayerDetails, true) => Pane::ImageDetails,
+            (Pane::LayerDetails, false) => {
+                self.findings.details_focus = right == Pane::Findings;
+                right
+            }
+            (Pane::ImageDetails, true) => Pane::Layers,
+            (Pane::ImageDetails, false) => Pane::LayerDetails,
+            (Pane::Findings, true) if !on_details => {
+                self.findings.details_focus = true;
+                Pane::Findings
+            }
+            (Pane::Findings, false) if on_details => Pane::Findings,
+            (_, true) => Pane::LayerDetails,
+            (_, false) => Pane::Layers,
+        };
     }
 
     /// The pane on the right: the findings or packages while open, else the tree (or viewer).

@@ -23,8 +23,11 @@ pub enum Action {
     Close,
     /// Show or hide the help overlay.
     Help,
-    /// Switch focus between the layers and the file tree.
+    /// Focus the next pane: layers, file tree (or what replaces it), layer details, image
+    /// details.
     SwitchPane,
+    /// Focus the previous pane (the other way round).
+    PrevPane,
     /// Next pane of the left column (layers → layer details → image details).
     NextLeftPane,
     /// Previous pane of the left column.
@@ -289,13 +292,13 @@ pub static BINDINGS: &[Binding] = &[
         &[code(KeyCode::Tab)],
         S::Global,
         A::SwitchPane,
-        "switch between layers and file tree",
+        "next pane: layers, file tree, layer details, image details",
         Some("Switch pane"),
     ),
     b(
         &[code(KeyCode::BackTab)],
         S::Global,
-        A::PrevLeftPane,
+        A::PrevPane,
         "previous pane",
         None,
     ),

@@ -262,9 +262,12 @@ pub fn settle(app: &mut App) {
                         let n = findings_per_screen(app.areas.findings.height);
                         app.findings.settle(n);
                     }
+                    app.findings.details_scroll = panes::findings::details_scroll(app, area);
                 }
                 Right::Packages => app.packages.settle(app.areas.packages.height as usize),
-                Right::Provenance => {}
+                Right::Provenance => {
+                    app.provenance.scroll = panes::provenance::summary_scroll(app, area);
+                }
                 Right::Anatomy => {
                     let (height, width) = (
                         app.areas.anatomy.height as usize,

@@ -3,10 +3,11 @@
 //! `app` owns the state, composed of one sub-state per concern (`state`: image list, layers,
 //! tree, viewer, findings, prompts, mouse), and turns key presses and worker messages (`msg`)
 //! into state changes and [`msg::Command`]s; `worker` runs those commands off the render loop
-//! (loading, layer views, file contents, highlighting, extraction); `layout` places the panes;
+//! (loading, layer views, file contents, highlighting, extraction: `extract`); `layout` places the panes;
 //! `panes` draw the state without changing it; `run` ties them to the terminal.
 
 pub mod app;
+pub mod extract;
 pub mod filetree;
 pub mod highlight;
 pub mod keymap;

@@ -3,7 +3,6 @@
 //! [`crate::ui::App::update`] ([`Event`]).
 
 use std::ops::Range;
-use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -97,14 +96,7 @@ pub enum Chunk {
     },
 }
 
-/// Why an extraction did not happen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExtractError {
-    /// The target file exists; ask before overwriting.
-    Exists(PathBuf),
-    /// Anything else, phrased for the user.
-    Failed(String),
-}
+pub use super::extract::{ExtractError, Summary as ExtractSummary};
 
 /// A raw secret read back for the reveal key. It lives only in memory and on screen: its
 /// `Debug` output is redacted so it never reaches a log.
@@ -208,8 +200,17 @@ pub enum Msg {
     Extracted {
         /// Extract request.
         req: u64,
-        /// Written file and byte count, or why not.
-        result: Result<(PathBuf, u64), ExtractError>,
+        /// What was written, or why nothing was.
+        result: Result<ExtractSummary, ExtractError>,
+    },
+    /// An extraction is under way.
+    ExtractProgress {
+        /// Extract request.
+        req: u64,
+        /// Files written so far.
+        files: usize,
+        /// Their bytes.
+        bytes: u64,
     },
     /// The findings pass over a loaded image finished.
     Findings {
@@ -332,20 +333,14 @@ pub enum Command {
         /// Compare mode.
         mode: Mode,
     },
-    /// Save a file version into a directory.
+    /// Save a file, or a directory's subtree, into a directory.
     Extract {
         /// Request id.
         req: u64,
         /// The image.
         image: Arc<Image>,
-        /// The version.
-        version: VersionId,
-        /// File name to create (the path's last component).
-        name: Vec<u8>,
-        /// Target directory.
-        dir: PathBuf,
-        /// Replace an existing file.
-        overwrite: bool,
+        /// What, where, and what the user allowed.
+        request: super::extract::Request,
     },
     /// Read image B through the engine and compare the open image (A) with it.
     Compare {
@@ -552,6 +547,15 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::ExtractProgress { req, files, bytes } => {
+                if req == self.extract_req {
+                    self.notice = Some((
+                        format!("extracting… {files} files ({})", text::bytes(bytes)),
+                        Level::Info,
+                    ));
+                }
+                Vec::new()
+            }
         }
     }
 
@@ -602,28 +606,23 @@ impl App {
         cmds
     }
 
-    pub(in crate::ui) fn extracted(&mut self, result: Result<(PathBuf, u64), ExtractError>) {
+    pub(in crate::ui) fn extracted(&mut self, result: Result<ExtractSummary, ExtractError>) {
         match result {
-            Ok((path, n)) => {
-                self.notice = Some((
-                    format!(
-                        "extracted {} to {}",
-                        text::bytes(n),
-                        crate::model::sanitize(&path.display().to_string())
-                    ),
-                    Level::Info,
-                ));
+            Ok(summary) => {
+                self.prompt.pending_extract = None;
+                self.notice = Some((text::one_line(&summary.status()), Level::Info));
             }
-            Err(ExtractError::Exists(existing)) => self.prompt.ask_overwrite(existing),
+            Err(ExtractError::Exists { first, count }) => self.prompt.ask_overwrite(first, count),
+            Err(ExtractError::MissingDir(dir)) => self.prompt.ask_create(dir),
             Err(ExtractError::Failed(e)) => {
                 self.prompt.active = None;
+                self.prompt.pending_extract = None;
                 self.notice = Some((
                     format!("extract failed: {}", text::one_line(&e)),
                     Level::Error,
                 ));
             }
         }
-        self.prompt.extract_done();
     }
 
     pub(in crate::ui) fn is_current_load(&self, req: u64) -> bool {

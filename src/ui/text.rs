@@ -1,6 +1,8 @@
 //! Making image strings safe and short for the terminal: every string that comes from an image
 //! passes through one of these (or `model::sanitize`) before it becomes a `Span`.
 
+use ratatui::text::{Line, Span};
+
 use crate::model::sanitize;
 
 /// Width of a tab stop in the file viewer.
@@ -38,24 +40,187 @@ pub fn bytes(n: u64) -> String {
     crate::text::bytes(n)
 }
 
-/// Words of `text` wrapped to `width` columns (at least 10), breaking only at spaces.
+/// Words of `text` wrapped to `width` columns (at least 10), runs of white space shown as one
+/// space; lines break as [`wrap_ranges`] says.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(10);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut line));
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    wrap_ranges(&flat, width, width)
+        .into_iter()
+        .map(|r| fit(&flat[r], width))
+        .collect()
+}
+
+/// True for a word part that is (or holds) a digest or an id: a run of 32 hex digits or more.
+fn is_digest(s: &str) -> bool {
+    let mut run = 0;
+    for b in s.bytes() {
+        run = if b.is_ascii_hexdigit() { run + 1 } else { 0 };
+        if run >= 32 {
+            return true;
         }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
     }
-    if !line.is_empty() {
-        out.push(line);
+    false
+}
+
+/// The byte ranges of `text`'s rows wrapped to `first` columns on the first row and `rest` on
+/// the others. Rows break at spaces (dropped at the break); a word longer than a whole row also
+/// breaks after its separators (`/`, and the `:` `=` `,` `.` of lists and labels unless it
+/// holds a digest). Nothing else is cut: a word that fits a row never moves in part to fill
+/// the row before, and a digest is never split (its row is longer than the width: the caller
+/// shortens it with `…`). Only a word part wider than a whole row with no `/` to
+/// break at (and no digest) is cut at the row's end, the one way to show all of it. Leading
+/// white space stays on the first row.
+pub fn wrap_ranges(text: &str, first: usize, rest: usize) -> Vec<std::ops::Range<usize>> {
+    let (first, rest) = (first.max(1), rest.max(1));
+    let cols = |s: &str| s.chars().count();
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                words.push(s..i);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push(s..text.len());
+    }
+    let lead = words.first().map_or(0, |w| w.start);
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    // The row being filled: its bytes, its columns, and whether it holds a word yet.
+    let (mut rs, mut re, mut rc, mut has) = (0, lead, cols(&text[..lead]), false);
+    let limit = |out: &Vec<std::ops::Range<usize>>| if out.is_empty() { first } else { rest };
+    for w in words {
+        let word = &text[w.clone()];
+        let wc = cols(word);
+        // The white space before the word, as it is (runs of spaces kept inside a row).
+        let gap = if has { cols(&text[re..w.start]) } else { 0 };
+        if rc + gap + wc <= limit(&out) {
+            (re, rc, has) = (w.end, rc + gap + wc, true);
+            continue;
+        }
+        if wc <= rest {
+            if has {
+                out.push(rs..re);
+            }
+            (rs, re, rc, has) = (w.start, w.end, wc, true);
+            continue;
+        }
+        // Longer than a whole row: its parts, each ending after a path separator (`/`, or
+        // in lists and labels `:` `=` `,` `.`).
+        // A word holding a digest breaks only at `/` (`sha256:` stays with its hex).
+        let digest = is_digest(word);
+        let mut parts = Vec::new();
+        let mut p = 0;
+        for (i, c) in word.char_indices() {
+            let sep = c == '/' || (!digest && matches!(c, ':' | '=' | ',' | '.'));
+            if sep && i + 1 < word.len() {
+                parts.push((p, i + 1));
+                p = i + 1;
+            }
+        }
+        parts.push((p, word.len()));
+        for (k, (a, b)) in parts.into_iter().enumerate() {
+            let (a, b) = (w.start + a, w.start + b);
+            let pc = cols(&text[a..b]);
+            let gap = if has && k == 0 {
+                cols(&text[re..w.start])
+            } else {
+                0
+            };
+            // (A first row holding only the indentation keeps it.)
+            if (has || (k == 0 && rc > 0)) && rc + gap + pc <= limit(&out) {
+                (re, rc, has) = (b, rc + gap + pc, true);
+                continue;
+            }
+            if has {
+                out.push(rs..re);
+            }
+            has = true;
+            if pc <= limit(&out) || is_digest(&text[a..b]) {
+                (rs, re, rc) = (a, b, pc);
+                continue;
+            }
+            // No separator and no digest: cut at the row's end, the only way to show it all.
+            (rs, rc) = (a, 0);
+            for (i, _) in text[a..b].char_indices() {
+                if rc == limit(&out) {
+                    out.push(rs..a + i);
+                    (rs, rc) = (a + i, 0);
+                }
+                rc += 1;
+            }
+            re = b;
+        }
+    }
+    if has || out.is_empty() {
+        out.push(rs..re);
     }
     out
+}
+
+/// A styled line wrapped to `width` columns as [`wrap_ranges`] breaks it, the rows after the
+/// first indented two columns past the line's own indentation; a row that is still too wide
+/// (a digest) ends in `…`. Styles carry over to every row.
+pub fn wrap_line(line: &Line<'_>, width: usize) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let lead = text.chars().take_while(|c| *c == ' ').count();
+    let indent = (lead + 2).min(width / 2);
+    let ranges = wrap_ranges(&text, width, width - indent);
+    let mut rows = Vec::with_capacity(ranges.len());
+    for (n, r) in ranges.into_iter().enumerate() {
+        let room = if n == 0 { width } else { width - indent };
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        if n > 0 && indent > 0 {
+            spans.push(Span::raw(" ".repeat(indent)));
+        }
+        let mut at = 0;
+        let mut left = room;
+        let cut = text[r.clone()].chars().count() > room;
+        for s in &line.spans {
+            let (a, b) = (at, at + s.content.len());
+            at = b;
+            let (from, to) = (a.max(r.start), b.min(r.end));
+            if from >= to {
+                continue;
+            }
+            let piece = &text[from..to];
+            let pc = piece.chars().count();
+            if cut && pc >= left {
+                let keep: String = piece.chars().take(left.saturating_sub(1)).collect();
+                spans.push(Span::styled(format!("{keep}…"), s.style));
+                break;
+            }
+            left -= pc;
+            spans.push(Span::styled(piece.to_owned(), s.style));
+        }
+        let mut l = Line::from(spans).style(line.style);
+        l.alignment = line.alignment;
+        rows.push(l);
+    }
+    rows
+}
+
+/// `path` made to fit `width` columns by dropping whole leading components, `…/conf.d/x.conf`;
+/// only a last component wider than the space is cut inside (keeping its end).
+pub fn shorten_path(path: &str, width: usize) -> String {
+    if path.chars().count() <= width {
+        return path.to_owned();
+    }
+    for (i, c) in path.char_indices() {
+        if c == '/' && i > 0 {
+            let tail = &path[i..];
+            if tail.chars().count() < width {
+                return format!("…{tail}");
+            }
+        }
+    }
+    fit_left(path, width)
 }
 
 /// Cells of a size bar.

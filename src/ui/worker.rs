@@ -4,8 +4,7 @@
 //! and tests call it inline through [`settle`].
 
 use std::cell::Cell;
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -234,12 +233,12 @@ fn run(cmd: Command, tx: &Sender) {
         Command::Extract {
             req,
             image,
-            version,
-            name,
-            dir,
-            overwrite,
+            request,
         } => {
-            let result = extract(&image, version, &name, &dir, overwrite);
+            let mut progress = |files, bytes| {
+                let _ = tx.send(Msg::ExtractProgress { req, files, bytes });
+            };
+            let result = super::extract::run(&image, &request, &mut progress);
             let _ = tx.send(Msg::Extracted { req, result });
         }
     }
@@ -711,122 +710,6 @@ fn read_to_end(job: &ReadJob<'_>, binary: bool, tx: &Sender) -> Result<(), Strin
     Ok(())
 }
 
-/// The file name to create: one plain path component, never `.`/`..`, a separator or NUL.
-fn safe_name(name: &[u8]) -> Result<PathBuf, ExtractError> {
-    if name.is_empty()
-        || name == b"."
-        || name == b".."
-        || name.contains(&b'/')
-        || name.contains(&0)
-        || name.contains(&b'\\')
-    {
-        return Err(ExtractError::Failed(format!(
-            "refusing the file name {:?}",
-            crate::model::sanitize_bytes(name)
-        )));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        Ok(PathBuf::from(std::ffi::OsStr::from_bytes(name)))
-    }
-    #[cfg(not(unix))]
-    {
-        std::str::from_utf8(name)
-            .map(PathBuf::from)
-            .map_err(|_| ExtractError::Failed("the file name is not valid UTF-8".into()))
-    }
-}
-
-fn failed(what: &str, path: &Path, e: &io::Error) -> ExtractError {
-    ExtractError::Failed(format!(
-        "{what} {}: {e}",
-        crate::model::sanitize(&path.display().to_string())
-    ))
-}
-
-/// Writes the content of `version` to `dir/NAME` (NAME = the path's last component). Never
-/// writes outside `dir`, never follows a symlink at the target, and never replaces an existing
-/// file unless `overwrite` is set (and then only a regular file).
-pub fn extract(
-    image: &Image,
-    version: VersionId,
-    name: &[u8],
-    dir: &Path,
-    overwrite: bool,
-) -> Result<(PathBuf, u64), ExtractError> {
-    let file_name = safe_name(name)?;
-    if dir.as_os_str().is_empty() {
-        return Err(ExtractError::Failed("no directory given".into()));
-    }
-    match std::fs::metadata(dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => {
-            return Err(ExtractError::Failed(format!(
-                "{} is not a directory",
-                crate::model::sanitize(&dir.display().to_string())
-            )))
-        }
-        Err(e) => return Err(failed("cannot use directory", dir, &e)),
-    }
-    let target = dir.join(&file_name);
-    match std::fs::symlink_metadata(&target) {
-        Ok(m) => {
-            if !overwrite {
-                return Err(ExtractError::Exists(target));
-            }
-            if !m.file_type().is_file() {
-                return Err(ExtractError::Failed(format!(
-                    "{} exists and is not a regular file: not touched",
-                    crate::model::sanitize(&target.display().to_string())
-                )));
-            }
-            std::fs::remove_file(&target).map_err(|e| failed("cannot replace", &target, &e))?;
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(failed("cannot check", &target, &e)),
-    }
-    let mut v = &image.fs.versions[version as usize];
-    if v.kind == EntryKind::HardLink {
-        if let Some(t) = v.link_version {
-            v = &image.fs.versions[t as usize];
-        }
-    }
-    if v.kind != EntryKind::File {
-        return Err(ExtractError::Failed(
-            "only regular files can be extracted".into(),
-        ));
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(v.mode & 0o755);
-    }
-    let mut out = opts
-        .open(&target)
-        .map_err(|e| failed("cannot create", &target, &e))?;
-    let mut copy = || -> Result<u64, String> {
-        let mut layer = crate::source::content::open_layer(image, v.layer as usize)
-            .map_err(|e| e.to_string())?;
-        io::copy(&mut (&mut layer).take(v.offset), &mut io::sink()).map_err(|e| e.to_string())?;
-        let n = io::copy(&mut layer.take(v.size), &mut out).map_err(|e| e.to_string())?;
-        out.flush().map_err(|e| e.to_string())?;
-        if n != v.size {
-            return Err(format!("layer ended after {n} of {} bytes", v.size));
-        }
-        Ok(n)
-    };
-    match copy() {
-        Ok(n) => Ok((target, n)),
-        Err(e) => {
-            let _ = std::fs::remove_file(&target);
-            Err(ExtractError::Failed(e))
-        }
-    }
-}
-
 /// Runs `cmds` and every command they lead to inline until the app is idle (tests, scripts).
 pub fn settle(app: &mut App, cmds: Vec<Command>) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -874,13 +757,5 @@ mod tests {
         assert_eq!(split_lines(b"a\r\nb\n"), vec!["a", "b"]);
         assert_eq!(split_lines(b"a\n\nb"), vec!["a", "", "b"]);
         assert_eq!(split_lines(b"caf\xe9\n"), vec!["caf\\xe9"]);
-    }
-
-    #[test]
-    fn safe_names_only() {
-        assert!(safe_name(b"..").is_err());
-        assert!(safe_name(b"a/b").is_err());
-        assert!(safe_name(b"").is_err());
-        assert!(safe_name(b"id_rsa").is_ok());
     }
 }

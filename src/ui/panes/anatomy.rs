@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{block, dim, selected};
+use super::{block, dim, scrolled, selected};
 use crate::analysis::anatomy::kind_name;
 use crate::model::documents::{Descriptor, Role};
 use crate::model::{sanitize, sanitize_bytes, Compression, Image};
@@ -156,14 +156,18 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         Span::raw(" Anatomy "),
         Span::styled("· what the image is made of ", dim()),
     ]);
-    frame.render_widget(block(title, focused), area);
     let inner = layout::inner(area);
+    let rows = body(app, area);
+    // A document's JSON is a text pane: its frame marks the lines above and below.
+    let (above, below) = app.anatomy.json.as_ref().map_or((0, 0), |j| {
+        scrolled::hidden(j.lines.len(), j.scroll, rows.height as usize)
+    });
+    frame.render_widget(scrolled::marked(block(title, focused), above, below), area);
     if inner.height < 3 {
         return;
     }
     let width = inner.width as usize;
     let mut top: Vec<Line<'static>> = vec![tabs(app)];
-    let rows = body(app, area);
     let a = &app.anatomy;
     if let Some(j) = &a.json {
         top.push(Line::styled(

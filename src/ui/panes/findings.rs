@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{block, dim, heading, selected};
+use super::{block, dim, heading, scrolled, selected};
 use crate::analysis::finding::{Category, Finding, Severity};
 use crate::model::sanitize;
 use crate::ui::app::{App, FindingsState, Pane, Reveal};
@@ -88,7 +88,7 @@ fn title(app: &App) -> Line<'static> {
 }
 
 /// The two list rows of one finding.
-fn rows(app: &App, f: &Finding, width: usize) -> [Line<'static>; 2] {
+fn rows_of(app: &App, f: &Finding, width: usize) -> [Line<'static>; 2] {
     let sev = format!("{:<8}", f.severity.as_str().to_uppercase());
     let layer = f.layer.map_or("  -".to_string(), |l| format!("L{l:<2}"));
     let size = f.bytes.map_or(String::new(), bytes);
@@ -190,11 +190,24 @@ pub fn details(app: &App) -> Vec<Line<'static>> {
     out
 }
 
+/// The details' first row on screen in the pane `area` (clamped, for the layout).
+pub fn details_scroll(app: &App, area: Rect) -> usize {
+    let Some([_, _, info]) = layout::findings_parts(area) else {
+        return 0;
+    };
+    let rows = scrolled::rows(&details(app), info.width as usize);
+    scrolled::first_row(
+        rows.len(),
+        app.findings.details_scroll,
+        info.height as usize,
+    )
+}
+
 /// Draws the findings pane.
 pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let focused = app.focus == Pane::Findings;
-    frame.render_widget(block(title(app), focused), area);
     let Some([list, sep, info]) = layout::findings_parts(area) else {
+        frame.render_widget(block(title(app), focused), area);
         return;
     };
     let msg = match &app.findings.state {
@@ -204,38 +217,63 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         _ => Some("  analysing the image…".into()),
     };
     if let Some(m) = msg {
+        frame.render_widget(block(title(app), focused), area);
         frame.render_widget(
             Paragraph::new(Line::styled(m, dim())).wrap(Wrap { trim: false }),
             list,
         );
         return;
     }
+    // The details scroll on their own (Tab from the list): markers on the separator above
+    // them and on the pane's bottom border.
+    let rows = scrolled::rows(&details(app), info.width as usize);
+    let height = info.height as usize;
+    let first = scrolled::first_row(rows.len(), app.findings.details_scroll, height);
+    let (above, below) = scrolled::hidden(rows.len(), first, height);
+    frame.render_widget(scrolled::marked(block(title(app), focused), 0, below), area);
     let per_screen = layout::findings_per_screen(list.height);
-    let first = follow(app.findings.scroll, app.findings.selected, per_screen);
+    let first_finding = follow(app.findings.scroll, app.findings.selected, per_screen);
     let width = list.width as usize;
+    let list_focused = focused && !app.findings.details_focus;
     let mut lines = Vec::with_capacity(list.height as usize);
     for (i, f) in app
         .findings
         .list
         .iter()
         .enumerate()
-        .skip(first)
+        .skip(first_finding)
         .take(per_screen)
     {
-        for mut l in rows(app, f, width) {
+        for mut l in rows_of(app, f, width) {
             if i == app.findings.selected {
-                l = l.style(selected(focused));
+                l = l.style(selected(list_focused));
             }
             lines.push(l);
         }
     }
     frame.render_widget(Paragraph::new(lines), list);
+    let (label, style) = if focused && app.findings.details_focus {
+        (
+            "─ Details (Tab leaves) ",
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        )
+    } else {
+        ("─ Details (Tab scrolls) ", dim())
+    };
+    let marker = if above > 0 {
+        format!(" ↑ {above} more ─")
+    } else {
+        String::new()
+    };
+    let fill = (sep.width as usize).saturating_sub(label.chars().count() + marker.chars().count());
     frame.render_widget(
-        Paragraph::new(Line::styled("─".repeat(sep.width as usize), dim())),
+        Paragraph::new(Line::from(vec![
+            Span::styled(label, style),
+            Span::styled("─".repeat(fill), dim()),
+            Span::styled(marker, dim()),
+        ])),
         sep,
     );
-    frame.render_widget(
-        Paragraph::new(details(app)).wrap(Wrap { trim: false }),
-        info,
-    );
+    let shown: Vec<Line<'static>> = rows.into_iter().skip(first).take(height).collect();
+    frame.render_widget(Paragraph::new(shown), info);
 }

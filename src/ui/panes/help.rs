@@ -7,10 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
-use super::{block, change_style, dim};
+use super::{block, change_style, dim, scrolled};
 use crate::ui::app::App;
 use crate::ui::filetree::Change;
 use crate::ui::keymap::{self, Scope};
+use crate::ui::text::wrap;
 
 const KEY_COL: usize = 17;
 
@@ -47,22 +48,6 @@ pub fn intro() -> Vec<Line<'static>> {
             dim(),
         ),
     ]
-}
-
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for word in text.split(' ') {
-        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-    }
-    out.push(cur);
-    out
 }
 
 /// Binding lines of `scopes`, wrapped to `width` columns.
@@ -193,9 +178,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(Clear, r);
     let b = block(Line::raw(" Help · ?/Esc close · ↑↓ scroll "), true);
     let inner = b.inner(r);
-    frame.render_widget(b, r);
     let (content, max) = content(inner);
-    let sc = (app.help_scroll.min(max).min(u16::MAX as usize) as u16, 0);
+    let first = app.help_scroll.min(max);
+    frame.render_widget(scrolled::marked(b, first, max - first), r);
+    let sc = (first.min(u16::MAX as usize) as u16, 0);
     match content {
         Content::Columns {
             intro: top,

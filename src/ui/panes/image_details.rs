@@ -4,10 +4,9 @@
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{block, dim, heading};
+use super::{block, dim, heading, scrolled};
 use crate::model::{path, sanitize};
 use crate::ui::app::{App, LoadState, Pane};
 use crate::ui::text::{bytes, fit_left, one_line};
@@ -188,36 +187,17 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-/// The scroll offset the pane shows in `area`: "bottom" resolved, never past the last line.
+/// The scroll offset the pane shows in `area`: "bottom" resolved, never past the last
+/// screenful.
 pub fn scroll(app: &App, area: Rect) -> usize {
-    clamp(
-        &lines(app, area.width.saturating_sub(2) as usize),
-        app.image_details_scroll,
-        area,
-    )
+    let lines = lines(app, area.width.saturating_sub(2) as usize);
+    scrolled::settle(&lines, app.image_details_scroll, area)
 }
 
-fn clamp(lines: &[Line<'_>], scroll: usize, area: Rect) -> usize {
-    let height = area.height.saturating_sub(2) as usize;
-    let max = lines.len().saturating_sub(1);
-    if scroll == usize::MAX {
-        // Rows after wrapping, roughly (word wrapping may add a few).
-        let w = area.width.saturating_sub(2).max(1) as usize;
-        let rows: usize = lines.iter().map(|l| l.width().div_ceil(w).max(1)).sum();
-        rows.saturating_sub(height)
-    } else {
-        scroll.min(max)
-    }
-}
-
-/// Draws the image details pane.
+/// Draws the image details pane (wrapped, scrolled, with its "more" markers).
 pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let focused = app.focus == Pane::ImageDetails;
     let lines = lines(app, area.width.saturating_sub(2) as usize);
-    let scroll = clamp(&lines, app.image_details_scroll, area);
-    let p = Paragraph::new(lines)
-        .block(block(Line::raw(" Image details "), focused))
-        .wrap(Wrap { trim: false })
-        .scroll((scroll.min(u16::MAX as usize) as u16, 0));
-    frame.render_widget(p, area);
+    let b = block(Line::raw(" Image details "), focused);
+    scrolled::draw(frame, area, b, &lines, app.image_details_scroll);
 }

@@ -3,10 +3,9 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{block, dim, heading};
+use super::{block, dim, heading, scrolled};
 use crate::model::sanitize;
 use crate::ui::app::{App, Pane};
 use crate::ui::highlight;
@@ -102,33 +101,16 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     out
 }
 
-/// The scroll offset the pane shows in `area`: "bottom" resolved, never past the last line.
+/// The scroll offset the pane shows in `area`: "bottom" resolved, never past the last
+/// screenful.
 pub fn scroll(app: &App, area: Rect) -> usize {
-    clamp(&lines(app), app.layers.details_scroll, area)
+    scrolled::settle(&lines(app), app.layers.details_scroll, area)
 }
 
-fn clamp(lines: &[Line<'_>], scroll: usize, area: Rect) -> usize {
-    let height = area.height.saturating_sub(2) as usize;
-    let scroll = if scroll == usize::MAX {
-        // Rows after wrapping, roughly (word wrapping may add a few).
-        let w = area.width.saturating_sub(2).max(1) as usize;
-        let rows: usize = lines.iter().map(|l| l.width().div_ceil(w).max(1)).sum();
-        rows.saturating_sub(height)
-    } else {
-        scroll
-    };
-    scroll.min(lines.len().saturating_sub(1))
-}
-
-/// Draws the layer details pane.
+/// Draws the layer details pane (wrapped at spaces and `/`, never inside a digest; scrolled,
+/// with its "more" markers).
 pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let focused = app.focus == Pane::LayerDetails;
     let b = block(Line::raw(" Layer details "), focused);
-    let lines = lines(app);
-    let scroll = clamp(&lines, app.layers.details_scroll, area);
-    let p = Paragraph::new(lines)
-        .block(b)
-        .wrap(Wrap { trim: false })
-        .scroll((scroll.min(u16::MAX as usize) as u16, 0));
-    frame.render_widget(p, area);
+    scrolled::draw(frame, area, b, &lines(app), app.layers.details_scroll);
 }

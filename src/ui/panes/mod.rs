@@ -11,6 +11,7 @@ pub mod layer_details;
 pub mod layers;
 pub mod packages;
 pub mod provenance;
+pub mod scrolled;
 pub mod status;
 pub mod tree;
 pub mod viewer;
@@ -83,6 +84,27 @@ pub fn framed_list(
 ) -> Option<(Rect, Rect)> {
     frame.render_widget(block(title, focused), area);
     layout::list_parts(area)
+}
+
+/// A pane title naming a file: ` PATH · KEPT EXTRAS… ` within `width` columns (the frame's
+/// width). `kept` (layer and size) always stays; the `extras` go first, from the last, when
+/// the title is too long; then the path is shortened from the left, whole components first
+/// (`…/conf.d/x.conf`).
+pub fn path_title(path: &str, kept: &str, extras: &[String], width: usize) -> Line<'static> {
+    let room = width.saturating_sub(2);
+    let cols = |s: &str| s.chars().count();
+    let mut extras = extras.to_vec();
+    let fixed = |extras: &[String]| cols(kept) + extras.iter().map(|e| cols(e)).sum::<usize>();
+    while !extras.is_empty() && cols(path) + 2 + fixed(&extras) > room {
+        extras.pop();
+    }
+    let path_room = room.saturating_sub(2 + fixed(&extras)).max(1);
+    let mut spans = vec![
+        Span::raw(format!(" {} ", super::text::shorten_path(path, path_room))),
+        Span::styled(kept.to_owned(), dim()),
+    ];
+    spans.extend(extras.into_iter().map(|e| Span::styled(e, dim())));
+    Line::from(spans)
 }
 
 /// A bold heading span.

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{block, dim, heading, selected};
+use super::{block, dim, heading, scrolled, selected};
 use crate::model::sanitize;
 use crate::model::signature::Verified;
 use crate::report::provenance::{short_predicate, signatures_summary, ProvenanceSection};
@@ -216,17 +216,22 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 )
             })
             .unwrap_or_default();
+        let height = inner.height as usize;
+        let (above, below) = scrolled::hidden(view.lines.len(), view.scroll, height);
         frame.render_widget(
-            block(
-                Line::from(vec![
-                    Span::raw(what),
-                    Span::styled("(redacted; Enter/Esc back) ", dim()),
-                ]),
-                focused,
+            scrolled::marked(
+                block(
+                    Line::from(vec![
+                        Span::raw(what),
+                        Span::styled("(redacted; Enter/Esc back) ", dim()),
+                    ]),
+                    focused,
+                ),
+                above,
+                below,
             ),
             area,
         );
-        let height = inner.height as usize;
         let shown: Vec<String> = view
             .lines
             .iter()
@@ -247,8 +252,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(lines), inner);
         return;
     }
-    frame.render_widget(block(Line::raw(" Provenance "), focused), area);
     if !app.loaded() {
+        frame.render_widget(block(Line::raw(" Provenance "), focused), area);
         frame.render_widget(
             Paragraph::new(Line::styled(" reading the image…", dim())),
             inner,
@@ -257,14 +262,53 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     }
     let (lines, rows) = summary(app);
     let height = inner.height as usize;
-    let sel = rows.get(app.provenance.selected).copied().unwrap_or(0);
-    let first = if height > 0 && sel >= height {
-        sel + 1 - height
-    } else {
-        0
-    };
+    let first = summary_first_row(
+        &rows,
+        app.provenance.follow.then_some(app.provenance.selected),
+        app.provenance.scroll,
+        lines.len(),
+        height,
+    );
+    let (above, below) = scrolled::hidden(lines.len(), first, height);
+    frame.render_widget(
+        scrolled::marked(block(Line::raw(" Provenance "), focused), above, below),
+        area,
+    );
     let lines: Vec<Line<'static>> = lines.into_iter().skip(first).take(height).collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The summary's first row on screen: the scroll offset (`PgDn`/`G` reach the signatures
+/// below the attestations), moved only as far as needed to keep the selected attestation's row
+/// (`rows[selected]`, when it is followed) on screen, and never past the last screenful.
+fn summary_first_row(
+    rows: &[usize],
+    selected: Option<usize>,
+    scroll: usize,
+    total: usize,
+    height: usize,
+) -> usize {
+    let mut first = scrolled::first_row(total, scroll, height);
+    if let Some(&sel) = selected.and_then(|s| rows.get(s)) {
+        first = crate::ui::state::follow(first, sel, height.max(1));
+    }
+    first
+}
+
+/// The summary's scroll offset as the pane in `area` shows it (clamped, for the layout).
+pub fn summary_scroll(app: &App, area: Rect) -> usize {
+    if app.provenance.statement.is_some() || !app.loaded() {
+        return app.provenance.scroll;
+    }
+    let (lines, rows) = summary(app);
+    let height = crate::ui::layout::inner(area).height as usize;
+    summary_first_row(
+        &rows,
+        app.provenance.follow.then_some(app.provenance.selected),
+        app.provenance.scroll,
+        lines.len(),
+        height,
+    )
 }
 
 #[cfg(test)]

@@ -70,15 +70,31 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         Some(Prompt::ExtractDir { text, target }) => Line::from(vec![
             Span::styled(
                 format!(
-                    " Extract {} (layer {}) into directory: ",
-                    target.display, target.layer
+                    " Extract {} (layer {}) as {} into: ",
+                    target.display,
+                    target.layer,
+                    target.lands_as()
                 ),
                 Style::new().add_modifier(Modifier::BOLD),
             ),
             Span::raw(sanitize(text)),
             Span::styled("█", Style::new().fg(Color::Cyan)),
-            Span::styled("  Enter save · Esc cancel", dim()),
+            Span::styled(
+                if target.keep_path {
+                    "  Tab name only · Enter save · Esc cancel"
+                } else {
+                    "  Tab keep path · Enter save · Esc cancel"
+                },
+                dim(),
+            ),
         ]),
+        Some(Prompt::CreateDir { dir, .. }) => Line::from(vec![Span::styled(
+            format!(
+                " {} does not exist. Create it? [y/N]",
+                sanitize(&dir.display().to_string())
+            ),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        )]),
         Some(Prompt::Open { text }) => Line::from(vec![
             Span::styled(" Open image: ", Style::new().add_modifier(Modifier::BOLD)),
             Span::raw(sanitize(text)),
@@ -114,11 +130,21 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             " Show the raw secret on screen (never saved or logged)? [y/N]",
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         )]),
-        Some(Prompt::Overwrite { existing, .. }) => Line::from(vec![Span::styled(
-            format!(
-                " {} exists. Overwrite? [y/N]",
-                sanitize(&existing.display().to_string())
-            ),
+        Some(Prompt::Overwrite {
+            existing, count, ..
+        }) => Line::from(vec![Span::styled(
+            if *count > 1 {
+                format!(
+                    " {} and {} more files exist. Overwrite them? [y/N]",
+                    sanitize(&existing.display().to_string()),
+                    count - 1
+                )
+            } else {
+                format!(
+                    " {} exists. Overwrite? [y/N]",
+                    sanitize(&existing.display().to_string())
+                )
+            },
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         )]),
         None => match (&app.notice, &app.load) {

@@ -144,20 +144,16 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let Some(v) = app.viewer.open.as_ref() else {
         return;
     };
-    let mut title = vec![
-        Span::raw(format!(" {} ", v.title)),
-        Span::styled(format!("· layer {} · {} ", v.layer, bytes(v.size)), dim()),
-    ];
+    let mut extras = Vec::new();
     if let Some(s) = &v.syntax {
-        title.push(Span::styled(
-            format!("· {} ", crate::model::sanitize(s)),
-            dim(),
-        ));
+        extras.push(format!("· {} ", crate::model::sanitize(s)));
     }
     if v.kind == ViewerKind::Binary {
-        title.push(Span::styled("· binary ", dim()));
+        extras.push("· binary ".to_owned());
     }
-    let mut frame_block = block(Line::from(title), focused);
+    let kept = format!("· layer {} · {} ", v.layer, bytes(v.size));
+    let title = super::path_title(&v.title, &kept, &extras, area.width as usize);
+    let mut frame_block = block(title, focused);
     if let Some(s) = v.search_status() {
         frame_block = frame_block.title_bottom(
             Line::from(Span::styled(format!(" {s} "), Style::new().fg(Color::Cyan)))

@@ -125,6 +125,11 @@ pub struct Findings {
     pub reveal: Option<Reveal>,
     /// Badges on layer and tree rows.
     pub badges: Vec<Badge>,
+    /// The keys scroll the selected finding's details instead of moving the selection (Tab
+    /// from the list; Tab again leaves the pane).
+    pub details_focus: bool,
+    /// First row of the details on screen.
+    pub details_scroll: usize,
 }
 
 impl Findings {
@@ -139,6 +144,8 @@ impl Findings {
             scroll: 0,
             reveal: None,
             badges: Vec::new(),
+            details_focus: false,
+            details_scroll: 0,
         }
     }
 
@@ -151,6 +158,8 @@ impl Findings {
         self.selected = 0;
         self.scroll = 0;
         self.reveal = None;
+        self.details_focus = false;
+        self.details_scroll = 0;
     }
 
     /// Stores the findings (sorted worst first) and derives the badges; `fs` places them on
@@ -178,6 +187,10 @@ impl Findings {
                 FindingsOutcome::Jump
             }
             Action::Reveal => FindingsOutcome::Reveal,
+            other if self.details_focus => {
+                super::scroll(&mut self.details_scroll, other);
+                FindingsOutcome::Done
+            }
             other => {
                 self.select_with(|i, n| move_index(i, n, other, page));
                 FindingsOutcome::Done
@@ -199,6 +212,7 @@ impl Findings {
         if self.selected != before {
             // A revealed secret belongs to one finding only.
             self.reveal = None;
+            self.details_scroll = 0;
         }
     }
 
@@ -206,6 +220,7 @@ impl Findings {
     pub fn close(&mut self) {
         self.open = false;
         self.reveal = None;
+        self.details_focus = false;
     }
 
     /// Where the raw value of a secret finding is: (version, offset, length), from the

@@ -1,26 +1,50 @@
 //! The one-line prompts of the status bar: the path filter, the packages filter, the extract
-//! directory, the image to open and the confirmations (reveal, overwrite). Keys typed into a
+//! directory (and whether to keep the path), the image to open and the confirmations (reveal,
+//! create the directory, overwrite). Keys typed into a
 //! prompt become a [`PromptOutcome`] for the app to carry out.
 
 use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::model::fs::{EntryKind, VersionId};
+use crate::model::fs::{EntryKind, PathId, VersionId};
 use crate::ui::app::{App, Level};
 use crate::ui::msg::{Command, Target};
 
-/// A file chosen for extraction.
+/// A file or directory chosen for extraction.
 #[derive(Debug, Clone)]
 pub struct ExtractTarget {
-    /// Version to write.
-    pub version: VersionId,
-    /// File name (last path component, raw bytes).
-    pub name: Vec<u8>,
-    /// Safe display path.
+    /// The selected path.
+    pub root: PathId,
+    /// The version shown for a file row (the one written); `None` for a directory row.
+    pub version: Option<VersionId>,
+    /// A directory row: its whole subtree is extracted.
+    pub is_dir: bool,
+    /// Safe display path (`/etc/nginx/nginx.conf`).
     pub display: String,
-    /// Layer of the version.
+    /// Layer of the file's version, or the layer whose filesystem the tree shows.
     pub layer: usize,
+    /// Keep the image path under the directory (`etc/nginx/nginx.conf`), else the name only;
+    /// Tab in the prompt switches.
+    pub keep_path: bool,
+}
+
+impl ExtractTarget {
+    /// Where it lands under the directory, as the prompt says it (`etc/nginx/nginx.conf` or
+    /// `nginx.conf`, with a trailing `/` for a directory).
+    pub fn lands_as(&self) -> String {
+        let p = self.display.trim_start_matches('/').trim_end_matches('/');
+        let p = if self.keep_path {
+            p
+        } else {
+            p.rsplit('/').next().unwrap_or(p)
+        };
+        if self.is_dir {
+            format!("{p}/")
+        } else {
+            p.to_owned()
+        }
+    }
 }
 
 /// A one-line prompt in the status bar.
@@ -38,12 +62,19 @@ pub enum Prompt {
         /// Text typed.
         text: String,
     },
-    /// Typing the directory to extract into.
+    /// Typing the directory to extract into (Tab: keep the path or the name only).
     ExtractDir {
         /// Text typed.
         text: String,
-        /// The file.
+        /// The file or directory.
         target: ExtractTarget,
+    },
+    /// Confirming that the missing directory may be created.
+    CreateDir {
+        /// The file or directory.
+        target: ExtractTarget,
+        /// The directory.
+        dir: PathBuf,
     },
     /// Typing a reference to open: registry, daemon, archive or `oci:` layout.
     Open {
@@ -69,12 +100,14 @@ pub enum Prompt {
     RevealFile,
     /// Confirming an overwrite.
     Overwrite {
-        /// The file.
+        /// The file or directory.
         target: ExtractTarget,
         /// Directory chosen.
         dir: PathBuf,
-        /// Existing file.
+        /// The first existing file.
         existing: PathBuf,
+        /// How many would be replaced.
+        count: usize,
     },
 }
 
@@ -95,13 +128,15 @@ pub enum PromptOutcome {
     },
     /// Show only the packages containing this text (empty shows all).
     PackageFilter(String),
-    /// Write a file into a directory.
+    /// Write a file or a subtree into a directory.
     Extract {
-        /// The file.
+        /// The file or directory.
         target: ExtractTarget,
         /// The directory.
         dir: PathBuf,
-        /// Replace an existing file.
+        /// Create the directory if it is missing.
+        create_dir: bool,
+        /// Replace existing files.
         overwrite: bool,
     },
     /// Open this image (a reference as typed on the command line).
@@ -121,8 +156,13 @@ pub enum PromptOutcome {
 pub struct PromptState {
     /// The active prompt.
     pub active: Option<Prompt>,
-    /// Default directory offered for extraction.
+    /// Where the extract prompt proposes a directory named after the image
+    /// (`./strata-extract/nginx_1.27/`); empty: the prompt starts empty.
     pub extract_dir: String,
+    /// The last directory typed, with the image it was typed for (proposed again for it).
+    pub last_extract: Option<(String, String)>,
+    /// The extraction asked of the worker, until it answers (a question may follow).
+    pub pending_extract: Option<(ExtractTarget, PathBuf)>,
 }
 
 impl PromptState {
@@ -159,24 +199,40 @@ impl PromptState {
                     PromptOutcome::PackageFilter(text)
                 }
             },
-            Prompt::ExtractDir { mut text, target } => match k.code {
+            Prompt::ExtractDir {
+                mut text,
+                mut target,
+            } => match k.code {
                 KeyCode::Esc => PromptOutcome::Done,
-                KeyCode::Enter => {
-                    let dir = PathBuf::from(text.trim());
-                    self.extract_dir = text.trim().to_string();
-                    self.active = Some(Prompt::ExtractDir {
-                        text,
-                        target: target.clone(),
-                    });
-                    PromptOutcome::Extract {
-                        target,
-                        dir,
-                        overwrite: false,
-                    }
+                KeyCode::Tab | KeyCode::BackTab => {
+                    target.keep_path = !target.keep_path;
+                    self.active = Some(Prompt::ExtractDir { text, target });
+                    PromptOutcome::Done
                 }
+                KeyCode::Enter => PromptOutcome::Extract {
+                    target,
+                    dir: PathBuf::from(text.trim()),
+                    create_dir: false,
+                    overwrite: false,
+                },
                 _ => {
                     edit(&mut text, k);
                     self.active = Some(Prompt::ExtractDir { text, target });
+                    PromptOutcome::Done
+                }
+            },
+            Prompt::CreateDir { target, dir } => match k.code {
+                KeyCode::Char('y' | 'Y') => PromptOutcome::Extract {
+                    target,
+                    dir,
+                    create_dir: true,
+                    overwrite: false,
+                },
+                KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter => {
+                    PromptOutcome::Notice("nothing extracted: the directory was not created")
+                }
+                _ => {
+                    self.active = Some(Prompt::CreateDir { target, dir });
                     PromptOutcome::Done
                 }
             },
@@ -223,20 +279,23 @@ impl PromptState {
                 target,
                 dir,
                 existing,
+                count,
             } => match k.code {
                 KeyCode::Char('y' | 'Y') => PromptOutcome::Extract {
                     target,
                     dir,
+                    create_dir: false,
                     overwrite: true,
                 },
                 KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter => {
-                    PromptOutcome::Notice("not overwritten")
+                    PromptOutcome::Notice("not overwritten: nothing extracted")
                 }
                 _ => {
                     self.active = Some(Prompt::Overwrite {
                         target,
                         dir,
                         existing,
+                        count,
                     });
                     PromptOutcome::Done
                 }
@@ -244,21 +303,22 @@ impl PromptState {
         }
     }
 
-    /// The target exists: ask before overwriting it.
-    pub fn ask_overwrite(&mut self, existing: PathBuf) {
-        if let Some(Prompt::ExtractDir { text, target }) = self.active.take() {
+    /// Files to be written exist: ask before replacing them.
+    pub fn ask_overwrite(&mut self, existing: PathBuf, count: usize) {
+        if let Some((target, dir)) = self.pending_extract.take() {
             self.active = Some(Prompt::Overwrite {
                 target,
-                dir: PathBuf::from(text.trim()),
+                dir,
                 existing,
+                count,
             });
         }
     }
 
-    /// An extraction finished: close the prompt unless it asks about an overwrite.
-    pub fn extract_done(&mut self) {
-        if !matches!(self.active, Some(Prompt::Overwrite { .. })) {
-            self.active = None;
+    /// The directory is missing: ask before creating it.
+    pub fn ask_create(&mut self, dir: PathBuf) {
+        if let Some((target, _)) = self.pending_extract.take() {
+            self.active = Some(Prompt::CreateDir { target, dir });
         }
     }
 }
@@ -286,36 +346,65 @@ impl App {
     // ----- prompts ------------------------------------------------------------------------
 
     pub(in crate::ui) fn start_extract(&mut self) {
-        let target = match &self.viewer.open {
-            Some(v) if v.version != u32::MAX => Some((v.path, v.version)),
+        let selected = match &self.viewer.open {
+            Some(v) if v.version != u32::MAX => Some((v.path, Some(v.version))),
             Some(_) => None,
-            None => self
-                .tree
-                .selected_entry()
-                .and_then(|(id, v, _)| v.map(|v| (id, v))),
+            None => self.tree.selected_entry().map(|(id, v, _)| (id, v)),
         };
-        let Some((id, vid)) = target else {
-            self.notice = Some(("select a file to extract".into(), Level::Error));
+        let Some((id, vid)) = selected else {
+            self.notice = Some((
+                "select a file or a directory to extract".into(),
+                Level::Error,
+            ));
             return;
         };
         let Some(tree) = self.tree.state.as_ref() else {
             return;
         };
-        let v = &tree.image.fs.versions[vid as usize];
-        if !matches!(v.kind, EntryKind::File | EntryKind::HardLink) {
-            self.notice = Some(("only regular files can be extracted".into(), Level::Error));
+        let fs = &tree.image.fs;
+        let kind = vid.map(|v| fs.versions[v as usize].kind);
+        let is_dir = matches!(kind, None | Some(EntryKind::Dir));
+        if !is_dir && !matches!(kind, Some(EntryKind::File | EntryKind::HardLink)) {
+            self.notice = Some((
+                "only regular files and directories can be extracted".into(),
+                Level::Error,
+            ));
             return;
         }
-        let target = ExtractTarget {
-            version: vid,
-            name: tree.image.fs.name(id).to_vec(),
-            display: crate::model::path::display(tree.image.fs.path(id)),
-            layer: v.layer as usize,
+        if id == 0 {
+            self.notice = Some((
+                "select a file or a directory to extract".into(),
+                Level::Error,
+            ));
+            return;
+        }
+        let layer = match vid {
+            Some(v) if !is_dir => fs.versions[v as usize].layer as usize,
+            _ => self.layers.selected,
         };
-        self.prompt.active = Some(Prompt::ExtractDir {
-            text: self.prompt.extract_dir.clone(),
-            target,
-        });
+        let mut display = crate::model::path::display(fs.path(id));
+        if is_dir && !display.ends_with('/') {
+            display.push('/');
+        }
+        let target = ExtractTarget {
+            root: id,
+            version: if is_dir { None } else { vid },
+            is_dir,
+            display,
+            layer,
+            keep_path: true,
+        };
+        let reference = tree.image.reference.clone();
+        let text = match &self.prompt.last_extract {
+            Some((r, dir)) if *r == reference => dir.clone(),
+            _ if self.prompt.extract_dir.is_empty() => String::new(),
+            _ => format!(
+                "{}/{}/",
+                self.prompt.extract_dir.trim_end_matches('/'),
+                crate::ui::extract::dir_name(&tree.image)
+            ),
+        };
+        self.prompt.active = Some(Prompt::ExtractDir { text, target });
     }
 
     pub(in crate::ui) fn prompt_outcome(&mut self, outcome: PromptOutcome) -> Vec<Command> {
@@ -338,19 +427,31 @@ impl App {
             PromptOutcome::Extract {
                 target,
                 dir,
+                create_dir,
                 overwrite,
             } => {
                 let Some(image) = self.tree.state.as_ref().map(|t| t.image.clone()) else {
                     return Vec::new();
                 };
+                self.prompt.last_extract =
+                    Some((image.reference.clone(), dir.display().to_string()));
                 self.extract_req = self.req();
+                self.prompt.active = None;
+                self.notice = Some(("extracting…".into(), Level::Info));
+                let request = crate::ui::extract::Request {
+                    root: target.root,
+                    version: target.version,
+                    layer: target.layer,
+                    dir: dir.clone(),
+                    keep_path: target.keep_path,
+                    create_dir,
+                    overwrite,
+                };
+                self.prompt.pending_extract = Some((target, dir));
                 return vec![Command::Extract {
                     req: self.extract_req,
                     image,
-                    version: target.version,
-                    name: target.name,
-                    dir,
-                    overwrite,
+                    request,
                 }];
             }
             PromptOutcome::Open(reference) => {

@@ -30,6 +30,9 @@ pub struct ProvenancePane {
     pub scroll: usize,
     /// The statement shown after Enter, until Esc.
     pub statement: Option<StatementView>,
+    /// The summary scrolls to keep the selected attestation on screen (after the arrows;
+    /// paging scrolls freely).
+    pub follow: bool,
 }
 
 impl ProvenancePane {
@@ -79,7 +82,22 @@ impl ProvenancePane {
                     scroll: 0,
                 });
             }
-            other => move_index(&mut self.selected, attestations.len(), other, page),
+            // Paging and the ends move the summary (the signatures are below the
+            // attestations); the arrows move the selection, and the summary follows it.
+            Action::PageUp => {
+                (self.scroll, self.follow) = (self.scroll.saturating_sub(page), false)
+            }
+            Action::PageDown => {
+                (self.scroll, self.follow) = (self.scroll.saturating_add(page), false)
+            }
+            Action::Top | Action::Bottom => {
+                scroll(&mut self.scroll, action);
+                self.follow = false;
+            }
+            other => {
+                move_index(&mut self.selected, attestations.len(), other, page);
+                self.follow = true;
+            }
         }
         None
     }
