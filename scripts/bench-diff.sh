@@ -3,7 +3,8 @@
 # images that share a ~190 MB base layer and each add ~450 MB, uncompressed and gzip. Reports
 # wall time (best of N) and peak RSS (max of N), and the ratios of issue 12 measured in the same
 # run: diff wall / (report A + report B) wall, diff peak RSS / the larger report's.
-#   bash scripts/bench-diff.sh [RUNS]        (default 3; images are generated once into target/bench)
+#   bash scripts/bench-diff.sh [RUNS]        (default 3; images are generated once into target/bench;
+#                                             honours CARGO_TARGET_DIR)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -12,8 +13,9 @@ OUT=$ROOT/target/bench
 mkdir -p "$OUT"
 command -v /usr/bin/time >/dev/null || apt-get install -y time >/dev/null
 cargo build --release --bin strata --example bench_diff_images 2>&1 | tail -1
-[[ -f $OUT/diff-b-gzip.tar ]] || target/release/examples/bench_diff_images "$OUT"
-STRATA=$ROOT/target/release/strata
+REL=${CARGO_TARGET_DIR:-$ROOT/target}/release
+[[ -f $OUT/diff-b-gzip.tar ]] || "$REL/examples/bench_diff_images" "$OUT"
+STRATA=$REL/strata
 
 RESULTS=$OUT/diff-results.txt
 # shellcheck source=scripts/lib/measure.sh

@@ -8,7 +8,7 @@
 #   2. Speed: wall time (best of N) and peak RSS (max of N) of `strata sbom` (CycloneDX) and
 #      of the full `strata report --format json`, against `syft scan` on the benchmark
 #      image, as ratios in the same run.
-#   bash scripts/bench-sbom.sh [RUNS]      (default 3)
+#   bash scripts/bench-sbom.sh [RUNS]      (default 3; honours CARGO_TARGET_DIR)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -30,8 +30,9 @@ export SYFT_CHECK_FOR_APP_UPDATE=false
 "$SYFT" version | grep -E '^Version' || true
 
 cargo build --release --bin strata --example bench_image 2>&1 | tail -1
-STRATA=$ROOT/target/release/strata
-[[ -f $BENCH/bench-gzip.tar ]] || target/release/examples/bench_image "$BENCH"
+REL=${CARGO_TARGET_DIR:-$ROOT/target}/release
+STRATA=$REL/strata
+[[ -f $BENCH/bench-gzip.tar ]] || "$REL/examples/bench_image" "$BENCH"
 
 # ---------------------------------------------------------------------------------------------
 # An image made by the package tools (the same steps as tests/sbom.rs), saved by the daemon.

@@ -424,6 +424,69 @@ fn tls_with_basic_auth_from_auths_and_from_a_credential_helper() {
         std::fs::read_to_string(env.dir.path().join("helper-calls")).expect("helper was called");
     assert_eq!(calls.trim(), reg.addr);
 
+    // The same helper as the default store (`credsStore`).
+    let cfg = docker_config(&serde_json::json!({"credsStore": "strata-test"}));
+    let out = env
+        .cmd(&["report", "--format", "json", "--no-cache", &r])
+        .env("STRATA_REGISTRY_CERTS_DIR", &certs_d)
+        .env("DOCKER_CONFIG", cfg.path())
+        .env("PATH", &path)
+        .output()
+        .expect("run");
+    assert_eq!(comparable(report_json(&out)), from_archive);
+    let calls = std::fs::read_to_string(env.dir.path().join("helper-calls")).expect("calls");
+    assert_eq!(calls.lines().collect::<Vec<_>>(), [&reg.addr, &reg.addr]);
+
+    // Podman's auth.json, when the docker config has nothing: `$REGISTRY_AUTH_FILE`, then
+    // `$XDG_RUNTIME_DIR/containers/auth.json`.
+    let podman = env.dir.path().join("podman-auth.json");
+    std::fs::write(&podman, auths(&reg.addr, "strata", "s3cret-pw").to_string()).expect("auth");
+    let out = env
+        .cmd(&["report", "--format", "json", "--no-cache", &r])
+        .env("STRATA_REGISTRY_CERTS_DIR", &certs_d)
+        .env("REGISTRY_AUTH_FILE", &podman)
+        .output()
+        .expect("run");
+    assert_eq!(comparable(report_json(&out)), from_archive);
+    let runtime = env.dir.path().join("run");
+    std::fs::create_dir_all(runtime.join("containers")).expect("runtime dir");
+    std::fs::copy(&podman, runtime.join("containers/auth.json")).expect("auth.json");
+    let out = env
+        .cmd(&["report", "--format", "json", "--no-cache", &r])
+        .env("STRATA_REGISTRY_CERTS_DIR", &certs_d)
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .output()
+        .expect("run");
+    assert_eq!(comparable(report_json(&out)), from_archive);
+
+    // The CA in `/etc/docker/certs.d/HOST/ca.crt` itself, where the docker CLI looks (no
+    // override): the suite runs as root, as CI does; the directory is removed afterwards.
+    struct RemoveOnDrop(PathBuf);
+    impl Drop for RemoveOnDrop {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let system = PathBuf::from("/etc/docker/certs.d").join(&reg.addr);
+    std::fs::create_dir_all(&system)
+        .unwrap_or_else(|e| panic!("{}: {e} (the registry tests run as root)", system.display()));
+    let _cleanup = RemoveOnDrop(system.clone());
+    std::fs::copy(
+        certs_d.join(&reg.addr).join("ca.crt"),
+        system.join("ca.crt"),
+    )
+    .expect("ca");
+    let cfg = docker_config(&auths(&reg.addr, "strata", "s3cret-pw"));
+    let out = env
+        .cmd(&["report", "--format", "json", "--no-cache", &r])
+        .env_remove("STRATA_REGISTRY_CERTS_DIR")
+        .env("DOCKER_CONFIG", cfg.path())
+        .output()
+        .expect("run");
+    assert_eq!(comparable(report_json(&out)), from_archive);
+    drop(_cleanup);
+
     // Without the CA: a TLS failure naming the host and both ways out.
     let cfg = docker_config(&auths(&reg.addr, "strata", "s3cret-pw"));
     let out = env

@@ -742,6 +742,33 @@ fn rpm_packages_installed_by_rpm() {
         "rpm Requires resolved through Provides"
     );
 
+    // Each package's file list (what Enter in the explorer's packages pane shows), as
+    // `rpm -ql` lists it.
+    let sqlite = std::fs::read(fs.path().join("var/lib/rpm/rpmdb.sqlite")).expect("rpmdb");
+    let listed = |db: &[u8], listing: &str, name: &str| -> Vec<String> {
+        let package = strata::analysis::finding::Package {
+            manager: "rpm".into(),
+            name: name.into(),
+            version: q("%{VERSION}-%{RELEASE}", name),
+            size_bytes: 0,
+            layer: None,
+            source: format!("/{listing}"),
+            license: None,
+            purl: String::new(),
+            base: false,
+        };
+        strata::analysis::packages::files::listed_files(&package, listing, db).expect("file list")
+    };
+    for name in ["strata-base", "strata-tool"] {
+        let mut expected: Vec<String> = q("[%{FILENAMES}\n]", name)
+            .lines()
+            .map(|l| l.trim_start_matches('/').to_owned())
+            .collect();
+        expected.sort();
+        assert_eq!(listed(&sqlite, "var/lib/rpm/rpmdb.sqlite", name), expected);
+        assert_eq!(expected, [format!("usr/share/{name}/data")]);
+    }
+
     // The same headers in a Berkeley DB hash `Packages` (RHEL 7 / Amazon Linux 2 layout),
     // written by Berkeley DB's own db_load.
     need("db5.3_load", "-V", "db5.3-util");
@@ -787,6 +814,11 @@ open(sys.argv[2], 'w').write('\n'.join(out) + '\n')
             "strata:package:source"
         ),
         Some("/var/lib/rpm/Packages")
+    );
+    let packages = std::fs::read(old.path().join("var/lib/rpm/Packages")).expect("Packages");
+    assert_eq!(
+        listed(&packages, "var/lib/rpm/Packages", "strata-tool"),
+        ["usr/share/strata-tool/data"]
     );
 }
 

@@ -310,6 +310,28 @@ fn push_signature(
     payload: &[u8],
     annotations: Value,
 ) -> String {
+    push_cosign(
+        reg,
+        repo,
+        subject,
+        "sig",
+        SIMPLESIGNING,
+        payload,
+        annotations,
+    )
+}
+
+/// Pushes a one-layer cosign artifact manifest (`layer_type` over `payload`, with layer
+/// `annotations`) tagged `sha256-<hex>.SUFFIX` for the image digest `subject`.
+fn push_cosign(
+    reg: &Registry,
+    repo: &str,
+    subject: &str,
+    suffix: &str,
+    layer_type: &str,
+    payload: &[u8],
+    annotations: Value,
+) -> String {
     let payload_digest = push_blob(reg, repo, payload);
     let config = json!({
         "architecture": "", "os": "", "config": {},
@@ -326,14 +348,14 @@ fn push_signature(
             "digest": config_digest
         },
         "layers": [{
-            "mediaType": SIMPLESIGNING,
+            "mediaType": layer_type,
             "size": payload.len(),
             "digest": payload_digest,
             "annotations": annotations
         }]
     })
     .to_string();
-    let tag = format!("{}.sig", subject.replace(':', "-"));
+    let tag = format!("{}.{suffix}", subject.replace(':', "-"));
     let (status, _, body) = http(
         &reg.addr,
         "PUT",
@@ -688,6 +710,89 @@ fn unsigned_image_is_reported_and_fails_require_signature() {
         env.ci(&reference, &["--forbid-rules", "signature-missing"])
             .0,
         1
+    );
+}
+
+/// A cosign attestation (`sha256-<hex>.att`: a DSSE envelope around an in-toto SLSA v1
+/// statement, as `cosign attest` pushes it) is listed with the image's attestations and read
+/// as its provenance; a statement about another digest is a subject mismatch.
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry and skopeo: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
+fn cosign_attestation_is_listed_and_read_as_provenance() {
+    require_tools();
+    let env = Env::new();
+    let reg = Registry::start(&Auth::None, None);
+    let attest = |repo: &str, about: &str, subject: &str| -> String {
+        let statement = json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": format!("{}/{repo}", reg.addr), "digest": {"sha256": about.trim_start_matches("sha256:")}}],
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {
+                "buildDefinition": {
+                    "buildType": "https://example.org/cosign-attested@v1",
+                    "externalParameters": {"source": "git+https://example.org/app@refs/heads/main"}
+                },
+                "runDetails": {"builder": {"id": "https://example.org/builders/attested"}}
+            }
+        })
+        .to_string();
+        let envelope = json!({
+            "payloadType": "application/vnd.in-toto+json",
+            "payload": b64(statement.as_bytes()),
+            "signatures": [{"keyid": "", "sig": b64(b"not checked")}]
+        })
+        .to_string();
+        push_cosign(
+            &reg,
+            repo,
+            subject,
+            "att",
+            "application/vnd.dsse.envelope.v1+json",
+            envelope.as_bytes(),
+            json!({"predicateType": "https://slsa.dev/provenance/v1"}),
+        )
+    };
+
+    let (digest, reference) = image_in(&env, &reg, "attested/app");
+    attest("attested/app", &digest, &digest);
+    let r = env.report(&reference, &[]);
+    let atts = r["provenance"]["attestations"]
+        .as_array()
+        .expect("attestations");
+    assert_eq!(atts.len(), 1, "{atts:?}");
+    assert_eq!(
+        atts[0]["media_type"],
+        "application/vnd.dsse.envelope.v1+json"
+    );
+    assert_eq!(atts[0]["predicate_type"], "https://slsa.dev/provenance/v1");
+    assert_eq!(atts[0]["subject_matches"], true, "{}", atts[0]);
+    let slsa = &r["provenance"]["slsa"];
+    assert_eq!(slsa["builder_id"], "https://example.org/builders/attested");
+    assert_eq!(slsa["build_type"], "https://example.org/cosign-attested@v1");
+    assert!(findings_of(&r, "provenance-missing").is_empty(), "{r}");
+    assert!(
+        findings_of(&r, "provenance-subject-mismatch").is_empty(),
+        "{r}"
+    );
+    // The `.att` is an attestation, not a signature: the image is still unsigned.
+    assert_eq!(findings_of(&r, "signature-missing").len(), 1, "{r}");
+
+    // A statement about another digest, attached to this image.
+    let (digest, reference) = image_in(&env, &reg, "misattested/app");
+    attest(
+        "misattested/app",
+        &format!("sha256:{}", "0".repeat(64)),
+        &digest,
+    );
+    let r = env.report(&reference, &[]);
+    assert_eq!(r["provenance"]["attestations"][0]["subject_matches"], false);
+    assert_eq!(
+        findings_of(&r, "provenance-subject-mismatch").len(),
+        1,
+        "{r}"
     );
 }
 

@@ -764,9 +764,11 @@ fn packages_archive(dir: &std::path::Path) -> std::path::PathBuf {
                 EntrySpec::file("var/lib/dpkg/status", libc, 0o644),
                 EntrySpec::file(
                     "var/lib/dpkg/info/libc6:amd64.list",
-                    "/lib/x86_64-linux-gnu/libc.so.6\n",
+                    "/.\n/lib\n/lib/x86_64-linux-gnu/libc.so.6\n",
                     0o644,
                 ),
+                EntrySpec::file("lib/x86_64-linux-gnu/libc.so.6", "\x7fELF libc", 0o755),
+                EntrySpec::file("lib/x86_64-linux-gnu/libm.so.6", "\x7fELF libm", 0o755),
             ],
         ),
         LayerSpec::new(
@@ -774,6 +776,13 @@ fn packages_archive(dir: &std::path::Path) -> std::path::PathBuf {
             vec![
                 EntrySpec::file("var/lib/dpkg/status", curl, 0o644),
                 EntrySpec::file("var/lib/dpkg/info/curl.list", "/usr/bin/curl\n", 0o644),
+                EntrySpec::file("usr/bin/curl", "\x7fELF curl", 0o755),
+                EntrySpec::file("usr/bin/wget", "\x7fELF wget", 0o755),
+                EntrySpec::file(
+                    "usr/lib/python3/dist-packages/six.py",
+                    "import sys\n",
+                    0o644,
+                ),
                 EntrySpec::file(
                     "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
                     "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\nLicense: MIT\n\n",
@@ -824,6 +833,22 @@ fn shown_names(app: &App) -> Vec<String> {
         .shown
         .iter()
         .map(|&i| app.packages.list[i].name.clone())
+        .collect()
+}
+
+/// The files (not directories) the tree shows, in row order.
+fn tree_files(app: &App) -> Vec<String> {
+    let tree = app.tree.state.as_ref().expect("tree");
+    let fs = &tree.image.fs;
+    tree.rows
+        .iter()
+        .filter(|r| {
+            // Directories implied by their children have no version of their own.
+            tree.view
+                .version_of(r.id)
+                .is_some_and(|v| fs.versions[v as usize].kind != strata::model::fs::EntryKind::Dir)
+        })
+        .map(|r| String::from_utf8_lossy(fs.path(r.id)).into_owned())
         .collect()
 }
 
@@ -895,42 +920,43 @@ fn packages_pane_sorts_filters_and_jumps_to_files() {
     keys(&mut app, "/six\n");
     assert_eq!(shown_names(&app), ["six"]);
     assert!(packages_region(&mut app).contains("(1 of 5)"));
-    // Enter goes to the distribution's RECORD, in the layer that wrote it.
+    // Enter shows the files the distribution's RECORD lists, in the layer that added it,
+    // and only those: the tree's title says so.
     keys(&mut app, "\n");
     assert_eq!(app.focus, Pane::Tree);
+    assert_eq!(app.layers.selected, 1);
     assert_eq!(
-        tree_selection(&app),
-        (
-            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/RECORD".to_owned(),
-            1
-        )
+        tree_files(&app),
+        [
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/RECORD",
+            "usr/lib/python3/dist-packages/six.py",
+        ]
     );
+    let shown = screen(&mut app);
+    assert!(
+        shown.contains(" 2 files of six at layer 1 (Esc shows all) "),
+        "{shown}"
+    );
+    // Esc in the tree shows every path again.
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(app.tree.only_label, None);
+    assert!(tree_files(&app).contains(&"usr/bin/wget".to_owned()));
 
-    // Back in the pane, Esc clears the filter; dpkg packages go to their `.list`.
+    // Back in the pane, Esc clears the filter; dpkg packages show their `.list`'s files.
     keys(&mut app, "P");
     assert_eq!(shown_names(&app), ["six"], "the filter is kept");
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(shown_names(&app).len(), 5);
     keys(&mut app, "j\n");
-    assert_eq!(
-        tree_selection(&app),
-        ("var/lib/dpkg/info/libc6:amd64.list".to_owned(), 0)
-    );
+    assert_eq!(app.layers.selected, 0);
+    assert_eq!(tree_files(&app), ["lib/x86_64-linux-gnu/libc.so.6"]);
     keys(&mut app, "Pg\n");
-    assert_eq!(
-        tree_selection(&app),
-        ("var/lib/dpkg/info/curl.list".to_owned(), 1)
-    );
-    keys(&mut app, "PG\n");
-    assert_eq!(
-        tree_selection(&app),
-        (
-            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/RECORD".to_owned(),
-            1
-        )
-    );
-    // npm packages go to their package.json.
+    assert_eq!(app.layers.selected, 1);
+    assert_eq!(tree_files(&app), ["usr/bin/curl"]);
+    // npm lists no files: Enter selects the package.json the package was read from, with
+    // every path shown.
     keys(&mut app, "Pgjjj\n");
+    assert_eq!(app.tree.only_label, None);
     assert_eq!(
         tree_selection(&app),
         ("app/node_modules/left-pad/package.json".to_owned(), 1)

@@ -81,7 +81,12 @@ pub fn open(input: &Input, settings: &Settings, progress: &Progress) -> Result<O
         opts.scan.inspector = Some(Arc::new(Inspector::new(&settings.config)));
     }
     let mut image = crate::source::load(input, &opts, progress)?;
-    super::provenance::read(&mut image.provenance);
+    let names = image
+        .referrers
+        .as_ref()
+        .map(|r| r.subjects.clone())
+        .unwrap_or_default();
+    super::provenance::read(&mut image.provenance, &names);
     image.provenance.signatures = super::signatures::check(&image, &settings.signatures);
     let image = Arc::new(image);
     let efficiency = Efficiency::of(&image);

@@ -22,10 +22,11 @@ use crate::redact::Redactor;
 /// How many differing packages a finding names before "and N more".
 const NAMED_PACKAGES: usize = 10;
 
-/// Reads every statement of `prov`: subjects checked against [`Provenance::subject_digest`],
-/// the first SLSA provenance into [`Provenance::slsa`], the first SBOM into
-/// [`Provenance::sbom`]. A statement that is not JSON gets its `problem` set.
-pub fn read(prov: &mut Provenance) {
+/// Reads every statement of `prov`: subjects checked against [`Provenance::subject_digest`]
+/// and `other_names` (other digests that name this image, such as the index digest a cosign
+/// attestation was made for), the first SLSA provenance into [`Provenance::slsa`], the first
+/// SBOM into [`Provenance::sbom`]. A statement that is not JSON gets its `problem` set.
+pub fn read(prov: &mut Provenance, other_names: &[String]) {
     let expected = prov.subject_digest.clone();
     let mut slsa = None;
     let mut sbom = None;
@@ -44,7 +45,11 @@ pub fn read(prov: &mut Provenance) {
             att.predicate_type = str_at(&v, "/predicateType");
         }
         att.subjects = subjects(&v);
-        att.subject_matches = expected.as_ref().map(|d| att.subjects.contains(d));
+        att.subject_matches = expected.as_ref().map(|d| {
+            att.subjects
+                .iter()
+                .any(|s| s == d || other_names.contains(s))
+        });
         let predicate = v.get("predicate").unwrap_or(&Value::Null);
         match att.predicate_type.as_deref() {
             p if is_slsa(p) && slsa.is_none() => {

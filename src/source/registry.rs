@@ -871,6 +871,11 @@ pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<
                 .iter()
                 .map(|p| format!("{full}: asking for signatures and attestations: {p}")),
         );
+        // Cosign attestations join the index's: the same provenance and SBOM reading.
+        image
+            .provenance
+            .attestations
+            .extend(referrers::cosign_statements(&found));
         image.referrers = Some(found);
         Ok(image)
     })?

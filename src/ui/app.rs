@@ -644,6 +644,8 @@ impl App {
             self.viewer.close();
         } else if !self.tree.filter_text.is_empty() && self.screen == Screen::Explorer {
             let _ = self.tree.set_filter(String::new());
+        } else if self.screen == Screen::Explorer && self.tree.clear_only() {
+            self.notice = None;
         } else if self.screen == Screen::Explorer && self.from_list {
             self.back_to_list();
         } else {

@@ -276,6 +276,8 @@ pub struct Filter {
     pub unchanged: bool,
     /// Show only paths whose full path (with a leading `/`) matches.
     pub pattern: Option<regex::bytes::Regex>,
+    /// Show only these paths (indexed by path id), such as a package's files.
+    pub only: Option<std::sync::Arc<[bool]>>,
 }
 
 impl Default for Filter {
@@ -286,6 +288,7 @@ impl Default for Filter {
             modified: true,
             unchanged: true,
             pattern: None,
+            only: None,
         }
     }
 }
@@ -468,7 +471,12 @@ impl TreeState {
             if c == Change::Absent {
                 continue;
             }
-            if !keep[id] && self.filter.allows(c) {
+            let listed = self
+                .filter
+                .only
+                .as_ref()
+                .is_none_or(|only| only.get(id).copied().unwrap_or(false));
+            if !keep[id] && listed && self.filter.allows(c) {
                 keep[id] = match &self.filter.pattern {
                     None => true,
                     Some(re) => {

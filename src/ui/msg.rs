@@ -148,6 +148,13 @@ pub enum Msg {
         /// The listing, or why not.
         result: Result<Arc<RawListing>, String>,
     },
+    /// The files a package lists, as paths of the image.
+    PackageFiles {
+        /// Request.
+        req: u64,
+        /// The package's paths, or why not.
+        result: Result<Vec<crate::model::fs::PathId>, String>,
+    },
     /// The daemon's image list.
     Images(Result<Vec<ImageRow>, String>),
     /// The archive or layout asked for holds several images and none was chosen: the
@@ -254,6 +261,19 @@ pub enum Command {
         image: Arc<Image>,
         /// Layer.
         layer: usize,
+    },
+    /// Read the file listing a package's files and find them in the image.
+    PackageFiles {
+        /// Request.
+        req: u64,
+        /// The image.
+        image: Arc<Image>,
+        /// The version of the listing file.
+        version: VersionId,
+        /// The listing file's path (no leading `/`).
+        listing: String,
+        /// The package.
+        package: Box<Package>,
     },
     /// Ask the daemon for its images.
     ListImages,
@@ -386,6 +406,7 @@ impl App {
                 self.anatomy.listing(req, result);
                 Vec::new()
             }
+            Msg::PackageFiles { req, result } => self.package_files(req, result),
             Msg::Images(result) => {
                 let notice = match result {
                     Ok(rows) => {

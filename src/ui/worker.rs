@@ -13,9 +13,10 @@ use super::app::{App, Chunk, Command, Event, ExtractError, ImageRow, Loaded, Msg
 use super::filetree::{LayerView, Mode, TreeIndex};
 use super::highlight;
 use super::state::anatomy::RawListing;
+use crate::analysis::finding::Package;
 use crate::analysis::pipeline::{self, Opened, Settings};
 use crate::config::FindingsConfig;
-use crate::model::fs::{EntryKind, VersionId};
+use crate::model::fs::{EntryKind, PathId, VersionId};
 use crate::model::Image;
 use crate::redact::rules::RuleSet;
 use crate::source::resolve::ImageSelector;
@@ -70,6 +71,7 @@ pub fn execute(cmd: Command, tx: &Sender) {
         Command::Reveal { req, .. } => Some(("reveal", *req)),
         Command::Compare { req, .. } => Some(("compare", *req)),
         Command::DiffFile { req, .. } => Some(("diff-file", *req)),
+        Command::PackageFiles { req, .. } => Some(("package-files", *req)),
         _ => None,
     };
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cmd, tx)));
@@ -98,6 +100,10 @@ pub fn execute(cmd: Command, tx: &Sender) {
                 req,
                 result: Err(msg),
             }),
+            Some(("package-files", req)) => tx.send(Msg::PackageFiles {
+                req,
+                result: Err(msg),
+            }),
             Some((_, req)) => tx.send(Msg::Extracted {
                 req,
                 result: Err(ExtractError::Failed(msg)),
@@ -111,6 +117,16 @@ fn run(cmd: Command, tx: &Sender) {
     match cmd {
         Command::ListImages => {
             let _ = tx.send(Msg::Images(list_images()));
+        }
+        Command::PackageFiles {
+            req,
+            image,
+            version,
+            listing,
+            package,
+        } => {
+            let result = package_files(&image, version, &listing, &package);
+            let _ = tx.send(Msg::PackageFiles { req, result });
         }
         Command::RawEntries {
             req,
@@ -691,6 +707,25 @@ pub fn settle(app: &mut App, cmds: Vec<Command>) {
         }
     }
 }
+
+/// The paths of the image that the file at `listing` lists as `package`'s files.
+fn package_files(
+    image: &Image,
+    version: VersionId,
+    listing: &str,
+    package: &Package,
+) -> Result<Vec<PathId>, String> {
+    let bytes = crate::source::content::read_content(image, version, MAX_LISTING_BYTES)
+        .map_err(|e| format!("/{listing}: {e}"))?;
+    let files = crate::analysis::packages::files::listed_files(package, listing, &bytes)?;
+    Ok(files
+        .iter()
+        .filter_map(|f| image.fs.lookup(f.as_bytes()))
+        .collect())
+}
+
+/// Listing files larger than this are not read (rpm databases are the largest, tens of MiB).
+const MAX_LISTING_BYTES: u64 = 256 << 20;
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 //! and Ruby gem specifications. `etc/os-release` gives distribution packages their purl
 //! namespace.
 
+pub mod files;
 pub mod golang;
 pub mod java;
 pub mod npm;

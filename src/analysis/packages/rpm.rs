@@ -14,6 +14,10 @@ const TAG_ARCH: u32 = 1022;
 const TAG_PROVIDENAME: u32 = 1047;
 const TAG_REQUIRENAME: u32 = 1049;
 const TAG_LONGSIZE: u32 = 5009;
+const TAG_OLDFILENAMES: u32 = 1027;
+const TAG_DIRINDEXES: u32 = 1116;
+const TAG_BASENAMES: u32 = 1117;
+const TAG_DIRNAMES: u32 = 1118;
 
 const TYPE_INT32: u32 = 4;
 const TYPE_INT64: u32 = 5;
@@ -100,9 +104,14 @@ fn records(blobs: impl IntoIterator<Item = Vec<u8>>) -> Vec<Record> {
         .collect()
 }
 
-/// Reads every header of an `rpmdb.sqlite` (the `Packages` table's `blob` column). SQLite
-/// reads files, so the bytes go through a private temporary file.
+/// Reads every header of an `rpmdb.sqlite` (the `Packages` table's `blob` column).
 pub fn parse_sqlite(bytes: &[u8]) -> Result<Vec<Record>, String> {
+    sqlite_blobs(bytes).map(records)
+}
+
+/// The header blobs of an `rpmdb.sqlite`, in install order. SQLite reads files, so the bytes
+/// go through a private temporary file.
+fn sqlite_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let path = std::env::temp_dir().join(format!(
@@ -141,7 +150,7 @@ pub fn parse_sqlite(bytes: &[u8]) -> Result<Vec<Record>, String> {
             .map_err(|e| e.to_string())?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.to_string())?;
-        Ok(records(blobs))
+        Ok(blobs)
     })();
     let _ = std::fs::remove_file(&path);
     result
@@ -155,9 +164,14 @@ const H_KEYDATA: u8 = 1;
 const H_OFFPAGE: u8 = 3;
 const PAGE_HEADER: usize = 26;
 
-/// Reads every value of a Berkeley DB hash database (rpm's `Packages`): hash pages hold
-/// key/value pairs, large values live in chains of overflow pages.
+/// Reads every header of a Berkeley DB hash `Packages` database.
 pub fn parse_bdb(bytes: &[u8]) -> Result<Vec<Record>, String> {
+    bdb_blobs(bytes).map(records)
+}
+
+/// Every value of a Berkeley DB hash database (rpm's `Packages`): hash pages hold key/value
+/// pairs, large values live in chains of overflow pages.
+fn bdb_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let magic_le = bytes
         .get(12..16)
         .map(|b| u32::from_le_bytes(b.try_into().unwrap_or([0; 4])));
@@ -248,7 +262,97 @@ pub fn parse_bdb(bytes: &[u8]) -> Result<Vec<Record>, String> {
             }
         }
     }
-    Ok(records(blobs))
+    Ok(blobs)
+}
+
+/// The files a package's header lists (paths without the leading `/`), from the SQLite or
+/// Berkeley DB database in `bytes`, for the package named `name` whose `VERSION-RELEASE` is
+/// `version` (any version when no header has that one).
+pub fn file_list(
+    bytes: &[u8],
+    sqlite: bool,
+    name: &str,
+    version: &str,
+) -> Result<Vec<String>, String> {
+    let blobs = if sqlite {
+        sqlite_blobs(bytes)?
+    } else {
+        bdb_blobs(bytes)?
+    };
+    let mut fallback = None;
+    for blob in &blobs {
+        let Some(r) = parse_header(blob) else {
+            continue;
+        };
+        if r.name != name {
+            continue;
+        }
+        let version_matches = r.version == version || version.ends_with(&format!(":{}", r.version));
+        if version_matches {
+            return Ok(header_files(blob).unwrap_or_default());
+        }
+        fallback.get_or_insert(blob);
+    }
+    match fallback {
+        Some(blob) => Ok(header_files(blob).unwrap_or_default()),
+        None => Err(format!("no package {name} in the rpm database")),
+    }
+}
+
+/// The file paths of one header blob: `DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]`, or the old
+/// flat `OLDFILENAMES`. Leading `/` removed. `None` when the blob is malformed.
+pub fn header_files(blob: &[u8]) -> Option<Vec<String>> {
+    let il = be32(blob, 0)? as usize;
+    let dl = be32(blob, 4)? as usize;
+    let data_start = 8usize.checked_add(il.checked_mul(16)?)?;
+    let data = blob.get(data_start..data_start.checked_add(dl)?)?;
+    let strings = |off: usize, n: usize| -> Option<Vec<String>> {
+        let mut out = Vec::with_capacity(n.min(dl));
+        let mut at = off;
+        for _ in 0..n {
+            let rest = data.get(at..)?;
+            let end = rest.iter().position(|&b| b == 0)?;
+            out.push(String::from_utf8_lossy(&rest[..end]).into_owned());
+            at += end + 1;
+        }
+        Some(out)
+    };
+    let (mut base, mut dirs, mut index, mut old) = (None, None, None, None);
+    for i in 0..il {
+        let e = 8 + i * 16;
+        let (tag, ty) = (be32(blob, e)?, be32(blob, e + 4)?);
+        let (off, count) = (be32(blob, e + 8)? as usize, be32(blob, e + 12)? as usize);
+        match tag {
+            TAG_BASENAMES if ty == TYPE_STRING_ARRAY => base = Some(strings(off, count)?),
+            TAG_DIRNAMES if ty == TYPE_STRING_ARRAY => dirs = Some(strings(off, count)?),
+            TAG_OLDFILENAMES if ty == TYPE_STRING_ARRAY => old = Some(strings(off, count)?),
+            TAG_DIRINDEXES if ty == TYPE_INT32 => {
+                let mut v = Vec::with_capacity(count.min(dl / 4));
+                for k in 0..count {
+                    v.push(be32(data, off.checked_add(k.checked_mul(4)?)?)? as usize);
+                }
+                index = Some(v);
+            }
+            _ => {}
+        }
+    }
+    let files = match (base, dirs, index, old) {
+        (Some(base), Some(dirs), Some(index), _) if base.len() == index.len() => base
+            .iter()
+            .zip(&index)
+            .map(|(b, &d)| Some(format!("{}{b}", dirs.get(d)?)))
+            .collect::<Option<Vec<_>>>()?,
+        (_, _, _, Some(old)) => old,
+        (None, None, None, None) => Vec::new(),
+        _ => return None,
+    };
+    Some(
+        files
+            .into_iter()
+            .map(|f| f.trim_start_matches('/').to_owned())
+            .filter(|f| !f.is_empty())
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -311,6 +415,46 @@ mod tests {
         assert_eq!(r.depends, ["filesystem", "libc.so.6()(64bit)"]);
         assert_eq!(r.provides, ["bash", "/bin/sh"]);
         assert_eq!(r.section, None);
+    }
+
+    #[test]
+    fn file_lists_join_directories_and_base_names() {
+        let index: Vec<u8> = [0u32, 1, 0].iter().flat_map(|i| i.to_be_bytes()).collect();
+        let blob = header(&[
+            (TAG_NAME, TYPE_STRING, b"tool\0".to_vec(), 1),
+            (TAG_DIRINDEXES, TYPE_INT32, index, 3),
+            (
+                TAG_BASENAMES,
+                TYPE_STRING_ARRAY,
+                b"tool\0tool.conf\0README\0".to_vec(),
+                3,
+            ),
+            (
+                TAG_DIRNAMES,
+                TYPE_STRING_ARRAY,
+                b"/usr/bin/\0/etc/\0".to_vec(),
+                2,
+            ),
+        ]);
+        assert_eq!(
+            header_files(&blob).expect("files"),
+            ["usr/bin/tool", "etc/tool.conf", "usr/bin/README"]
+        );
+        // An index past the directory list is malformed, not a wrong path.
+        let bad: Vec<u8> = [5u32].iter().flat_map(|i| i.to_be_bytes()).collect();
+        let blob = header(&[
+            (TAG_DIRINDEXES, TYPE_INT32, bad, 1),
+            (TAG_BASENAMES, TYPE_STRING_ARRAY, b"x\0".to_vec(), 1),
+            (TAG_DIRNAMES, TYPE_STRING_ARRAY, b"/a/\0".to_vec(), 1),
+        ]);
+        assert_eq!(header_files(&blob), None);
+        let old = header(&[(
+            TAG_OLDFILENAMES,
+            TYPE_STRING_ARRAY,
+            b"/bin/sh\0".to_vec(),
+            1,
+        )]);
+        assert_eq!(header_files(&old).expect("files"), ["bin/sh"]);
     }
 
     #[test]

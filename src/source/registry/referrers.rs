@@ -13,10 +13,12 @@
 //! still shown.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::{not_found, Remote, DOCKER_MANIFEST, OCI_MANIFEST};
+use crate::model::provenance::Attestation;
 use crate::model::referrer::{Referrer, ReferrerKind, ReferrerLayer, Referrers};
 
 /// Media type of a cosign simple-signing payload layer.
@@ -266,9 +268,128 @@ async fn read_artifact(
     })
 }
 
+/// The in-toto statements of the cosign attestations among `found` (`.att` tags or
+/// referrers): each DSSE envelope layer's payload, decoded, as an [`Attestation`] of the
+/// artifact manifest. The envelope's own signatures are not checked here. An envelope that
+/// cannot be read becomes an attestation with its `problem` set.
+pub fn cosign_statements(found: &Referrers) -> Vec<Attestation> {
+    use base64::Engine as _;
+    let mut out = Vec::new();
+    for r in found
+        .found
+        .iter()
+        .filter(|r| r.kind == ReferrerKind::CosignAttestation)
+    {
+        for layer in r.layers.iter().filter(|l| l.media_type == DSSE_ENVELOPE) {
+            let mut att = Attestation {
+                manifest: r.digest.clone(),
+                media_type: layer.media_type.clone(),
+                predicate_type: layer.annotations.get("predicateType").cloned(),
+                digest: layer.digest.clone(),
+                size: layer.size,
+                ..Attestation::default()
+            };
+            let statement = (|| -> Result<String, String> {
+                let bytes = layer
+                    .bytes
+                    .as_ref()
+                    .ok_or("the envelope blob was not read (too large or unreadable)")?;
+                let envelope: Value = serde_json::from_slice(bytes)
+                    .map_err(|e| format!("the DSSE envelope is not valid JSON: {e}"))?;
+                let payload_type = envelope
+                    .get("payloadType")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if payload_type != IN_TOTO_PAYLOAD {
+                    return Err(format!(
+                        "the DSSE payload type is {payload_type:?}, not {IN_TOTO_PAYLOAD}"
+                    ));
+                }
+                let payload = envelope
+                    .get("payload")
+                    .and_then(Value::as_str)
+                    .ok_or("the DSSE envelope has no payload")?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(payload)
+                    .map_err(|e| format!("the DSSE payload is not base64: {e}"))?;
+                Ok(String::from_utf8_lossy(&bytes).into_owned())
+            })();
+            match statement {
+                Ok(s) => att.statement = Some(Arc::from(s.as_str())),
+                Err(why) => att.problem = Some(why),
+            }
+            out.push(att);
+        }
+    }
+    out
+}
+
+/// The DSSE payload type of an in-toto statement.
+pub const IN_TOTO_PAYLOAD: &str = "application/vnd.in-toto+json";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cosign_envelopes_give_their_statements() {
+        use base64::Engine as _;
+        let statement = r#"{"_type":"https://in-toto.io/Statement/v1","predicateType":"https://slsa.dev/provenance/v1"}"#;
+        let envelope = |payload_type: &str, payload: &str| {
+            serde_json::json!({"payloadType": payload_type, "payload": payload, "signatures": []})
+                .to_string()
+                .into_bytes()
+        };
+        let layer = |bytes: Option<Vec<u8>>| ReferrerLayer {
+            media_type: DSSE_ENVELOPE.into(),
+            digest: "sha256:00".into(),
+            size: 10,
+            annotations: BTreeMap::from([(
+                "predicateType".into(),
+                "https://slsa.dev/provenance/v1".into(),
+            )]),
+            bytes,
+        };
+        let b64 = base64::engine::general_purpose::STANDARD.encode(statement);
+        let found = Referrers {
+            subjects: vec!["sha256:aa".into()],
+            found: vec![Referrer {
+                kind: ReferrerKind::CosignAttestation,
+                location: "sha256-aa.att".into(),
+                subject: "sha256:aa".into(),
+                digest: "sha256:bb".into(),
+                artifact_type: String::new(),
+                annotations: BTreeMap::new(),
+                layers: vec![
+                    layer(Some(envelope(IN_TOTO_PAYLOAD, &b64))),
+                    layer(Some(envelope("text/plain", &b64))),
+                    layer(Some(envelope(IN_TOTO_PAYLOAD, "not base64!"))),
+                    layer(None),
+                ],
+            }],
+            problems: Vec::new(),
+        };
+        let atts = cosign_statements(&found);
+        assert_eq!(atts.len(), 4);
+        assert_eq!(atts[0].statement.as_deref(), Some(statement));
+        assert_eq!(atts[0].manifest, "sha256:bb");
+        assert_eq!(
+            atts[0].predicate_type.as_deref(),
+            Some("https://slsa.dev/provenance/v1")
+        );
+        assert!(atts[1]
+            .problem
+            .as_deref()
+            .unwrap_or("")
+            .contains("text/plain"));
+        assert!(atts[2].problem.as_deref().unwrap_or("").contains("base64"));
+        assert!(atts[3]
+            .problem
+            .as_deref()
+            .unwrap_or("")
+            .contains("not read"));
+        assert!(atts[1..].iter().all(|a| a.statement.is_none()));
+    }
 
     #[test]
     fn artifacts_are_told_apart_by_type() {

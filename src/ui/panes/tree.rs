@@ -17,11 +17,17 @@ use crate::ui::text::{bytes, fit, mode_string, share_bar};
 
 fn title(app: &App) -> Line<'static> {
     let layer = app.layers.selected;
-    let mut spans = vec![Span::raw(match app.layers.mode {
-        Mode::PerLayer => {
+    let only = app.tree.only_label.as_ref();
+    let mut spans = vec![Span::raw(match (only, app.layers.mode) {
+        // A path-set filter names what it shows instead of the mode, to fit the title.
+        (Some(label), _) => format!(
+            " {} at layer {layer} (Esc shows all) ",
+            crate::model::sanitize(label),
+        ),
+        (None, Mode::PerLayer) => {
             format!(" Filesystem at layer {layer}, coloured by what layer {layer} changed ")
         }
-        Mode::Aggregated => {
+        (None, Mode::Aggregated) => {
             format!(" Aggregated contents (changes since layer 0, up to {layer}) ")
         }
     })];

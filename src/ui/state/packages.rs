@@ -4,7 +4,8 @@
 
 use super::{follow, move_index};
 use crate::analysis::finding::Package;
-use crate::model::fs::FileSystem;
+use crate::analysis::packages::files::{listing_path, lists_files};
+use crate::model::fs::PathId;
 use crate::ui::app::{App, Level, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::msg::Command;
@@ -75,6 +76,8 @@ pub struct Packages {
     pub selected: usize,
     /// First row on screen.
     pub scroll: usize,
+    /// The file-list request in flight: (request, package name, layer to show).
+    pub pending_files: Option<(u64, String, usize)>,
 }
 
 impl Packages {
@@ -93,6 +96,7 @@ impl Packages {
         self.open = false;
         self.selected = 0;
         self.scroll = 0;
+        self.pending_files = None;
     }
 
     /// Shows only packages containing `text` (empty shows all); the selection goes to the top.
@@ -182,45 +186,6 @@ impl Packages {
     }
 }
 
-/// The file that lists or holds a package's files, as a path without the leading `/`:
-/// dpkg's `var/lib/dpkg/info/NAME[:ARCH].list`, a Python distribution's `RECORD`, and for
-/// everything else the file the package was read from (an npm `package.json`, a binary, a
-/// jar, a gemspec, the rpm database). `None` when that file is not in the image.
-pub fn files_entry(fs: &FileSystem, p: &Package) -> Option<String> {
-    let source = p.source.split('!').next().unwrap_or("");
-    let source = source.trim_start_matches('/');
-    let mut candidates: Vec<String> = Vec::new();
-    match p.manager.as_str() {
-        "dpkg" => {
-            let arch = p
-                .purl
-                .split_once('?')
-                .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("arch=")));
-            if let Some(arch) = arch {
-                candidates.push(format!("var/lib/dpkg/info/{}:{arch}.list", p.name));
-            }
-            candidates.push(format!("var/lib/dpkg/info/{}.list", p.name));
-        }
-        "python" => {
-            if let Some((dir, _)) = source.rsplit_once('/') {
-                let lower = dir.to_ascii_lowercase();
-                if lower.ends_with(".dist-info") {
-                    candidates.push(format!("{dir}/RECORD"));
-                } else if lower.ends_with(".egg-info") {
-                    candidates.push(format!("{dir}/installed-files.txt"));
-                }
-            }
-        }
-        _ => {}
-    }
-    candidates.push(source.to_owned());
-    candidates.into_iter().find(|c| {
-        fs.lookup(c.as_bytes())
-            .and_then(|id| fs.final_version(id))
-            .is_some()
-    })
-}
-
 /// The packages pane's effect on the rest of the explorer.
 impl App {
     // ----- packages -----------------------------------------------------------------------
@@ -246,8 +211,10 @@ impl App {
         }
     }
 
-    /// Enter on a package: select the layer of the file that lists its files (see
-    /// [`files_entry`]) and show that file in the tree.
+    /// Enter on a package. Where its format lists its files (see [`lists_files`]), the
+    /// worker reads that list and the tree then shows just those files, at the package's
+    /// layer. Otherwise the tree selects the file the package was read from (see
+    /// [`listing_path`]).
     pub(in crate::ui) fn jump_to_package(&mut self) -> Vec<Command> {
         let Some(p) = self.packages.selected_package().cloned() else {
             return Vec::new();
@@ -256,11 +223,31 @@ impl App {
             return Vec::new();
         };
         let fs = &tree.image.fs;
-        let target = files_entry(fs, &p).and_then(|path| {
+        let target = listing_path(fs, &p).and_then(|path| {
             let id = fs.lookup(path.as_bytes())?;
             let v = fs.final_version(id)?;
-            Some((format!("/{path}"), fs.versions[v as usize].layer as usize))
+            Some((path, v, fs.versions[v as usize].layer as usize))
         });
+        let image = tree.image.clone();
+        if let Some((listing, version, layer)) = &target {
+            if lists_files(&p, listing) {
+                let req = self.req();
+                let layer = p.layer.unwrap_or(*layer);
+                self.packages.pending_files = Some((req, p.name.clone(), layer));
+                self.notice = Some((
+                    format!("reading the files of {}…", crate::model::sanitize(&p.name)),
+                    Level::Info,
+                ));
+                return vec![Command::PackageFiles {
+                    req,
+                    image,
+                    version: *version,
+                    listing: listing.clone(),
+                    package: Box::new(p),
+                }];
+            }
+        }
+        let target = target.map(|(path, _, layer)| (format!("/{path}"), layer));
         let Some((path, layer)) = target else {
             self.notice = Some((
                 format!(
@@ -280,5 +267,55 @@ impl App {
             cmds = self.want_view().into_iter().collect();
         }
         cmds
+    }
+
+    /// The worker's answer to [`Command::PackageFiles`]: the tree shows those paths at the
+    /// package's layer.
+    pub(in crate::ui) fn package_files(
+        &mut self,
+        req: u64,
+        result: Result<Vec<PathId>, String>,
+    ) -> Vec<Command> {
+        let Some((_, name, layer)) = self.packages.pending_files.take_if(|(r, _, _)| *r == req)
+        else {
+            return Vec::new();
+        };
+        let shown = crate::model::sanitize(&name);
+        match result {
+            Ok(ids) if ids.is_empty() => {
+                self.notice = Some((
+                    format!("none of the files {shown} lists is in the image"),
+                    Level::Error,
+                ));
+                Vec::new()
+            }
+            Ok(ids) => {
+                let _ = self.tree.set_filter(String::new());
+                self.tree
+                    .set_only(&ids, format!("{} files of {name}", ids.len()));
+                self.packages.open = false;
+                self.viewer.close();
+                self.focus = Pane::Tree;
+                self.notice = Some((
+                    format!(
+                        "{} files of {shown} in layer {layer} (Esc shows all)",
+                        ids.len()
+                    ),
+                    Level::Info,
+                ));
+                let mut cmds = self.select_layer(layer);
+                if cmds.is_empty() {
+                    cmds = self.want_view().into_iter().collect();
+                }
+                cmds
+            }
+            Err(e) => {
+                self.notice = Some((
+                    format!("{shown}: {}", crate::model::sanitize(&e)),
+                    Level::Error,
+                ));
+                Vec::new()
+            }
+        }
     }
 }

@@ -39,6 +39,8 @@ pub struct Tree {
     /// The last non-empty filter expression: what `n`/`N` look for, also after the filter is
     /// cleared.
     pub search_text: String,
+    /// What the path-set filter shows (such as "files of bash"), when one is applied.
+    pub only_label: Option<String>,
     views: Vec<Arc<LayerView>>,
     /// The view being built: (request, layer, mode).
     pending: Option<(u64, usize, Mode)>,
@@ -52,6 +54,7 @@ impl Default for Tree {
             attributes: true,
             filter_text: String::new(),
             search_text: String::new(),
+            only_label: None,
             views: Vec::new(),
             pending: None,
             ticket: Arc::new(AtomicU64::new(0)),
@@ -63,6 +66,7 @@ impl Tree {
     /// Forgets the image.
     pub fn clear(&mut self) {
         self.state = None;
+        self.only_label = None;
         self.views.clear();
         self.pending = None;
         self.ticket.store(0, Ordering::SeqCst);
@@ -260,6 +264,34 @@ impl Tree {
         Ok(())
     }
 
+    /// Shows only the paths in `ids` (and the directories leading to them), under `label`.
+    pub fn set_only(&mut self, ids: &[PathId], label: String) {
+        let Some(tree) = self.state.as_mut() else {
+            return;
+        };
+        let mut only = vec![false; tree.image.fs.path_count()];
+        for &id in ids {
+            if let Some(slot) = only.get_mut(id as usize) {
+                *slot = true;
+            }
+        }
+        tree.filter.only = Some(only.into());
+        tree.refilter();
+        self.only_label = Some(label);
+    }
+
+    /// Removes the path-set filter; false when there was none.
+    pub fn clear_only(&mut self) -> bool {
+        if self.only_label.take().is_none() {
+            return false;
+        }
+        if let Some(tree) = self.state.as_mut() {
+            tree.filter.only = None;
+            tree.refilter();
+        }
+        true
+    }
+
     /// The applied path filter as a regex (`None` when there is none).
     pub fn filter_regex(&self) -> Option<regex::bytes::Regex> {
         if self.filter_text.is_empty() {
@@ -295,6 +327,7 @@ impl Tree {
         tree.filter = Default::default();
         tree.refilter();
         self.filter_text.clear();
+        self.only_label = None;
         tree.select_path(id)
     }
 
