@@ -521,15 +521,14 @@ fn a_shared_layer_is_read_once_and_the_answer_is_the_same() {
         let pair =
             analyse_pair(&input(&pa), &input(b), &settings, &Progress::default()).expect("pair");
         assert_eq!(pair.layers_read_once, reused, "{}", b.display());
-        assert!(pair.b.is_some());
-        let d = pair.compare();
-        assert_eq!(render(&d), separate, "{}", b.display());
+        assert!(!pair.same_input);
+        assert_eq!(render(&pair.diff), separate, "{}", b.display());
     }
     // The same input twice is read once.
     let pair =
         analyse_pair(&input(&pa), &input(&pa), &settings, &Progress::default()).expect("pair");
-    assert!(pair.b.is_none());
-    assert!(pair.compare().is_empty());
+    assert!(pair.same_input);
+    assert!(pair.diff.is_empty());
 }
 
 #[test]

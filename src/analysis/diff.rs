@@ -3,8 +3,8 @@
 //! matched by rule and location, the runtime configuration and the size accounting.
 //!
 //! [`analyse_pair`] reads both through the engine's entry point (a layer both hold is read
-//! once) and keeps a compact [`Snapshot`] of each; [`compare_snapshots`] (pure) builds the
-//! `strata.diff/v1` document (docs/diff-schema.md). Everything that leaves it is sanitised, and
+//! once), keeping a compact [`Snapshot`] and [`KeptFiles`] of A while B is read;
+//! [`compare_snapshots`] (pure) builds the `strata.diff/v1` document (docs/diff-schema.md). Everything that leaves it is sanitised, and
 //! secret-looking values of the configuration are redacted by the configured [`Redactor`].
 
 use std::collections::{BTreeMap, HashMap};
@@ -367,18 +367,14 @@ impl Diff {
     }
 }
 
-/// What the comparison keeps of one analysed image: its identity, layers, configuration, sizes,
-/// findings, packages and, per path of its final filesystem, a few bytes (type, size, content
-/// hash, mode, owner, link target, layer) instead of the whole model, so the image itself can
-/// be dropped before the other one is read.
+/// What the comparison keeps of one analysed image besides its files: its identity, layers,
+/// configuration, sizes, findings and packages.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     image: ImageRef,
     platform: String,
     /// `(diff_id, size_bytes, redacted command)` per layer, bottom first.
     layers: Vec<(String, u64, String)>,
-    /// The final filesystem, root excluded, sorted by path bytes.
-    files: Vec<(Box<[u8]>, Final)>,
     config: crate::model::ImageConfig,
     size: SizeOf,
     /// Findings with their location key.
@@ -392,12 +388,6 @@ impl Snapshot {
     pub fn of(analysed: &Analysed) -> Self {
         let i = analysed.image.as_ref();
         let redactor = &analysed.redactor;
-        let fs = &i.fs;
-        let mut files: Vec<(Box<[u8]>, Final)> = (1..fs.path_count() as PathId)
-            .filter(|&id| fs.exists_in_final(id))
-            .map(|id| (Box::from(fs.path(id)), final_of(fs, id)))
-            .collect();
-        files.sort_unstable_by(|x, y| x.0.cmp(&y.0));
         Self {
             image: image_ref(i),
             platform: platform(i),
@@ -412,7 +402,6 @@ impl Snapshot {
                     )
                 })
                 .collect(),
-            files,
             config: i.config.clone(),
             size: of(&analysed.efficiency),
             findings: analysed
@@ -425,20 +414,116 @@ impl Snapshot {
     }
 }
 
+/// A final filesystem as the comparison walks it: paths (root excluded) in path-byte order,
+/// each with what the comparison looks at.
+pub trait FinalFiles {
+    /// Number of paths.
+    fn len(&self) -> usize;
+    /// True when there is no path.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The `i`th path (no leading `/`).
+    fn path(&self, i: usize) -> &[u8];
+    /// What the comparison sees of the `i`th path.
+    fn at(&self, i: usize) -> Final;
+}
+
+/// A final filesystem kept after its model is dropped: all paths in one buffer, one
+/// [`Final`] each (about 130 bytes a path).
+#[derive(Debug, Clone, Default)]
+pub struct KeptFiles {
+    paths: Vec<u8>,
+    ends: Vec<u32>,
+    finals: Vec<Final>,
+}
+
+impl KeptFiles {
+    /// Copies what the comparison needs of `fs`'s final filesystem.
+    pub fn of(fs: &FileSystem) -> Self {
+        let live = LiveFiles::of(fs);
+        let mut kept = Self {
+            paths: Vec::new(),
+            ends: Vec::with_capacity(live.len()),
+            finals: Vec::with_capacity(live.len()),
+        };
+        for i in 0..live.len() {
+            kept.paths.extend_from_slice(live.path(i));
+            kept.ends
+                .push(u32::try_from(kept.paths.len()).unwrap_or(u32::MAX));
+            kept.finals.push(live.at(i));
+        }
+        kept.paths.shrink_to_fit();
+        kept
+    }
+}
+
+impl FinalFiles for KeptFiles {
+    fn len(&self) -> usize {
+        self.finals.len()
+    }
+    fn path(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.paths[start..self.ends[i] as usize]
+    }
+    fn at(&self, i: usize) -> Final {
+        self.finals[i].clone()
+    }
+}
+
+/// The final filesystem of a model still in memory: just the sorted path ids (4 bytes a
+/// path), each [`Final`] read from the model when asked.
+#[derive(Debug)]
+pub struct LiveFiles<'a> {
+    fs: &'a FileSystem,
+    ids: Vec<PathId>,
+}
+
+impl<'a> LiveFiles<'a> {
+    /// The paths of `fs`'s final filesystem, sorted by path bytes.
+    pub fn of(fs: &'a FileSystem) -> Self {
+        let mut ids: Vec<PathId> = (1..fs.path_count() as PathId)
+            .filter(|&id| fs.exists_in_final(id))
+            .collect();
+        ids.sort_unstable_by(|&x, &y| fs.path(x).cmp(fs.path(y)));
+        Self { fs, ids }
+    }
+}
+
+impl FinalFiles for LiveFiles<'_> {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+    fn path(&self, i: usize) -> &[u8] {
+        self.fs.path(self.ids[i])
+    }
+    fn at(&self, i: usize) -> Final {
+        final_of(self.fs, self.ids[i])
+    }
+}
+
 /// Compares A with B; configuration values go through A's redactor (both sides are read with
 /// the same settings).
 pub fn compare(a: &Analysed, b: &Analysed) -> Diff {
-    compare_snapshots(&Snapshot::of(a), &Snapshot::of(b), &a.redactor)
+    compare_snapshots(
+        (&Snapshot::of(a), &LiveFiles::of(&a.image.fs)),
+        (&Snapshot::of(b), &LiveFiles::of(&b.image.fs)),
+        &a.redactor,
+    )
 }
 
-/// Compares two snapshots (see [`Snapshot`]); `redactor` masks configuration values.
-pub fn compare_snapshots(a: &Snapshot, b: &Snapshot, redactor: &Redactor) -> Diff {
+/// Compares two snapshots and their final filesystems; `redactor` masks configuration values.
+pub fn compare_snapshots(
+    (a, fa): (&Snapshot, &dyn FinalFiles),
+    (b, fb): (&Snapshot, &dyn FinalFiles),
+    redactor: &Redactor,
+) -> Diff {
     Diff {
         schema: SCHEMA,
         a: a.image.clone(),
         b: b.image.clone(),
         layers: layers(a, b),
-        files: files(&a.files, &b.files),
+        files: files(fa, fb),
         packages: packages(&a.packages, &b.packages),
         findings: findings(a, b),
         config: config(a, b, redactor),
@@ -446,60 +531,55 @@ pub fn compare_snapshots(a: &Snapshot, b: &Snapshot, redactor: &Redactor) -> Dif
     }
 }
 
-/// A and B as the comparison keeps them; B is `None` when the same input was named twice.
+/// The comparison of two inputs, and how they were read.
 #[derive(Debug)]
 pub struct Pair {
-    /// Image A.
-    pub a: Snapshot,
-    /// Image B, unless it is A.
-    pub b: Option<Snapshot>,
+    /// The comparison of A with B.
+    pub diff: Diff,
+    /// A and B named the same input (read once; the diff is empty).
+    pub same_input: bool,
     /// Layers of B taken from A's reading instead of read again.
     pub layers_read_once: usize,
-    /// The redactor both were read with.
-    pub redactor: Redactor,
-}
-
-impl Pair {
-    /// The comparison of A with B.
-    pub fn compare(&self) -> Diff {
-        compare_snapshots(&self.a, self.b.as_ref().unwrap_or(&self.a), &self.redactor)
-    }
 }
 
 /// Reads and analyses A through the engine's entry point ([`super::pipeline::analyse`]), keeps
-/// its snapshot and drops the model, then B: memory holds one model at a time. A layer B holds
-/// that A already read (same diff_id and blob) is not read again, when B is an uncompressed
-/// archive or a layout directory (its layer list is known before reading). The same input
-/// named twice is read once.
+/// its [`Snapshot`] and [`KeptFiles`] and drops the model, then reads B and compares while
+/// B's model is in memory (B's files are read from it, not copied): memory holds one model
+/// and one copy of A's paths at a time. A layer B holds that A already read (same diff_id and
+/// blob) is not read again, when B is an uncompressed archive or a layout directory (its
+/// layer list is known before reading). The same input named twice is read once.
 pub fn analyse_pair(
     a: &Input,
     b: &Input,
     settings: &Settings,
     progress: &Progress,
 ) -> Result<Pair> {
-    let snapshot = |input: &Input, settings: &Settings| -> Result<(Snapshot, Redactor)> {
-        let x = super::pipeline::analyse(input, settings, progress)?;
-        Ok((Snapshot::of(&x), x.redactor))
-    };
     if a == b {
-        let (sa, redactor) = snapshot(a, settings)?;
+        let x = super::pipeline::analyse(a, settings, progress)?;
+        let (snapshot, files) = (Snapshot::of(&x), LiveFiles::of(&x.image.fs));
         return Ok(Pair {
-            a: sa,
-            b: None,
+            diff: compare_snapshots((&snapshot, &files), (&snapshot, &files), &x.redactor),
+            same_input: true,
             layers_read_once: 0,
-            redactor,
         });
     }
     let cache = LayerCache::for_later_load(b, &settings.load).map(Arc::new);
     let mut settings = settings.clone();
     settings.load.layer_cache.clone_from(&cache);
-    let (sa, redactor) = snapshot(a, &settings)?;
-    let (sb, _) = snapshot(b, &settings)?;
+    let (sa, fa) = {
+        let x = super::pipeline::analyse(a, &settings, progress)?;
+        (Snapshot::of(&x), KeptFiles::of(&x.image.fs))
+    };
+    let y = super::pipeline::analyse(b, &settings, progress)?;
+    let diff = compare_snapshots(
+        (&sa, &fa),
+        (&Snapshot::of(&y), &LiveFiles::of(&y.image.fs)),
+        &y.redactor,
+    );
     Ok(Pair {
-        a: sa,
-        b: Some(sb),
+        diff,
+        same_input: false,
         layers_read_once: cache.map_or(0, |c| c.reused()),
-        redactor,
     })
 }
 
@@ -567,7 +647,7 @@ fn layers(a: &Snapshot, b: &Snapshot) -> Layers {
 
 /// One path of a final filesystem, as the comparison sees it.
 #[derive(Debug, Clone)]
-struct Final {
+pub struct Final {
     /// `None`: a directory implied by its children (no entry of its own).
     kind: Option<EntryKind>,
     bytes: u64,
@@ -696,40 +776,36 @@ fn entry(
 }
 
 /// Compares the final filesystems path by path (both sorted by path bytes).
-fn files(a: &[(Box<[u8]>, Final)], b: &[(Box<[u8]>, Final)]) -> Files {
-    let mut changes: Vec<(&[u8], FileChange, bool)> = Vec::new();
+fn files(a: &dyn FinalFiles, b: &dyn FinalFiles) -> Files {
+    // (path, change, is a directory)
+    let mut changes: Vec<(Vec<u8>, FileChange, bool)> = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
-        let order = match (a.get(i), b.get(j)) {
-            (Some(x), Some(y)) => x.0.cmp(&y.0),
-            (Some(_), None) => std::cmp::Ordering::Less,
+        let order = match (i < a.len(), j < b.len()) {
+            (true, true) => a.path(i).cmp(b.path(j)),
+            (true, false) => std::cmp::Ordering::Less,
             _ => std::cmp::Ordering::Greater,
         };
         match order {
             std::cmp::Ordering::Less => {
-                let (p, fa) = &a[i];
-                changes.push((
-                    p,
-                    entry(p, Change::Removed, Vec::new(), Some(fa), None),
-                    fa.is_dir(),
-                ));
+                let (p, fa) = (a.path(i), a.at(i));
+                let c = entry(p, Change::Removed, Vec::new(), Some(&fa), None);
+                changes.push((p.to_vec(), c, fa.is_dir()));
                 i += 1;
             }
             std::cmp::Ordering::Greater => {
-                let (p, fb) = &b[j];
-                changes.push((
-                    p,
-                    entry(p, Change::Added, Vec::new(), None, Some(fb)),
-                    fb.is_dir(),
-                ));
+                let (p, fb) = (b.path(j), b.at(j));
+                let c = entry(p, Change::Added, Vec::new(), None, Some(&fb));
+                changes.push((p.to_vec(), c, fb.is_dir()));
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
-                let ((p, fa), (_, fb)) = (&a[i], &b[j]);
-                let what = what_changed(fa, fb);
+                let (p, fa, fb) = (a.path(i), a.at(i), b.at(j));
+                let what = what_changed(&fa, &fb);
                 if !what.is_empty() {
                     let dir = fa.is_dir() && fb.is_dir();
-                    changes.push((p, entry(p, Change::Modified, what, Some(fa), Some(fb)), dir));
+                    let c = entry(p, Change::Modified, what, Some(&fa), Some(&fb));
+                    changes.push((p.to_vec(), c, dir));
                 }
                 i += 1;
                 j += 1;

@@ -77,8 +77,7 @@ pub fn run(args: &DiffArgs, opts: LoadOptions) -> Result<ExitCode> {
         &settings,
         &Progress::default(),
     )?;
-    let diff = pair.compare();
-    drop(pair);
+    let diff = pair.diff;
     let verdict = (!policy.is_empty()).then(|| evaluate(&diff, &policy));
     let text = match args.format {
         DiffFormat::Text => crate::report::diff_text::render(&diff, verdict.as_ref()),
