@@ -320,6 +320,83 @@ pub struct Row {
     pub has_children: bool,
 }
 
+impl Row {
+    /// The tree guides drawn before the row's name (`│   ` per ancestor with later
+    /// siblings, then `├── ` or `└── `).
+    pub fn prefix(&self) -> String {
+        let mut prefix = String::new();
+        for d in 0..self.depth.min(64) {
+            prefix.push_str(if self.guides & (1 << d) != 0 {
+                "│   "
+            } else {
+                "    "
+            });
+        }
+        prefix.push_str(if self.last {
+            "└── "
+        } else {
+            "├── "
+        });
+        prefix
+    }
+}
+
+/// The visible rows of a tree rooted at path 0, depth first: `children(id)` gives a path's
+/// shown children in display order (empty for a file), `collapsed(id)` whether a directory is
+/// folded. Walks with an explicit stack (no recursion on deep trees). Shared by the file tree
+/// and compare mode's diff tree.
+pub fn layout_rows(
+    children: &mut dyn FnMut(PathId) -> Vec<PathId>,
+    collapsed: &dyn Fn(PathId) -> bool,
+) -> Vec<Row> {
+    struct Frame {
+        kids: Vec<PathId>,
+        pos: usize,
+        depth: u16,
+        guides: u64,
+    }
+    let mut rows = Vec::new();
+    let mut stack = vec![Frame {
+        kids: children(0),
+        pos: 0,
+        depth: 0,
+        guides: 0,
+    }];
+    while let Some(top) = stack.last_mut() {
+        if top.pos >= top.kids.len() {
+            stack.pop();
+            continue;
+        }
+        let id = top.kids[top.pos];
+        top.pos += 1;
+        let last = top.pos == top.kids.len();
+        let depth = top.depth;
+        let guides = top.guides;
+        let kids = children(id);
+        let has_children = !kids.is_empty();
+        rows.push(Row {
+            id,
+            depth,
+            last,
+            guides,
+            has_children,
+        });
+        if has_children && !collapsed(id) {
+            let mut g = guides;
+            if !last && depth < 64 {
+                g |= 1 << depth;
+            }
+            stack.push(Frame {
+                kids,
+                pos: 0,
+                depth: depth.saturating_add(1),
+                guides: g,
+            });
+        }
+    }
+    rows
+}
+
 /// The tree pane's state: the view, filter, sort, collapsed directories and visible rows.
 #[derive(Debug)]
 pub struct TreeState {
@@ -422,57 +499,16 @@ impl TreeState {
     /// Recomputes the visible rows (after a collapse, sort or filter change).
     pub fn rebuild(&mut self) {
         let selected_id = self.rows.get(self.selected).map(|r| r.id);
-        let mut rows = Vec::new();
-        // Explicit stack of (children iterator position) to avoid recursion on deep trees.
-        struct Frame {
-            kids: Vec<PathId>,
-            pos: usize,
-            depth: u16,
-            guides: u64,
-        }
-        let root_kids = self.visible_children(0);
-        let mut stack = vec![Frame {
-            kids: root_kids,
-            pos: 0,
-            depth: 0,
-            guides: 0,
-        }];
-        while let Some(top) = stack.last_mut() {
-            if top.pos >= top.kids.len() {
-                stack.pop();
-                continue;
-            }
-            let id = top.kids[top.pos];
-            top.pos += 1;
-            let last = top.pos == top.kids.len();
-            let depth = top.depth;
-            let guides = top.guides;
-            let kids = if self.is_dir(id) {
-                self.visible_children(id)
-            } else {
-                Vec::new()
-            };
-            let has_children = !kids.is_empty();
-            rows.push(Row {
-                id,
-                depth,
-                last,
-                guides,
-                has_children,
-            });
-            if has_children && !self.collapsed[id as usize] {
-                let mut g = guides;
-                if !last && depth < 64 {
-                    g |= 1 << depth;
+        let rows = layout_rows(
+            &mut |id| {
+                if id == 0 || self.is_dir(id) {
+                    self.visible_children(id)
+                } else {
+                    Vec::new()
                 }
-                stack.push(Frame {
-                    kids,
-                    pos: 0,
-                    depth: depth.saturating_add(1),
-                    guides: g,
-                });
-            }
-        }
+            },
+            &|id| self.collapsed[id as usize],
+        );
         self.rows = rows;
         self.selected = match selected_id {
             Some(sel) => self.find_row_or_ancestor(sel),

@@ -105,6 +105,8 @@ pub enum Action {
     AnatomyView(u8),
     /// Anatomy: show or hide the "what am I looking at" explanation.
     Explain,
+    /// Compare mode: show a file's text diff side by side or unified.
+    SideBySide,
 }
 
 /// Where a binding applies.
@@ -578,14 +580,57 @@ pub static BINDINGS: &[Binding] = &[
         &[code(KeyCode::Enter)],
         S::Compare,
         A::Open,
-        "text diff of the selected file: its version in the open image against image B",
+        "text diff of the selected file (its version in the open image against image B) / fold a directory",
         Some("Diff file"),
     ),
+    b(
+        &[k('v')],
+        S::Compare,
+        A::SideBySide,
+        "text diff side by side (open image left, image B right) / unified",
+        Some("Side by side"),
+    ),
+    b(
+        &[code(KeyCode::Char(' '))],
+        S::Compare,
+        A::ToggleCollapse,
+        "fold/unfold the directory",
+        None,
+    ),
+    b(
+        &[ctrl(' '), k('x')],
+        S::Compare,
+        A::ToggleCollapseAll,
+        "fold/unfold all directories",
+        None,
+    ),
+    b(
+        &[code(KeyCode::Left), k('h')],
+        S::Compare,
+        A::Left,
+        "fold, or go to the parent",
+        None,
+    ),
+    b(
+        &[code(KeyCode::Right), k('l')],
+        S::Compare,
+        A::Right,
+        "unfold, or step into the directory",
+        None,
+    ),
+    b(
+        &[k('n')],
+        S::Compare,
+        A::NextMatch,
+        "next changed path the last filter matches",
+        None,
+    ),
+    b(&[k('N')], S::Compare, A::PrevMatch, "previous match", None),
     b(
         &[ctrl('o'), k('s')],
         S::Compare,
         A::Sort,
-        "sort by path / by bytes changed",
+        "sort by name / by bytes changed (directories: bytes added and removed beneath)",
         Some("Sort"),
     ),
     b(

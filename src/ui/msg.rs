@@ -12,7 +12,7 @@ use super::app::{App, Level, LoadState, Screen};
 use super::filetree::{LayerView, Mode, TreeIndex};
 use super::highlight::StyledLine;
 use super::state::anatomy::RawListing;
-use super::state::compare::{CompareState, DiffLine};
+use super::state::compare::{CompareState, TextDiff};
 use super::state::findings::FindingsState;
 use super::state::images::ImageRow;
 use super::text;
@@ -245,7 +245,7 @@ pub enum Msg {
         /// File-diff request.
         req: u64,
         /// The unified diff (secrets masked), or why there is none.
-        result: Result<Vec<DiffLine>, String>,
+        result: Result<TextDiff, String>,
     },
 }
 

@@ -1,8 +1,10 @@
-//! Compare mode's pane (in place of the tree while open): the paths that differ between the
-//! open image (A) and image B, one row each with its change symbol and colour (`A` added in
-//! B, `D` deleted in B, `M` modified), the modified-field markers (`c` content, `t` type, `m`
-//! mode, `o` owner, `l` link target) and the bytes on each side; below, the layer, size,
-//! package and finding changes. Enter replaces the list with the text diff of one file.
+//! Compare mode's pane (in place of the tree while open): the tree of paths that differ
+//! between the open image (A) and image B, drawn with the file tree's guides and folding, one
+//! row each with its change symbol and colour (`A` added in B, `D` deleted in B, `M`
+//! modified), the modified-field markers (`c` content, `t` type, `m` mode, `o` owner, `l` link
+//! target) and the bytes on each side, or for a directory the bytes added and removed beneath
+//! it; below, the layer, size, package and finding changes. Enter on a file replaces the tree
+//! with the text diff of its two versions, highlighted by syntax, unified or side by side.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -15,8 +17,12 @@ use super::{block, dim, heading, selected};
 use crate::analysis::diff::{Change, Diff, FileChange, What};
 use crate::model::sanitize;
 use crate::ui::app::{App, Pane};
+use crate::ui::filetree::Row;
+use crate::ui::highlight::{self, StyledLine};
 use crate::ui::layout;
-use crate::ui::state::compare::{CompareState, DiffTag, FileDiff};
+use crate::ui::state::compare::{
+    CompareState, DiffLine, DiffNode, DiffTag, DiffTree, FileDiff, TextDiff,
+};
 use crate::ui::text::{bytes, fit, fit_left, safe_content};
 
 /// Symbol of a change (always shown with its colour).
@@ -55,24 +61,68 @@ fn side(b: Option<u64>) -> String {
     b.map_or_else(|| "-".to_string(), bytes)
 }
 
-/// The list row of one changed path.
-fn row(e: &FileChange, width: usize) -> Line<'static> {
-    let style = change_style(e.change);
-    let head = format!(
-        " {} {:>10} → {:<10} ",
-        markers(&e.what),
-        side(e.bytes_a),
-        side(e.bytes_b)
-    );
-    let used = 2 + head.chars().count();
-    Line::from(vec![
-        Span::styled(
-            format!("{} ", symbol(e.change)),
-            style.add_modifier(Modifier::BOLD),
-        ),
-        Span::styled(head, dim()),
-        Span::styled(fit_left(&e.path, width.saturating_sub(used)), style),
-    ])
+/// Column text of the bytes: `A → B` for a path, `+added -removed` beneath a directory.
+fn bytes_columns(node: &DiffNode, entry: Option<&FileChange>) -> Vec<Span<'static>> {
+    match entry {
+        Some(e) if !node.dir => vec![Span::styled(
+            format!("{:>10} → {:<10} ", side(e.bytes_a), side(e.bytes_b)),
+            dim(),
+        )],
+        _ => vec![
+            Span::styled(
+                format!("{:>10}", format!("+{}", bytes(node.bytes_added))),
+                change_style(Change::Added),
+            ),
+            Span::raw("   "),
+            Span::styled(
+                format!("{:<10} ", format!("-{}", bytes(node.bytes_removed))),
+                change_style(Change::Removed),
+            ),
+        ],
+    }
+}
+
+/// The tree row of one node: change symbol and modified-field markers (blank for a directory
+/// that only leads to changes), bytes, tree guides and name, in the change's colour.
+fn row(c: &CompareView<'_>, r: &Row, width: usize) -> Line<'static> {
+    let node = &c.tree.nodes[r.id as usize];
+    let entry = node.entry.map(|e| &c.diff.files.entries[e]);
+    let mut spans = match entry {
+        Some(e) => vec![
+            Span::styled(
+                format!("{} ", symbol(e.change)),
+                change_style(e.change).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(format!(" {} ", markers(&e.what)), dim()),
+        ],
+        None => vec![Span::raw("         ")],
+    };
+    spans.extend(bytes_columns(node, entry));
+    let prefix = r.prefix();
+    let mut used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    used += prefix.chars().count();
+    spans.push(Span::styled(prefix, dim()));
+    let style = entry.map_or_else(Style::new, |e| change_style(e.change));
+    if r.has_children && c.collapsed[r.id as usize] {
+        spans.push(Span::styled("⊕ ", style));
+        used += 2;
+    }
+    let mut name = node.name.clone();
+    if node.dir {
+        name.push('/');
+    } else if let Some(link) = entry.and_then(|e| e.link_b.as_ref().or(e.link_a.as_ref())) {
+        name.push_str(" → ");
+        name.push_str(link);
+    }
+    spans.push(Span::styled(fit(&name, width.saturating_sub(used)), style));
+    Line::from(spans)
+}
+
+/// What drawing the tree reads of the compare state.
+struct CompareView<'a> {
+    tree: &'a DiffTree,
+    diff: &'a Diff,
+    collapsed: &'a [bool],
 }
 
 fn title(app: &App) -> Line<'static> {
@@ -94,7 +144,7 @@ fn title(app: &App) -> Line<'static> {
             spans.push(Span::styled(
                 format!(
                     "({} shown, by {}) ",
-                    c.rows.len(),
+                    c.matching,
                     if c.by_size { "bytes" } else { "path" }
                 ),
                 dim(),
@@ -189,16 +239,148 @@ pub fn summary(d: &Diff) -> Vec<Line<'static>> {
     out
 }
 
-fn diff_line(tag: DiffTag, text: &str, width: usize) -> Line<'static> {
-    let (mark, style) = match tag {
-        DiffTag::Hunk => ("", Style::new().fg(Color::Cyan)),
-        DiffTag::Same => (" ", Style::new()),
-        DiffTag::Removed => ("-", Style::new().fg(Color::Red)),
-        DiffTag::Added => ("+", Style::new().fg(Color::Green)),
+/// Background of a removed line's text (the `-` gutter says it without colour).
+const REMOVED_BG: Color = Color::Indexed(52);
+/// Background of an added line's text (the `+` gutter says it without colour).
+const ADDED_BG: Color = Color::Indexed(22);
+
+/// The gutter mark and its style, and the background tint of a line's text.
+fn tint(tag: DiffTag, left: bool) -> (&'static str, Style, Option<Color>) {
+    match tag {
+        DiffTag::Removed => ("-", Style::new().fg(Color::Red), Some(REMOVED_BG)),
+        DiffTag::Added => ("+", Style::new().fg(Color::Green), Some(ADDED_BG)),
+        DiffTag::Changed if left => ("-", Style::new().fg(Color::Red), Some(REMOVED_BG)),
+        DiffTag::Changed => ("+", Style::new().fg(Color::Green), Some(ADDED_BG)),
+        DiffTag::Same | DiffTag::Hunk => (" ", Style::new(), None),
+    }
+}
+
+/// The highlighted pieces of line `i` of one side (plain `fallback` when missing), tinted.
+fn content(
+    lines: &[StyledLine],
+    i: Option<usize>,
+    fallback: &str,
+    bg: Option<Color>,
+) -> Vec<Span<'static>> {
+    let plain;
+    let pieces = match i.and_then(|i| lines.get(i)) {
+        Some(l) => l,
+        None => {
+            plain = highlight::plain(fallback);
+            &plain
+        }
     };
-    let mut col = 0;
-    let safe = safe_content(text, &mut col);
-    Line::styled(fit(&format!("{mark}{safe}"), width), style)
+    pieces
+        .iter()
+        .map(|(st, t)| {
+            let st = match bg {
+                Some(bg) => st.bg(bg),
+                None => *st,
+            };
+            Span::styled(t.clone(), st)
+        })
+        .collect()
+}
+
+/// One line of the unified diff: hunk header, or `-`/`+`/space gutter and highlighted text.
+fn unified_line(l: &DiffLine, d: &TextDiff, width: usize) -> Line<'static> {
+    if l.tag == DiffTag::Hunk {
+        let mut col = 0;
+        let safe = safe_content(&l.text, &mut col);
+        return Line::styled(fit(&safe, width), Style::new().fg(Color::Cyan));
+    }
+    let (mark, style, bg) = tint(l.tag, l.tag == DiffTag::Removed);
+    let (lines, i) = match l.tag {
+        DiffTag::Removed => (&d.a_lines, l.a),
+        _ => (&d.b_lines, l.b),
+    };
+    let mut spans = vec![Span::styled(mark, style.add_modifier(Modifier::BOLD))];
+    spans.extend(content(lines, i, &l.text, bg));
+    Line::from(spans)
+}
+
+/// One side of a side-by-side row: line number, gutter mark, highlighted text.
+fn side_cell(
+    tag: DiffTag,
+    left: bool,
+    i: Option<usize>,
+    lines: &[StyledLine],
+    digits: usize,
+) -> Line<'static> {
+    if tag == DiffTag::Hunk {
+        return Line::styled(
+            format!("{:>digits$} ⋯ from line {}", "", i.map_or(0, |i| i + 1)),
+            Style::new().fg(Color::Cyan),
+        );
+    }
+    let Some(n) = i else {
+        return Line::default();
+    };
+    let (mark, style, bg) = tint(tag, left);
+    let mut spans = vec![
+        Span::styled(format!("{:>digits$} ", n + 1), dim()),
+        Span::styled(format!("{mark} "), style.add_modifier(Modifier::BOLD)),
+    ];
+    spans.extend(content(lines, i, "", bg));
+    Line::from(spans)
+}
+
+/// Draws the open text diff in `area`: unified, or side by side (A left, B right).
+fn draw_text_diff(
+    frame: &mut Frame<'_>,
+    d: &TextDiff,
+    scroll: usize,
+    side_by_side: bool,
+    area: Rect,
+) {
+    let height = area.height as usize;
+    let width = area.width as usize;
+    if !side_by_side {
+        let shown: Vec<Line<'static>> = d
+            .unified
+            .iter()
+            .skip(scroll)
+            .take(height)
+            .map(|l| unified_line(l, d, width))
+            .collect();
+        frame.render_widget(Paragraph::new(shown), area);
+        return;
+    }
+    let half = area.width.saturating_sub(1) / 2;
+    let left = Rect {
+        width: half,
+        ..area
+    };
+    let sep = Rect {
+        x: area.x + half,
+        width: 1.min(area.width),
+        ..area
+    };
+    let right = Rect {
+        x: area.x + half + 1,
+        width: area.width.saturating_sub(half + 1),
+        ..area
+    };
+    let digits = d
+        .a_lines
+        .len()
+        .max(d.b_lines.len())
+        .max(1)
+        .to_string()
+        .len();
+    let rows = d.side.iter().skip(scroll).take(height);
+    let (l, r): (Vec<Line<'static>>, Vec<Line<'static>>) = rows
+        .map(|row| {
+            (
+                side_cell(row.tag, true, row.a, &d.a_lines, digits),
+                side_cell(row.tag, false, row.b, &d.b_lines, digits),
+            )
+        })
+        .unzip();
+    let bars: Vec<Line<'static>> = (0..l.len()).map(|_| Line::styled("│", dim())).collect();
+    frame.render_widget(Paragraph::new(l), left);
+    frame.render_widget(Paragraph::new(bars), sep);
+    frame.render_widget(Paragraph::new(r), right);
 }
 
 /// Draws the compare pane.
@@ -214,35 +396,35 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(Line::styled(m, dim())), list);
     };
     if let Some(f) = &c.file {
+        let legend = if c.side_by_side {
+            "  left: open image · right: image B"
+        } else {
+            "  - open image  + image B"
+        };
         frame.render_widget(
             Paragraph::new(Line::from(vec![
-                heading(&fit_left(&f.path, width.saturating_sub(24))),
-                Span::styled("  - open image  + image B", dim()),
+                heading(&fit_left(
+                    &f.path,
+                    width.saturating_sub(legend.chars().count() + 2),
+                )),
+                Span::styled(legend, dim()),
             ])),
             header,
         );
         match &f.diff {
             FileDiff::Loading => message(frame, "  reading both versions…".into()),
             FileDiff::Failed(e) => message(frame, format!("  {}", sanitize(e))),
-            FileDiff::Ready(lines) if lines.is_empty() => {
+            FileDiff::Ready(d) if d.unified.is_empty() => {
                 message(frame, "  same text in both (only metadata differs)".into());
             }
-            FileDiff::Ready(lines) => {
-                let shown: Vec<Line<'static>> = lines
-                    .iter()
-                    .skip(f.scroll)
-                    .take(list.height as usize)
-                    .map(|l| diff_line(l.tag, &l.text, width))
-                    .collect();
-                frame.render_widget(Paragraph::new(shown), list);
-            }
+            FileDiff::Ready(d) => draw_text_diff(frame, d, f.scroll, c.side_by_side, list),
         }
         return;
     }
     frame.render_widget(
         Paragraph::new(Line::styled(
             fit(
-                "  change  fields  bytes in A → bytes in B  path   (fields: c content, t type, m mode, o owner, l link)",
+                "  change  fields  bytes in A → in B (directories: + added  - removed beneath)  path   (fields: c content, t type, m mode, o owner, l link)",
                 width,
             ),
             dim(),
@@ -268,14 +450,19 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
             },
         );
     } else {
+        let view = CompareView {
+            tree: &c.tree,
+            diff: d,
+            collapsed: &c.collapsed,
+        };
         let lines: Vec<Line<'static>> = c
             .rows
             .iter()
             .enumerate()
             .skip(c.scroll)
             .take(list.height as usize)
-            .map(|(i, &e)| {
-                let l = row(&d.files.entries[e], width);
+            .map(|(i, r)| {
+                let l = row(&view, r, width);
                 if i == c.selected {
                     l.style(selected(focused))
                 } else {

@@ -178,15 +178,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
             spans.push(Span::styled(format!("{layer:>5}  "), dim()));
             used += 11 + 12 + 11 + 6;
         }
-        let mut prefix = String::new();
-        for d in 0..row.depth.min(64) {
-            prefix.push_str(if row.guides & (1 << d) != 0 {
-                "│   "
-            } else {
-                "    "
-            });
-        }
-        prefix.push_str(if row.last { "└── " } else { "├── " });
+        let prefix = row.prefix();
         used += prefix.chars().count();
         spans.push(Span::styled(prefix, dim()));
         let collapsed = row.has_children && tree.collapsed[row.id as usize];
