@@ -543,9 +543,9 @@ pub struct Pair {
 }
 
 /// Reads and analyses A through the engine's entry point ([`super::pipeline::analyse`]), keeps
-/// its [`Snapshot`] and [`KeptFiles`] and drops the model, then reads B and compares while
-/// B's model is in memory (B's files are read from it, not copied): memory holds one model
-/// and one copy of A's paths at a time. A layer B holds that A already read (same diff_id and
+/// its [`Snapshot`] and [`KeptFiles`] and drops the model, then does the same with B and
+/// compares the two: memory holds one model at a time, and the comparison's output is built
+/// after both models are gone. A layer B holds that A already read (same diff_id and
 /// blob) is not read again, when B is an uncompressed archive or a layout directory (its
 /// layer list is known before reading). The same input named twice is read once.
 pub fn analyse_pair(
@@ -570,12 +570,17 @@ pub fn analyse_pair(
         let x = super::pipeline::analyse(a, &settings, progress)?;
         (Snapshot::of(&x), KeptFiles::of(&x.image.fs))
     };
-    let y = super::pipeline::analyse(b, &settings, progress)?;
-    let diff = compare_snapshots(
-        (&sa, &fa),
-        (&Snapshot::of(&y), &LiveFiles::of(&y.image.fs)),
-        &y.redactor,
-    );
+    // B is kept the same way and its model dropped before comparing: the comparison's own
+    // output (every changed path) never sits in memory next to a model.
+    let (sb, fb, redactor) = {
+        let y = super::pipeline::analyse(b, &settings, progress)?;
+        (
+            Snapshot::of(&y),
+            KeptFiles::of(&y.image.fs),
+            y.redactor.clone(),
+        )
+    };
+    let diff = compare_snapshots((&sa, &fa), (&sb, &fb), &redactor);
     Ok(Pair {
         diff,
         same_input: false,

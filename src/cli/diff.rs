@@ -79,12 +79,20 @@ pub fn run(args: &DiffArgs, opts: LoadOptions) -> Result<ExitCode> {
     )?;
     let diff = pair.diff;
     let verdict = (!policy.is_empty()).then(|| evaluate(&diff, &policy));
-    let text = match args.format {
-        DiffFormat::Text => crate::report::diff_text::render(&diff, verdict.as_ref()),
-        DiffFormat::Json => crate::report::diff_json::render(&diff, verdict.as_ref()),
-        DiffFormat::Markdown => crate::report::diff_markdown::render(&diff, verdict.as_ref()),
-    };
-    super::write_out(args.output.as_deref(), &text)?;
+    match args.format {
+        DiffFormat::Text => super::write_out(
+            args.output.as_deref(),
+            &crate::report::diff_text::render(&diff, verdict.as_ref()),
+        )?,
+        // Every changed path is in the JSON: written while serialised, not held whole.
+        DiffFormat::Json => super::write_streamed(args.output.as_deref(), |w| {
+            crate::report::diff_json::write(&diff, verdict.as_ref(), w)
+        })?,
+        DiffFormat::Markdown => super::write_out(
+            args.output.as_deref(),
+            &crate::report::diff_markdown::render(&diff, verdict.as_ref()),
+        )?,
+    }
     Ok(match verdict {
         Some(v) if !v.passed => ExitCode::from(1),
         _ => ExitCode::SUCCESS,

@@ -252,6 +252,31 @@ fn load_options(cli: &Cli) -> Result<LoadOptions> {
 }
 
 /// Writes `text` to `output`, or to standard output (a closed pipe is not an error).
+/// Writes to `output` (or standard output) through `write`, buffered, as it is produced.
+pub fn write_streamed(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let done = |r: std::io::Result<()>, what: &dyn Fn(std::io::Error) -> Error| match r {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(what(e)),
+        _ => Ok(()),
+    };
+    match output {
+        Some(p) => {
+            let file = std::fs::File::create(p).map_err(|e| Error::io(p, e))?;
+            let mut w = std::io::BufWriter::new(file);
+            done(write(&mut w).and_then(|()| w.flush()), &|e| Error::io(p, e))
+        }
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            done(write(&mut w).and_then(|()| w.flush()), &|e| {
+                Error::io("stdout", e)
+            })
+        }
+    }
+}
+
+/// Writes `text` to `output` (or standard output).
 pub fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
         Some(p) => std::fs::write(p, text).map_err(|e| Error::io(p, e)),

@@ -16,13 +16,23 @@ struct Document<'a> {
 
 /// Renders the diff (and the gate's verdict, if any) as pretty JSON with a final newline.
 pub fn render(diff: &Diff, gate: Option<&Verdict>) -> String {
-    let doc = Document { diff, gate };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {
-        format!(
-            "{{\"error\":\"{}\"}}",
+    let mut out = Vec::new();
+    match write(diff, gate, &mut out) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(e) => format!(
+            "{{\"error\":\"{}\"}}\n",
             crate::model::sanitize(&e.to_string())
-        )
-    });
-    s.push('\n');
-    s
+        ),
+    }
+}
+
+/// Writes the same document as [`render`] to `out` while it is serialised, never holding the
+/// whole text (a diff of many files is megabytes).
+pub fn write(
+    diff: &Diff,
+    gate: Option<&Verdict>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &Document { diff, gate })?;
+    out.write_all(b"\n")
 }
