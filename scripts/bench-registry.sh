@@ -8,7 +8,8 @@
 #   - peak RSS of each (GNU time).
 #   bash scripts/bench-registry.sh [RUNS]   (default 1; the image is generated once into
 #   target/bench-registry; set BENCH_MB to change the uncompressed size, default 2048;
-#   BENCH_PROFILE=dev measures the dev build instead of building a release one)
+#   BENCH_PROFILE=dev measures the dev build instead of building a release one; honours
+#   CARGO_TARGET_DIR)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -20,7 +21,7 @@ bash scripts/ensure-deps.sh >/dev/null
 command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 PROFILE=${BENCH_PROFILE:-release}
 cargo build --profile "$PROFILE" --bin strata 2>&1 | tail -1
-STRATA=$ROOT/target/$([[ $PROFILE == dev ]] && echo debug || echo "$PROFILE")/strata
+STRATA=${CARGO_TARGET_DIR:-$ROOT/target}/$([[ $PROFILE == dev ]] && echo debug || echo "$PROFILE")/strata
 export STRATA_CACHE_DIR=$OUT/cache
 
 # ---- the image: 8 layers of MB/8 each (half random, half text: gzip ~0.55), OCI layout + archive
