@@ -941,6 +941,9 @@ fn read_layers(
     Ok(out)
 }
 
+/// Downloaded chunks queued per layer for its scanner (see [`read_one`]).
+const LAYER_CHUNKS_IN_FLIGHT: usize = 8;
+
 #[allow(clippy::too_many_arguments)]
 fn read_one(
     rt: &tokio::runtime::Handle,
@@ -974,7 +977,10 @@ fn read_one(
             }
         }
     }
-    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(32);
+    // Chunks in flight per layer. On loopback the download outruns decompression and the
+    // channel stays full: with up to `concurrency` layers at once, its depth is most of the
+    // memory the registry source adds over reading an archive.
+    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(LAYER_CHUNKS_IN_FLIGHT);
     let failure = Arc::new(Mutex::new(None));
     let reader = ChannelReader {
         rx,
