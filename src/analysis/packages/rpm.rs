@@ -29,6 +29,19 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
+/// `n` NUL-terminated strings of a header's data store from `off` (a string array).
+fn strings_at(data: &[u8], off: usize, n: usize) -> Option<Vec<String>> {
+    let mut out = Vec::with_capacity(n.min(data.len()));
+    let mut at = off;
+    for _ in 0..n {
+        let rest = data.get(at..)?;
+        let end = rest.iter().position(|&b| b == 0)?;
+        out.push(String::from_utf8_lossy(&rest[..end]).into_owned());
+        at += end + 1;
+    }
+    Some(out)
+}
+
 /// Reads one header blob as stored in the database (index count, data length, index entries,
 /// data store; no lead or magic). `None` when the blob is malformed or has no name.
 pub fn parse_header(blob: &[u8]) -> Option<Record> {
@@ -42,17 +55,7 @@ pub fn parse_header(blob: &[u8]) -> Option<Record> {
         let e = 8 + i * 16;
         let (tag, ty) = (be32(blob, e)?, be32(blob, e + 4)?);
         let (off, count) = (be32(blob, e + 8)? as usize, be32(blob, e + 12)? as usize);
-        let strings = |n: usize| -> Option<Vec<String>> {
-            let mut out = Vec::new();
-            let mut at = off;
-            for _ in 0..n {
-                let rest = data.get(at..)?;
-                let end = rest.iter().position(|&b| b == 0)?;
-                out.push(String::from_utf8_lossy(&rest[..end]).into_owned());
-                at += end + 1;
-            }
-            Some(out)
-        };
+        let strings = |n: usize| strings_at(data, off, n);
         let first_string = || -> Option<String> {
             match ty {
                 TYPE_STRING | TYPE_I18NSTRING | TYPE_STRING_ARRAY => strings(1)?.pop(),
@@ -306,17 +309,7 @@ pub fn header_files(blob: &[u8]) -> Option<Vec<String>> {
     let dl = be32(blob, 4)? as usize;
     let data_start = 8usize.checked_add(il.checked_mul(16)?)?;
     let data = blob.get(data_start..data_start.checked_add(dl)?)?;
-    let strings = |off: usize, n: usize| -> Option<Vec<String>> {
-        let mut out = Vec::with_capacity(n.min(dl));
-        let mut at = off;
-        for _ in 0..n {
-            let rest = data.get(at..)?;
-            let end = rest.iter().position(|&b| b == 0)?;
-            out.push(String::from_utf8_lossy(&rest[..end]).into_owned());
-            at += end + 1;
-        }
-        Some(out)
-    };
+    let strings = |off: usize, n: usize| strings_at(data, off, n);
     let (mut base, mut dirs, mut index, mut old) = (None, None, None, None);
     for i in 0..il {
         let e = 8 + i * 16;
