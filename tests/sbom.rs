@@ -919,6 +919,46 @@ with zipfile.ZipFile(out, "w") as z:
         .lines()
         .filter_map(|l| l.rsplit(',').next()?.parse::<u64>().ok())
         .sum();
+    // The file list the packages pane's Enter shows: exactly the files pip wrote for the
+    // distribution (its package directory and its .dist-info), found by walking the rootfs.
+    let package = strata::analysis::finding::Package {
+        manager: "python".into(),
+        name: "strata-tool".into(),
+        version: "0.3.1".into(),
+        size_bytes: 0,
+        layer: None,
+        source: "/usr/lib/python3/dist-packages/strata_tool-0.3.1.dist-info/METADATA".into(),
+        license: None,
+        purl: String::new(),
+        base: false,
+    };
+    let listed = strata::analysis::packages::files::listed_files(
+        &package,
+        "usr/lib/python3/dist-packages/strata_tool-0.3.1.dist-info/RECORD",
+        record.as_bytes(),
+    )
+    .expect("file list");
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).expect("read_dir") {
+            let e = e.expect("entry");
+            let name = format!("{rel}/{}", e.file_name().to_string_lossy());
+            if e.file_type().expect("type").is_dir() {
+                walk(&e.path(), &name, out);
+            } else {
+                out.push(name);
+            }
+        }
+    }
+    let mut written = Vec::new();
+    for d in ["strata_tool", "strata_tool-0.3.1.dist-info"] {
+        walk(
+            &site.join(d),
+            &format!("usr/lib/python3/dist-packages/{d}"),
+            &mut written,
+        );
+    }
+    written.sort();
+    assert_eq!(listed, written);
     let (doc, _) = inventory(&fs, &v);
     let all = components(&doc);
     let b = component(&all, "python", "Strata.Base");
