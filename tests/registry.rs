@@ -412,28 +412,35 @@ fn tls_with_basic_auth_from_auths_and_from_a_credential_helper() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = env
-        .cmd(&["report", "--format", "json", "--no-cache", &r])
-        .env("STRATA_REGISTRY_CERTS_DIR", &certs_d)
-        .env("DOCKER_CONFIG", cfg.path())
-        .env("PATH", &path)
-        .output()
-        .expect("run");
-    assert_eq!(comparable(report_json(&out)), from_archive);
+    // A fresh report trusting the CA through the override; each credential source below
+    // must give the archive's report.
+    let trusting = || {
+        let mut c = env.cmd(&["report", "--format", "json", "--no-cache", &r]);
+        c.env("STRATA_REGISTRY_CERTS_DIR", &certs_d);
+        c
+    };
+    let same_as_archive = |c: &mut Command| {
+        assert_eq!(
+            comparable(report_json(&c.output().expect("run"))),
+            from_archive
+        );
+    };
+    same_as_archive(
+        trusting()
+            .env("DOCKER_CONFIG", cfg.path())
+            .env("PATH", &path),
+    );
     let calls =
         std::fs::read_to_string(env.dir.path().join("helper-calls")).expect("helper was called");
     assert_eq!(calls.trim(), reg.addr);
 
     // The same helper as the default store (`credsStore`).
     let cfg = docker_config(&serde_json::json!({"credsStore": "strata-test"}));
-    let out = env
-        .cmd(&["report", "--format", "json", "--no-cache", &r])
-        .env("STRATA_REGISTRY_CERTS_DIR", &certs_d)
-        .env("DOCKER_CONFIG", cfg.path())
-        .env("PATH", &path)
-        .output()
-        .expect("run");
-    assert_eq!(comparable(report_json(&out)), from_archive);
+    same_as_archive(
+        trusting()
+            .env("DOCKER_CONFIG", cfg.path())
+            .env("PATH", &path),
+    );
     let calls = std::fs::read_to_string(env.dir.path().join("helper-calls")).expect("calls");
     assert_eq!(calls.lines().collect::<Vec<_>>(), [&reg.addr, &reg.addr]);
 
@@ -441,24 +448,15 @@ fn tls_with_basic_auth_from_auths_and_from_a_credential_helper() {
     // `$XDG_RUNTIME_DIR/containers/auth.json`.
     let podman = env.dir.path().join("podman-auth.json");
     std::fs::write(&podman, auths(&reg.addr, "strata", "s3cret-pw").to_string()).expect("auth");
-    let out = env
-        .cmd(&["report", "--format", "json", "--no-cache", &r])
-        .env("STRATA_REGISTRY_CERTS_DIR", &certs_d)
-        .env("REGISTRY_AUTH_FILE", &podman)
-        .output()
-        .expect("run");
-    assert_eq!(comparable(report_json(&out)), from_archive);
+    same_as_archive(trusting().env("REGISTRY_AUTH_FILE", &podman));
     let runtime = env.dir.path().join("run");
     std::fs::create_dir_all(runtime.join("containers")).expect("runtime dir");
     std::fs::copy(&podman, runtime.join("containers/auth.json")).expect("auth.json");
-    let out = env
-        .cmd(&["report", "--format", "json", "--no-cache", &r])
-        .env("STRATA_REGISTRY_CERTS_DIR", &certs_d)
-        .env_remove("REGISTRY_AUTH_FILE")
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .output()
-        .expect("run");
-    assert_eq!(comparable(report_json(&out)), from_archive);
+    same_as_archive(
+        trusting()
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env("XDG_RUNTIME_DIR", &runtime),
+    );
 
     // The CA in `/etc/docker/certs.d/HOST/ca.crt` itself, where the docker CLI looks (no
     // override): the suite runs as root, as CI does; the directory is removed afterwards.
