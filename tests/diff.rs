@@ -531,6 +531,32 @@ fn a_shared_layer_is_read_once_and_the_answer_is_the_same() {
     assert!(pair.diff.is_empty());
 }
 
+/// B's own layers are read alongside A's: a damaged one is still B's error, word for word, and
+/// never a diff.
+#[test]
+fn a_damaged_layer_of_b_read_alongside_a_is_bs_error() {
+    let p = pair();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (pa, _) = write(&p.a, Layout::DockerLegacy, dir.path(), "a.tar");
+    let (pb, _) = write(&p.b, Layout::DockerLegacy, dir.path(), "b.tar");
+    // Change one byte of B's own top layer (its dpkg status names newpkg), keeping its size.
+    let mut bytes = std::fs::read(&pb).expect("read b");
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b"newpkg")
+        .expect("B's own layer holds newpkg");
+    bytes[at + 5] = b'h';
+    std::fs::write(&pb, &bytes).expect("write b");
+    let alone = strata::analyse(&input(&pb), &settings(), &Progress::default())
+        .expect_err("B alone fails its digest check")
+        .to_string();
+    assert!(alone.contains("b.tar"), "{alone}");
+    let err = analyse_pair(&input(&pa), &input(&pb), &settings(), &Progress::default())
+        .expect_err("the pair fails")
+        .to_string();
+    assert_eq!(err, alone);
+}
+
 #[test]
 fn pair_packages_follow_each_managers_order() {
     let p = pair();

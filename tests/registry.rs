@@ -851,3 +851,84 @@ fn bare_reference_the_daemon_lacks_reads_the_registry_and_says_so() {
         .expect("docker");
     assert!(!inspect.status.success(), "the image landed in the daemon");
 }
+
+/// `strata diff` with a registry image on either side reads a layer both images hold once: an
+/// archive against the same image in the registry asks for no layer blob, and two tags sharing
+/// a base fetch each base blob once. The answers are those of the archives.
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs docker-registry, skopeo, openssl, htpasswd: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
+fn diff_with_registry_images_reads_shared_layers_once() {
+    let (env, written, reg) = anonymous_registry_with("team/app:1");
+    let mut next = ImageSpec::sample();
+    next.layers.push(fixture::LayerSpec::new(
+        "RUN echo 2 > /etc/two",
+        vec![fixture::EntrySpec::file("etc/two", "2\n", 0o644)],
+    ));
+    next.history.clear();
+    let written2 = fixture::write_image(
+        &next,
+        Layout::OciArchiveGzip,
+        &env.dir.path().join("two.tar"),
+    )
+    .expect("fixture");
+    reg.push(
+        &format!("oci-archive:{}", arg(&written2.path)),
+        "team/app:2",
+        None,
+        None,
+    );
+    let one = format!("registry:{}/team/app:1", reg.addr);
+    let two = format!("registry:{}/team/app:2", reg.addr);
+    let gets = |d: &str| reg.access_lines("GET", &format!("/blobs/{d}"));
+    let shared: std::collections::HashSet<&String> = written.layer_digests.iter().collect();
+    let own = written2.layer_digests.last().expect("a layer");
+    assert!(!shared.contains(own));
+
+    let diff = |a: &str, b: &str| -> Value {
+        let out = env.run(&["diff", "--no-cache", "--format", "json", a, b]);
+        assert!(out.status.success(), "diff {a} {b}: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).expect("diff JSON")
+    };
+    let files = |d: &Value| -> Vec<(String, String)> {
+        d["files"]["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| {
+                (
+                    e["path"].as_str().unwrap_or("").to_owned(),
+                    e["change"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    // The archive against the same image in the registry: no layer blob is asked for.
+    let same = diff(&arg(&written.path), &one);
+    for d in &shared {
+        assert_eq!(gets(d), 0, "layer {d} fetched although the archive read it");
+    }
+    assert_eq!(files(&same), Vec::<(String, String)>::new());
+    assert_eq!(
+        same["layers"]["shared"].as_array().map(Vec::len),
+        Some(written.layer_digests.len())
+    );
+
+    // Two tags sharing the base: each base blob once, the new layer once.
+    let upgrade = diff(&one, &two);
+    for d in &shared {
+        assert_eq!(gets(d), 1, "base layer {d}");
+    }
+    assert_eq!(gets(own), 1, "B's own layer");
+    let from_archives = diff(&arg(&written.path), &arg(&written2.path));
+    assert_eq!(
+        files(&upgrade),
+        vec![("/etc/two".to_owned(), "added".to_owned())]
+    );
+    assert_eq!(files(&upgrade), files(&from_archives));
+    assert_eq!(upgrade["layers"], from_archives["layers"]);
+    assert_eq!(upgrade["size"], from_archives["size"]);
+}

@@ -274,6 +274,63 @@ fn anatomy_view_explains_the_whiteout_that_deletes_the_key() {
     assert_restored(&t);
 }
 
+/// A read that never ends (a named pipe nobody writes) does not keep strata alive: `q` restores
+/// the terminal and exits, and closing the terminal (SIGHUP, its output gone) ends the process.
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs tmux: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
+fn quitting_or_closing_the_terminal_while_a_read_blocks_ends_strata() {
+    common::real::tool("tmux", "-V", "Debian's tmux");
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("never-written.tar");
+    let out = Command::new("mkfifo").arg(&fifo).output().expect("mkfifo");
+    assert!(out.status.success(), "mkfifo: {out:?}");
+
+    let pidfile = dir.path().join("pid");
+    let t = Tmux::start("blocked-q", &wrapped(&quote(&fifo), &pidfile));
+    t.wait_for(&["waiting for the image"]);
+    t.send(&["q"]);
+    assert_restored(&t);
+    drop(t);
+
+    // Strata's own stdout and stderr are the terminal, which goes away with the session.
+    let pidfile = dir.path().join("pid2");
+    let t = Tmux::start(
+        "blocked-hup",
+        &format!(
+            "sh -c \"echo \\$\\$ > {pid}; exec {bin} {fifo}\"",
+            pid = quote(&pidfile),
+            bin = quote(Path::new(BIN)),
+            fifo = quote(&fifo),
+        ),
+    );
+    t.wait_for(&["waiting for the image"]);
+    let pid = std::fs::read_to_string(&pidfile).unwrap().trim().to_owned();
+    let proc_dir = PathBuf::from("/proc").join(&pid);
+    assert!(proc_dir.exists(), "strata is not running");
+    let _ = t.run(&["kill-session", "-t", "e2e"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // A zombie (not yet reaped) has ended too.
+    let alive = || {
+        std::fs::read_to_string(proc_dir.join("stat")).is_ok_and(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+    };
+    while alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !alive(),
+        "strata {pid} still runs 10 s after its terminal closed"
+    );
+}
+
 #[test]
 #[cfg_attr(
     not(strata_real),

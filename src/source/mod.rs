@@ -470,7 +470,7 @@ fn scan_resolved(
     scan: impl FnOnce(&[String]) -> Result<HashMap<String, LayerScan>>,
 ) -> Result<HashMap<String, LayerScan>> {
     match &opts.layer_cache {
-        Some(cache) => cache.scan(resolved, reference, scan),
+        Some(cache) => cache.scan(resolved, reference, &opts.scan, scan),
         None => {
             let members: Vec<String> = resolved.layers.iter().map(|l| l.member.clone()).collect();
             scan(&members)

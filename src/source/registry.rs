@@ -802,6 +802,31 @@ impl super::Source for BareReference<'_> {
     }
 }
 
+/// The layer list of a registry image (manifest and config only, no layer blob): what a diff
+/// needs to know which layers the image shares with the other one before reading either.
+pub(crate) fn resolve(reference: &str, opts: &LoadOptions) -> Result<Resolved> {
+    let parsed = parse_reference(reference)?;
+    let ropts = opts.registry.clone();
+    let cache = if ropts.use_cache {
+        BlobCache::open_default()?
+    } else {
+        None
+    };
+    with_runtime(|rt| {
+        rt.block_on(async {
+            let remote = Remote::connect(parsed, &ropts).await?;
+            let meta = fetch_metadata(
+                &remote,
+                opts.platform.as_ref(),
+                cache.as_ref(),
+                &Progress::default(),
+            )
+            .await?;
+            Ok(meta.resolved)
+        })
+    })?
+}
+
 /// Loads an image from a registry (see the module documentation).
 pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
     let parsed = parse_reference(reference)?;
@@ -835,15 +860,21 @@ pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<
             l.location.blob_bytes = d.size;
         }
         progress.emit(ProgressEvent::Metadata(Box::new(preview_image)));
-        let scans = read_layers(
-            rt,
-            &remote.blobs,
-            &meta.layers,
-            cache.as_ref(),
-            &full,
-            opts,
-            progress,
-        )?;
+        // Through the layer cache of a diff: a layer the other image already read is not
+        // fetched or scanned again.
+        let scans = super::scan_resolved(&meta.resolved, &full, opts, |members| {
+            let members: HashSet<&str> = members.iter().map(String::as_str).collect();
+            read_layers(
+                rt,
+                &remote.blobs,
+                &meta.layers,
+                &members,
+                cache.as_ref(),
+                &full,
+                opts,
+                progress,
+            )
+        })?;
         if let Some(c) = &cache {
             let keep: HashSet<String> = meta
                 .layers
@@ -881,12 +912,15 @@ pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<
     })?
 }
 
-/// Reads every distinct layer blob once: from the cache when a verified entry is there, else
-/// streamed from the registry into the scanner (and into the cache), `concurrency` at a time.
+/// Reads every distinct layer blob of `members` once: from the cache when a verified entry is
+/// there, else streamed from the registry into the scanner (and into the cache), `concurrency`
+/// at a time.
+#[allow(clippy::too_many_arguments)]
 fn read_layers(
     rt: &tokio::runtime::Handle,
     blobs: &BlobSource,
     layers: &[BlobDesc],
+    members: &HashSet<&str>,
     cache: Option<&BlobCache>,
     label: &str,
     opts: &LoadOptions,
@@ -896,7 +930,10 @@ fn read_layers(
     let mut jobs: Vec<(usize, BlobDesc)> = layers
         .iter()
         .enumerate()
-        .filter(|(_, l)| seen.insert(l.digest.clone()))
+        .filter(|(_, l)| {
+            members.contains(blob_member(&l.digest).unwrap_or_default().as_str())
+                && seen.insert(l.digest.clone())
+        })
         .map(|(i, l)| (i, l.clone()))
         .collect();
     jobs.sort_by_key(|(_, l)| std::cmp::Reverse(l.size));

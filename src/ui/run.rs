@@ -29,11 +29,18 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| Error::Other(format!("cannot start the runtime: {e}")))?;
-    let r = rt.block_on(main_loop(launch, opts, findings, signatures));
+    // A panic on this thread must not unwind through the runtime's drop, which would wait
+    // for every worker (a read blocked on a pipe or a slow registry) before the process ends.
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(main_loop(launch, opts, findings, signatures))
+    }));
     terminal::restore();
     // Workers may still be reading a huge image: do not wait for them.
     rt.shutdown_background();
-    let (first_frame, loaded) = r?;
+    let (first_frame, loaded) = match r {
+        Ok(r) => r?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     if std::env::var_os("STRATA_FIRST_FRAME").is_some() {
         eprintln!(
             "strata: first frame with layers after {:.3}s, fully loaded after {:.3}s",
@@ -63,7 +70,11 @@ async fn main_loop(
     signatures: crate::analysis::signatures::SignatureOptions,
 ) -> Result<Timings> {
     let io = |e: std::io::Error| Error::Other(format!("terminal: {e}"));
-    let (mut term, _guard) = terminal::init().map_err(io)?;
+    let (term, _guard) = terminal::init().map_err(io)?;
+    // Never dropped: ratatui's drop shows the cursor and, when that fails because the terminal
+    // is gone (SIGHUP), prints to the same dead terminal, which panics. `restore` (the guard)
+    // shows the cursor instead.
+    let mut term = std::mem::ManuallyDrop::new(term);
     let started = Instant::now();
     let mut first_frame = None;
     let mut loaded = None;
