@@ -3,7 +3,7 @@
 //! engine's content inspector, the secret findings and the redactor.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use regex::bytes::{Regex, RegexSet};
 use serde::Deserialize;
@@ -137,7 +137,7 @@ pub struct ContentRule {
     pub title: String,
     /// Severity.
     pub severity: Severity,
-    regex: Regex,
+    regex: LazyRegex,
     secret_group: Option<usize>,
     label_group: Option<usize>,
     entropy: Option<f64>,
@@ -173,11 +173,11 @@ pub struct RuleSet {
     pub content: Vec<ContentRule>,
     /// File-name rules, in the order of `file_set`.
     pub files: Vec<FileRule>,
-    file_set: RegexSet,
+    file_set: LazySet,
     keywords: Prefilter,
     keyword_rules: Vec<Vec<usize>>,
-    allow_paths: RegexSet,
-    allow_values: RegexSet,
+    allow_paths: LazySet,
+    allow_values: LazySet,
     /// Files larger than this are scanned only when named like a secret file.
     pub max_file_bytes: u64,
     /// Why the rules could not be loaded (the set is then empty).
@@ -195,8 +195,70 @@ pub struct TextMatch {
     pub redacted: String,
 }
 
+/// A content rule's regex, compiled when its keyword first appears: most rules never meet
+/// their keyword in a given input, and compiling every rule up front was most of strata's
+/// start-up time. Built-in patterns are checked by a test; a user's are compiled when the
+/// rules load, so a bad one is still an error there.
+#[derive(Debug, Clone)]
+struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: &str) -> Self {
+        Self {
+            pattern: pattern.to_owned(),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The compiled regex (`None` only for a pattern that does not compile, which the rule
+    /// loading and the built-in rules' test rule out).
+    fn get(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| Regex::new(&self.pattern).ok())
+            .as_ref()
+    }
+}
+
+/// A set of patterns compiled on first use, like [`LazyRegex`].
+#[derive(Debug, Clone)]
+struct LazySet {
+    patterns: Vec<String>,
+    compiled: OnceLock<RegexSet>,
+}
+
+impl LazySet {
+    fn new(patterns: Vec<String>) -> Self {
+        Self {
+            patterns,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &RegexSet {
+        self.compiled
+            .get_or_init(|| RegexSet::new(&self.patterns).unwrap_or_else(|_| RegexSet::empty()))
+    }
+}
+
 fn compile(re: &str, what: &str) -> Result<Regex> {
     Regex::new(re).map_err(|e| Error::Other(format!("secret rule {what}: bad regex: {e}")))
+}
+
+/// Compiles a rule's regex and checks that its secret and label groups exist.
+fn check_groups(spec: &ContentRuleSpec) -> Result<()> {
+    let group_count = compile(&spec.regex, &spec.id)?.captures_len();
+    for g in [spec.secret_group, spec.label_group].into_iter().flatten() {
+        if g >= group_count {
+            return Err(Error::Other(format!(
+                "secret rule {}: group {g} does not exist in its regex",
+                spec.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn severity(s: &str, what: &str) -> Result<Severity> {
@@ -225,7 +287,8 @@ impl RuleSet {
         let mut kw: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut kw_index: HashMap<String, usize> = HashMap::new();
-        for spec in file.content.iter().chain(&user.rules) {
+        let builtin_count = file.content.len();
+        for (n, spec) in file.content.iter().chain(&user.rules).enumerate() {
             if disabled(&spec.id) {
                 continue;
             }
@@ -239,20 +302,14 @@ impl RuleSet {
                 });
                 keyword_rules[slot].push(idx);
             }
-            let group_count = compile(&spec.regex, &spec.id)?.captures_len();
-            for g in [spec.secret_group, spec.label_group].into_iter().flatten() {
-                if g >= group_count {
-                    return Err(Error::Other(format!(
-                        "secret rule {}: group {g} does not exist in its regex",
-                        spec.id
-                    )));
-                }
+            if n >= builtin_count {
+                check_groups(spec)?;
             }
             content.push(ContentRule {
                 id: Arc::from(spec.id.as_str()),
                 title: spec.title.clone(),
                 severity: severity(&spec.severity, &spec.id)?,
-                regex: compile(&spec.regex, &spec.id)?,
+                regex: LazyRegex::new(&spec.regex),
                 secret_group: spec.secret_group,
                 label_group: spec.label_group,
                 entropy: spec.entropy,
@@ -278,11 +335,13 @@ impl RuleSet {
         }
         let mut files = Vec::new();
         let mut file_patterns = Vec::new();
-        for spec in file.file.iter().chain(&user.files) {
+        for (n, spec) in file.file.iter().chain(&user.files).enumerate() {
             if disabled(&spec.id) {
                 continue;
             }
-            compile(&spec.path, &spec.id)?;
+            if n >= file.file.len() {
+                compile(&spec.path, &spec.id)?;
+            }
             file_patterns.push(spec.path.clone());
             files.push(FileRule {
                 id: Arc::from(spec.id.as_str()),
@@ -292,9 +351,16 @@ impl RuleSet {
                 fix: spec.fix.clone(),
             });
         }
-        let set = |pats: Vec<String>, what: &str| {
-            RegexSet::new(pats).map_err(|e| Error::Other(format!("secret {what}: bad regex: {e}")))
-        };
+        // A user's allow patterns are checked now; the sets compile on first use.
+        for (p, what) in user
+            .allow_paths
+            .iter()
+            .map(|p| (p, "allow_paths"))
+            .chain(user.allow_values.iter().map(|p| (p, "allow_values")))
+        {
+            Regex::new(p).map_err(|e| Error::Other(format!("secret {what}: bad regex: {e}")))?;
+        }
+        let set = |pats: Vec<String>, _what: &str| -> Result<LazySet> { Ok(LazySet::new(pats)) };
         let keywords = Prefilter::build(&kw, &keep_shortest(&kw, &mut keyword_rules))?;
         Ok(RuleSet {
             content,
@@ -330,11 +396,11 @@ impl RuleSet {
         RuleSet {
             content: Vec::new(),
             files: Vec::new(),
-            file_set: RegexSet::empty(),
+            file_set: LazySet::new(Vec::new()),
             keywords: Prefilter::default(),
             keyword_rules: Vec::new(),
-            allow_paths: RegexSet::empty(),
-            allow_values: RegexSet::empty(),
+            allow_paths: LazySet::new(Vec::new()),
+            allow_values: LazySet::new(Vec::new()),
             max_file_bytes: 2 << 20,
             load_error,
         }
@@ -342,28 +408,28 @@ impl RuleSet {
 
     /// True when `path` is allowlisted: never scanned, never reported.
     pub fn path_allowed(&self, path: &[u8]) -> bool {
-        self.allow_paths.is_match(path)
+        self.allow_paths.get().is_match(path)
     }
 
     /// True when `value` is a placeholder or allowlisted value rather than a secret.
     pub fn value_allowed(&self, value: &[u8]) -> bool {
-        self.allow_values.is_match(value)
+        self.allow_values.get().is_match(value)
     }
 
     /// File-name rules matching `path` (indexes into [`RuleSet::files`]).
     pub fn file_rules_for(&self, path: &[u8]) -> Vec<usize> {
-        self.file_set.matches(path).into_iter().collect()
+        self.file_set.get().matches(path).into_iter().collect()
     }
 
     /// A clone of the file-name matcher: it has its own regex cache, owned by the calling
     /// thread (the shared one belongs to a layer worker, and other threads take its slow path).
     pub fn file_matcher(&self) -> RegexSet {
-        self.file_set.clone()
+        self.file_set.get().clone()
     }
 
     /// True when a file-name rule matches `path`.
     pub fn is_secret_file(&self, path: &[u8]) -> bool {
-        self.file_set.is_match(path)
+        self.file_set.get().is_match(path)
     }
 
     /// The content rule with this id.
@@ -458,8 +524,11 @@ impl RuleSet {
             {
                 continue;
             }
+            let Some(regex) = rule.regex.get() else {
+                continue;
+            };
             let mut n = 0;
-            for caps in rule.regex.captures_iter(content) {
+            for caps in regex.captures_iter(content) {
                 let Some(whole) = caps.get(0) else { continue };
                 let secret = rule.secret_group.and_then(|g| caps.get(g));
                 let (start, end) =
@@ -585,6 +654,19 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), n, "duplicate rule ids");
         assert!(r.content.len() >= 25);
+        // Built-in patterns compile lazily: each must compile, with the groups it names.
+        let file: RulesFile = toml::from_str(BUILTIN_RULES).expect("rule file");
+        for spec in &file.content {
+            check_groups(spec).unwrap_or_else(|e| panic!("{e}"));
+        }
+        for spec in &file.file {
+            compile(&spec.path, &spec.id).unwrap_or_else(|e| panic!("{e}"));
+        }
+        for p in file.allow.paths.iter().chain(&file.allow.values) {
+            compile(p, "allow").unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert!(r.content.iter().all(|c| c.regex.get().is_some()));
+        assert_eq!(r.file_set.get().len(), r.files.len());
     }
 
     #[test]

@@ -66,10 +66,72 @@ const IMAGE_CONFIG_TYPES: [&str; 2] = [
     "application/vnd.docker.container.image.v1+json",
 ];
 
+/// The reference grammar of distribution's `reference` package (and of `oci-spec`), with
+/// `\w` meaning ASCII word characters as in Go: `oci-spec` compiles it with Unicode classes,
+/// a regex so large that compiling it took a tenth of a second before the first request.
+const REFERENCE_GRAMMAR: &str = r"^((?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))+)?(?::[0-9]+)?/)?[a-z0-9]+(?:(?:(?:[._]|__|[-]*)[a-z0-9]+)+)?(?:(?:/[a-z0-9]+(?:(?:(?:[._]|__|[-]*)[a-z0-9]+)+)?)+)?)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9A-Fa-f]{32,}))?$";
+
+static REFERENCE: std::sync::LazyLock<Option<regex::Regex>> =
+    std::sync::LazyLock::new(|| regex::Regex::new(REFERENCE_GRAMMAR).ok());
+
+/// Splits `name` into registry and repository as the docker CLI does: a first component
+/// with a `.` or `:`, or `localhost`, is a registry; otherwise Docker Hub, where a one-part
+/// name is under `library/`.
+fn split_domain(name: &str) -> (String, String) {
+    let (mut domain, mut rest) = match name.split_once('/') {
+        Some((left, right)) if left.contains(['.', ':']) || left == "localhost" => {
+            (left.to_owned(), right.to_owned())
+        }
+        _ => ("docker.io".to_owned(), name.to_owned()),
+    };
+    if domain == "index.docker.io" {
+        domain = "docker.io".to_owned();
+    }
+    if domain == "docker.io" && !rest.contains('/') {
+        rest = format!("library/{rest}");
+    }
+    (domain, rest)
+}
+
+/// Why `s` is not a reference, in the words of the distribution grammar.
+fn reference_problem(s: &str) -> std::result::Result<Reference, &'static str> {
+    if s.is_empty() {
+        return Err("repository name must have at least one component");
+    }
+    let caps = REFERENCE
+        .as_ref()
+        .and_then(|re| re.captures(s))
+        .ok_or("invalid reference format")?;
+    let (registry, repository) = split_domain(&caps[1]);
+    if repository.len() > 255 {
+        return Err("repository name must not be more than 255 characters");
+    }
+    let tag = caps.get(2).map(|m| m.as_str().to_owned());
+    let digest = caps.get(3).map(|m| m.as_str().to_owned());
+    if let Some(d) = &digest {
+        let ok = match d.split_once(':') {
+            Some(("sha256", h)) => h.len() == 64,
+            Some(("sha384", h)) => h.len() == 96,
+            Some(("sha512", h)) => h.len() == 128,
+            _ => return Err("unsupported digest algorithm"),
+        };
+        if !ok {
+            return Err("invalid checksum digest length");
+        }
+    }
+    Ok(match (tag, digest) {
+        (Some(t), Some(d)) => Reference::with_tag_and_digest(registry, repository, t, d),
+        (None, Some(d)) => Reference::with_digest(registry, repository, d),
+        (t, None) => {
+            Reference::with_tag(registry, repository, t.unwrap_or_else(|| "latest".into()))
+        }
+    })
+}
+
 /// Parses a registry reference the way the docker CLI does: `alpine` is
 /// `docker.io/library/alpine:latest`, `user/app` is `docker.io/user/app:latest`.
 pub fn parse_reference(s: &str) -> Result<Reference> {
-    Reference::try_from(s).map_err(|e| {
+    reference_problem(s).map_err(|e| {
         Error::Other(format!(
             "{}: not an image reference ({e}); expected [HOST[:PORT]/]REPO[:TAG][@sha256:DIGEST]",
             crate::model::sanitize(s)
@@ -1172,6 +1234,51 @@ mod tests {
             format!("ghcr.io/org/app@{d}")
         );
         assert!(full_reference("UPPER/Case").is_err());
+    }
+
+    /// Our parser agrees with `oci-spec`'s on what is a reference and what it names, except
+    /// that a tag is ASCII as in Docker's grammar.
+    #[test]
+    fn references_parse_as_oci_spec_parses_them() {
+        let d = format!("sha256:{}", "ab".repeat(32));
+        let cases = [
+            "alpine".to_owned(),
+            "alpine:3.19".to_owned(),
+            "library/alpine".to_owned(),
+            "index.docker.io/library/alpine:1".to_owned(),
+            "docker.io/user/app".to_owned(),
+            "localhost/app:dev".to_owned(),
+            "localhost:5000/a/b/c:v1.2_3-x".to_owned(),
+            "127.0.0.1:5000/team/app:1".to_owned(),
+            "ghcr.io/org/app_x__y--z.w".to_owned(),
+            format!("ghcr.io/org/app@{d}"),
+            format!("ghcr.io/org/app:1.0@{d}"),
+            format!("app@sha256:{}", "a".repeat(63)),
+            format!("app@sha512:{}", "a".repeat(128)),
+            format!("app@md5:{}", "a".repeat(32)),
+            "UPPER/Case".to_owned(),
+            "app:".to_owned(),
+            ":tag".to_owned(),
+            "a//b".to_owned(),
+            "app:-bad".to_owned(),
+            format!("app:{}", "t".repeat(129)),
+            format!("host.io/{}", "a".repeat(256)),
+            String::new(),
+        ];
+        for c in &cases {
+            let ours = reference_problem(c).map(|r| r.whole());
+            let theirs = Reference::try_from(c.as_str()).map(|r| r.whole());
+            assert_eq!(
+                ours.is_ok(),
+                theirs.is_ok(),
+                "{c:?}: {ours:?} vs {theirs:?}"
+            );
+            if let (Ok(a), Ok(b)) = (&ours, &theirs) {
+                assert_eq!(a, b, "{c:?}");
+            }
+        }
+        // Docker's tags are ASCII; oci-spec's Unicode classes would take this one.
+        assert!(reference_problem("app:t\u{e9}").is_err());
     }
 
     #[test]

@@ -23,13 +23,34 @@ pub struct Assets {
 
 static ASSETS: OnceLock<Assets> = OnceLock::new();
 
-/// The assets, loading them on first use (about 100 ms: call from a worker first).
+/// Syntaxes the panes highlight on every draw ([`snippet`]), with a line that makes each compile
+/// the regexes a typical line needs.
+const SNIPPET_SYNTAXES: [(&str, &str); 3] = [
+    (
+        "Bourne Again Shell (bash)",
+        "RUN set -eux; apt-get install -y \"a-b\" 'c' && x=$(echo ${Y:-1} | tr a b) # done",
+    ),
+    ("Dockerfile", "RUN echo \"a\" && ENV X=1"),
+    ("JSON", r#"{"a": [1, "b", true, null]}"#),
+];
+
+/// The assets, loading them on first use (a few hundred ms: call from a worker first). The
+/// syntaxes the panes draw with are exercised before the assets are published, so that
+/// [`loaded`] never hands the render loop a syntax whose regexes still need compiling.
 pub fn assets() -> &'static Assets {
-    ASSETS.get_or_init(|| Assets {
-        syntaxes: two_face::syntax::extra_newlines(),
-        theme: two_face::theme::extra()
-            .get(two_face::theme::EmbeddedThemeName::MonokaiExtended)
-            .clone(),
+    ASSETS.get_or_init(|| {
+        let a = Assets {
+            syntaxes: two_face::syntax::extra_newlines(),
+            theme: two_face::theme::extra()
+                .get(two_face::theme::EmbeddedThemeName::MonokaiExtended)
+                .clone(),
+        };
+        for (name, line) in SNIPPET_SYNTAXES {
+            if let Some(syntax) = a.syntaxes.find_syntax_by_name(name) {
+                highlight_lines(&a, syntax, &[line.to_owned()], &|| false, &mut |_| {});
+            }
+        }
+        a
     })
 }
 

@@ -159,6 +159,8 @@ pub enum Msg {
         /// Its images, in `@N` order.
         images: Vec<crate::model::summary::ImageSummary>,
     },
+    /// The syntax highlighting assets are loaded: redraw what was drawn plain.
+    Warmed,
     /// Load progress.
     Progress {
         /// Load request.
@@ -458,6 +460,7 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::Warmed => Vec::new(),
             Msg::Progress { req, event } => {
                 if self.is_current_load(req) {
                     self.progress_event(event);

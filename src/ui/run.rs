@@ -155,7 +155,10 @@ async fn main_loop(
                 Err(e) => return Err(io(e)),
             }
         }
-        while let Ok(msg) = rx.try_recv() {
+        // Bounded: a worker sending faster than the loop handles must not hold off the draw.
+        let drain_until = Instant::now() + FRAME;
+        while Instant::now() < drain_until {
+            let Ok(msg) = rx.try_recv() else { break };
             cmds.extend(app.update(Event::Msg(msg)));
         }
         spawn(cmds, &tx);

@@ -147,6 +147,8 @@ fn run(cmd: Command, tx: &Sender) {
         }
         Command::Warmup => {
             highlight::assets();
+            // Snippets drawn plain until now can be drawn highlighted.
+            let _ = tx.send(Msg::Warmed);
         }
         Command::Load {
             req,
@@ -374,6 +376,9 @@ pub fn largest_files(image: &Image, n: usize) -> Vec<VersionId> {
     out.into_iter().map(|(_, v)| v).collect()
 }
 
+/// How often the byte count of a load reaches the screen.
+const BYTES_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+
 fn load(
     req: u64,
     target: &Target,
@@ -383,7 +388,23 @@ fn load(
     tx: &Sender,
 ) {
     let ptx = tx.clone();
+    // Byte counts arrive per downloaded chunk, thousands a second on loopback: the screen
+    // needs a few. Per-layer byte counts are not shown at all.
+    let last_bytes = std::sync::Mutex::new(None::<std::time::Instant>);
     let progress = Progress::new(move |event| {
+        match &event {
+            crate::source::ProgressEvent::LayerBytes { .. } => return,
+            crate::source::ProgressEvent::Bytes(_) => {
+                let Ok(mut last) = last_bytes.lock() else {
+                    return;
+                };
+                if last.is_some_and(|t| t.elapsed() < BYTES_EVERY) {
+                    return;
+                }
+                *last = Some(std::time::Instant::now());
+            }
+            _ => {}
+        }
         let _ = ptx.send(Msg::Progress { req, event });
     });
     let settings = Settings {
