@@ -219,6 +219,8 @@ fn write_sbom(
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
+    #[cfg(feature = "tui")]
+    crate::ui::run::mark_process_start();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

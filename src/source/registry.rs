@@ -1007,7 +1007,14 @@ fn read_layers(
         blob_digest_declared: true,
         ..opts.scan.clone()
     };
-    let workers = opts.registry.concurrency.max(1).min(total.max(1));
+    // Downloads overlap to fill the link; blobs all in the cache only need the cores.
+    let all_cached = cache.is_some_and(|c| jobs.iter().all(|(_, d)| c.holds(&d.digest, d.size)));
+    let parallel = if all_cached {
+        crate::source::archive::worker_count().min(opts.registry.concurrency)
+    } else {
+        opts.registry.concurrency
+    };
+    let workers = parallel.max(1).min(total.max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {

@@ -175,6 +175,8 @@ pub struct App {
     pub quit: bool,
     /// Something changed since the last draw.
     pub dirty: bool,
+    /// Loads waiting for the next frame to be drawn (see [`Msg::AfterDraw`]).
+    pub after_draw: Vec<std::sync::mpsc::Sender<()>>,
     /// Terminal size.
     pub size: (u16, u16),
     /// Regions of the current layout (mouse hit-testing, page sizes).
@@ -233,6 +235,7 @@ impl App {
             started: Instant::now(),
             quit: false,
             dirty: true,
+            after_draw: Vec::new(),
             size: (0, 0),
             areas: Areas::default(),
             pending_jump: None,

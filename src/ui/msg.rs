@@ -161,6 +161,9 @@ pub enum Msg {
     },
     /// The syntax highlighting assets are loaded: redraw what was drawn plain.
     Warmed,
+    /// Sent by a load right after its metadata, and answered once the next frame is drawn: the
+    /// layer list is on screen before the layers' reading takes the cores.
+    AfterDraw(std::sync::mpsc::Sender<()>),
     /// Load progress.
     Progress {
         /// Load request.
@@ -461,6 +464,10 @@ impl App {
                 Vec::new()
             }
             Msg::Warmed => Vec::new(),
+            Msg::AfterDraw(drawn) => {
+                self.after_draw.push(drawn);
+                Vec::new()
+            }
             Msg::Progress { req, event } => {
                 if self.is_current_load(req) {
                     self.progress_event(event);

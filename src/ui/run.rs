@@ -14,7 +14,7 @@ use crate::source::LoadOptions;
 use crate::{Error, Result};
 
 /// Runs the explorer until the user quits, with `findings` (the `.strata.toml` sections) for
-/// the findings pane. `STRATA_FIRST_FRAME=1` prints the time to the first frame with content
+/// the findings pane. `STRATA_FIRST_FRAME=1` prints the time from the process start to the first frame with content
 /// (layers shown) on exit, for measurements.
 pub fn run(
     launch: Launch,
@@ -60,6 +60,15 @@ fn spawn(cmds: Vec<Command>, tx: &mpsc::UnboundedSender<super::app::Msg>) {
 
 type Timings = (Option<Duration>, Option<Duration>);
 
+/// When the process started (set by the binary's `main` through [`mark_process_start`]; the
+/// run loop's start otherwise): what `STRATA_FIRST_FRAME` times are measured from.
+static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// Records now as the process start, for `STRATA_FIRST_FRAME`.
+pub fn mark_process_start() {
+    let _ = PROCESS_START.set(Instant::now());
+}
+
 /// Shortest time between two frames (about 60 per second at most).
 const FRAME: Duration = Duration::from_millis(16);
 
@@ -75,7 +84,7 @@ async fn main_loop(
     // is gone (SIGHUP), prints to the same dead terminal, which panics. `restore` (the guard)
     // shows the cursor instead.
     let mut term = std::mem::ManuallyDrop::new(term);
-    let started = Instant::now();
+    let started = *PROCESS_START.get_or_init(Instant::now);
     let mut first_frame = None;
     let mut loaded = None;
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -103,6 +112,9 @@ async fn main_loop(
             term.draw(|f| panes::draw(f, &app)).map_err(io)?;
             last_draw = Instant::now();
             app.dirty = false;
+            for drawn in app.after_draw.drain(..) {
+                let _ = drawn.send(());
+            }
             if first_frame.is_none() && app.image.is_some() {
                 first_frame = Some(started.elapsed());
             }

@@ -55,6 +55,11 @@ pub fn init() -> io::Result<(Term, Guard)> {
     Ok((term, guard))
 }
 
+/// True while the explorer owns the terminal (its render loop is drawing).
+pub fn is_active() -> bool {
+    ACTIVE.load(Ordering::SeqCst)
+}
+
 /// Leaves raw mode and the alternate screen and shows the cursor; safe to call twice.
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {

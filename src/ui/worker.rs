@@ -376,6 +376,9 @@ pub fn largest_files(image: &Image, n: usize) -> Vec<VersionId> {
     out.into_iter().map(|(_, v)| v).collect()
 }
 
+/// How long a load waits for its layer list to be drawn before reading the layers.
+const PREVIEW_DRAW_WAIT: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// How often the byte count of a load reaches the screen.
 const BYTES_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -405,7 +408,14 @@ fn load(
             }
             _ => {}
         }
+        let preview = matches!(event, crate::source::ProgressEvent::Metadata(_));
         let _ = ptx.send(Msg::Progress { req, event });
+        if preview && super::terminal::is_active() {
+            let (drawn, wait) = std::sync::mpsc::channel();
+            if ptx.send(Msg::AfterDraw(drawn)).is_ok() {
+                let _ = wait.recv_timeout(PREVIEW_DRAW_WAIT);
+            }
+        }
     });
     let settings = Settings {
         load: opts.clone(),

@@ -121,6 +121,13 @@ impl BlobCache {
         Some(file)
     }
 
+    /// True when an entry of `size` bytes is kept for `digest` (not verified: see [`Self::get`]).
+    pub fn holds(&self, digest: &str, size: u64) -> bool {
+        self.path(digest)
+            .and_then(|p| fs::metadata(p).ok())
+            .is_some_and(|m| m.len() == size)
+    }
+
     /// Drops the entry for `digest` (it failed verification).
     pub fn remove(&self, digest: &str) {
         if let Some(p) = self.path(digest) {
