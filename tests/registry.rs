@@ -104,13 +104,18 @@ fn anonymous_registry_with(repo: &str) -> (Env, fixture::Written, Registry) {
     let env = Env::new();
     let written = sample_archive(env.dir.path());
     let reg = Registry::start(&Auth::None, None);
+    push_archive(&reg, &written, repo);
+    (env, written, reg)
+}
+
+/// Pushes a written OCI archive to an anonymous registry as `repo`.
+fn push_archive(reg: &Registry, written: &fixture::Written, repo: &str) {
     reg.push(
         &format!("oci-archive:{}", arg(&written.path)),
         repo,
         None,
         None,
     );
-    (env, written, reg)
 }
 
 fn sample_archive(dir: &Path) -> fixture::Written {
@@ -874,12 +879,7 @@ fn diff_with_registry_images_reads_shared_layers_once() {
         &env.dir.path().join("two.tar"),
     )
     .expect("fixture");
-    reg.push(
-        &format!("oci-archive:{}", arg(&written2.path)),
-        "team/app:2",
-        None,
-        None,
-    );
+    push_archive(&reg, &written2, "team/app:2");
     let one = format!("registry:{}/team/app:1", reg.addr);
     let two = format!("registry:{}/team/app:2", reg.addr);
     let gets = |d: &str| reg.access_lines("GET", &format!("/blobs/{d}"));

@@ -94,14 +94,22 @@ fn quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
 }
 
+/// A shell command running strata with `args`, its pid written to `pidfile` first.
+fn launched(args: &str, pidfile: &Path) -> String {
+    format!(
+        "sh -c \"echo \\$\\$ > {pid}; exec {bin} {args}\"",
+        pid = quote(pidfile),
+        bin = quote(Path::new(BIN)),
+    )
+}
+
 /// A shell command running strata, then reporting its exit status and the tty modes.
 fn wrapped(args: &str, pidfile: &Path) -> String {
     format!(
-        "sh -c \"echo \\$\\$ > {pid}; exec {bin} {args}\"; echo STRATA-EXITED $?; \
+        "{}; echo STRATA-EXITED $?; \
          stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; \
          echo; echo TTY-CHECKED; sleep 600",
-        pid = quote(pidfile),
-        bin = quote(Path::new(BIN)),
+        launched(args, pidfile),
     )
 }
 
@@ -297,15 +305,7 @@ fn quitting_or_closing_the_terminal_while_a_read_blocks_ends_strata() {
 
     // Strata's own stdout and stderr are the terminal, which goes away with the session.
     let pidfile = dir.path().join("pid2");
-    let t = Tmux::start(
-        "blocked-hup",
-        &format!(
-            "sh -c \"echo \\$\\$ > {pid}; exec {bin} {fifo}\"",
-            pid = quote(&pidfile),
-            bin = quote(Path::new(BIN)),
-            fifo = quote(&fifo),
-        ),
-    );
+    let t = Tmux::start("blocked-hup", &launched(&quote(&fifo), &pidfile));
     t.wait_for(&["waiting for the image"]);
     let pid = std::fs::read_to_string(&pidfile).unwrap().trim().to_owned();
     let proc_dir = PathBuf::from("/proc").join(&pid);

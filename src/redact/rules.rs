@@ -360,32 +360,29 @@ impl RuleSet {
         {
             Regex::new(p).map_err(|e| Error::Other(format!("secret {what}: bad regex: {e}")))?;
         }
-        let set = |pats: Vec<String>, _what: &str| -> Result<LazySet> { Ok(LazySet::new(pats)) };
         let keywords = Prefilter::build(&kw, &keep_shortest(&kw, &mut keyword_rules))?;
         Ok(RuleSet {
             content,
             files,
-            file_set: set(file_patterns, "file rules")?,
+            file_set: LazySet::new(file_patterns),
             keywords,
             keyword_rules,
-            allow_paths: set(
+            allow_paths: LazySet::new(
                 file.allow
                     .paths
                     .iter()
                     .chain(&user.allow_paths)
                     .cloned()
                     .collect(),
-                "allow_paths",
-            )?,
-            allow_values: set(
+            ),
+            allow_values: LazySet::new(
                 file.allow
                     .values
                     .iter()
                     .chain(&user.allow_values)
                     .cloned()
                     .collect(),
-                "allow_values",
-            )?,
+            ),
             max_file_bytes: user.max_file_bytes.unwrap_or(2 << 20),
             load_error: None,
         })

@@ -193,18 +193,17 @@ impl LayerCache {
             (scans, reading.and_then(|h| h.join().ok()))
         });
         let mut scans = scans?;
-        if let Some(Ok(mut read)) = ahead_scans {
-            let mut kept = self.kept.lock().map_err(|_| poisoned())?;
-            let mut read_ahead = self.read_ahead.lock().map_err(|_| poisoned())?;
-            for (m, k) in ahead {
-                if let Some(scan) = read.remove(&m) {
-                    read_ahead.insert(k.clone());
-                    kept.insert(k, scan);
-                }
-            }
-        }
         {
             let mut kept = self.kept.lock().map_err(|_| poisoned())?;
+            if let Some(Ok(mut read)) = ahead_scans {
+                let mut read_ahead = self.read_ahead.lock().map_err(|_| poisoned())?;
+                for (m, k) in ahead {
+                    if let Some(scan) = read.remove(&m) {
+                        read_ahead.insert(k.clone());
+                        kept.insert(k, scan);
+                    }
+                }
+            }
             for (l, k) in resolved.layers.iter().zip(&keys) {
                 if self.wanted.contains(k) && !kept.contains_key(k) {
                     // Only a plain tar stands for the plain blob of the same diff_id.

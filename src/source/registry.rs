@@ -864,28 +864,40 @@ impl super::Source for BareReference<'_> {
     }
 }
 
+/// The blob cache the options ask for (`None` with `--no-cache` or without a cache directory).
+fn blob_cache(ropts: &RegistryOptions) -> Result<Option<BlobCache>> {
+    if ropts.use_cache {
+        BlobCache::open_default()
+    } else {
+        Ok(None)
+    }
+}
+
+/// Connects to the repository `reference` names and fetches its manifest stage.
+async fn connect_and_fetch(
+    reference: Reference,
+    opts: &LoadOptions,
+    cache: Option<&BlobCache>,
+    progress: &Progress,
+) -> Result<(Remote, Metadata)> {
+    let remote = Remote::connect(reference, &opts.registry).await?;
+    let meta = fetch_metadata(&remote, opts.platform.as_ref(), cache, progress).await?;
+    Ok((remote, meta))
+}
+
 /// The layer list of a registry image (manifest and config only, no layer blob): what a diff
 /// needs to know which layers the image shares with the other one before reading either.
 pub(crate) fn resolve(reference: &str, opts: &LoadOptions) -> Result<Resolved> {
     let parsed = parse_reference(reference)?;
-    let ropts = opts.registry.clone();
-    let cache = if ropts.use_cache {
-        BlobCache::open_default()?
-    } else {
-        None
-    };
+    let cache = blob_cache(&opts.registry)?;
     with_runtime(|rt| {
-        rt.block_on(async {
-            let remote = Remote::connect(parsed, &ropts).await?;
-            let meta = fetch_metadata(
-                &remote,
-                opts.platform.as_ref(),
-                cache.as_ref(),
-                &Progress::default(),
-            )
-            .await?;
-            Ok(meta.resolved)
-        })
+        rt.block_on(connect_and_fetch(
+            parsed,
+            opts,
+            cache.as_ref(),
+            &Progress::default(),
+        ))
+        .map(|(_, meta)| meta.resolved)
     })?
 }
 
@@ -893,19 +905,11 @@ pub(crate) fn resolve(reference: &str, opts: &LoadOptions) -> Result<Resolved> {
 pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<Image> {
     let parsed = parse_reference(reference)?;
     let full = parsed.whole();
-    let ropts = opts.registry.clone();
-    let cache = if ropts.use_cache {
-        BlobCache::open_default()?
-    } else {
-        None
-    };
+    let ropts = &opts.registry;
+    let cache = blob_cache(ropts)?;
     with_runtime(|rt| {
-        let (remote, meta) = rt.block_on(async {
-            let remote = Remote::connect(parsed, &ropts).await?;
-            let meta =
-                fetch_metadata(&remote, opts.platform.as_ref(), cache.as_ref(), progress).await?;
-            Ok::<_, Error>((remote, meta))
-        })?;
+        let (remote, meta) =
+            rt.block_on(connect_and_fetch(parsed, opts, cache.as_ref(), progress))?;
         let origin = Origin::Registry(Box::new(RegistryOrigin {
             repository: format!(
                 "{}/{}",
