@@ -1275,3 +1275,172 @@ fn daemon_side_gives_the_same_answer_as_its_archive() {
         .expect("entries")
         .is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// The explorer's compare: B's shared layers rebuilt from A's model
+// ---------------------------------------------------------------------------------------------
+
+/// Everything a load puts in the model, in a comparable form (no hash-map order).
+fn model_of(x: &Analysed) -> String {
+    let i = &x.image;
+    let paths: Vec<&[u8]> = (0..i.fs.path_count() as u32)
+        .map(|p| i.fs.path(p))
+        .collect();
+    let mut captured: Vec<_> = i.captured.iter().collect();
+    captured.sort_by_key(|(v, _)| **v);
+    format!(
+        "{:?}\n{paths:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{captured:?}\n{:?}\n{:?}\n{:?}",
+        i.layers,
+        i.fs.versions,
+        i.fs.removals,
+        i.fs.stats,
+        i.content_matches,
+        i.warnings,
+        x.findings,
+        x.packages,
+    )
+}
+
+/// Reads `path` again with every layer it shares with `first` (already read from it) taken
+/// from `first`'s model, as the explorer's compare does: the model must be the one a read
+/// gives, and every distinct layer must come from the cache.
+fn read_again_from_model(first: &Analysed, path: &Path) {
+    let b = input(path);
+    let mut s = settings();
+    let cache = std::sync::Arc::new(
+        strata::source::cache::LayerCache::from_image(&first.image, &b, &s.load)
+            .expect("the layer list is known before reading"),
+    );
+    s.load.layer_cache = Some(cache.clone());
+    let again = strata::analyse(&b, &s, &Progress::default()).expect("read again");
+    let distinct: std::collections::HashSet<&str> = first
+        .image
+        .layers
+        .iter()
+        .map(|l| l.diff_id.as_str())
+        .collect();
+    assert_eq!(cache.reused(), distinct.len(), "{}", path.display());
+    assert_eq!(model_of(&again), model_of(first), "{}", path.display());
+}
+
+/// A layer entry drawn from a small pool of paths, so that layers overwrite, delete, hide
+/// and link each other's paths, and write a path twice.
+fn arb_entry() -> impl proptest::strategy::Strategy<Value = EntrySpec> {
+    use proptest::prelude::*;
+    let path = prop::sample::select(vec!["a", "a/b", "a/b/c", "d", "d/e", "f", "a/g"]);
+    prop_oneof![
+        (path.clone(), 0u64..4, any::<bool>()).prop_map(|(p, seed, secret)| {
+            let data = if secret {
+                format!(
+                    "aws_access_key_id = {}\n",
+                    common::twins::fake_aws_key_id(seed)
+                )
+            } else {
+                format!("data {seed}\n")
+            };
+            EntrySpec::file(p, data, 0o644)
+        }),
+        (path.clone(), prop::sample::select(vec![0o755u32, 0o700]))
+            .prop_map(|(p, m)| EntrySpec::dir(p, m)),
+        (path.clone(), path.clone()).prop_map(|(p, t)| EntrySpec::symlink(p, t)),
+        (path.clone(), path.clone()).prop_map(|(p, t)| EntrySpec::hard_link(p, t)),
+        path.clone().prop_map(EntrySpec::whiteout),
+        path.clone().prop_map(EntrySpec::opaque),
+        path.clone()
+            .prop_map(|p| EntrySpec::Fifo { path: p.into() }),
+        (path, 1u64..3).prop_map(|(p, n)| EntrySpec::FileWithCaps {
+            path: p.into(),
+            data: b"\x7fELF".to_vec(),
+            caps: vfs_cap_v2(n),
+        }),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    /// The explorer's compare takes B's layers shared with the open image from its model: for
+    /// any layers (overwrites, whiteouts, opaque dirs, links, a path written twice, secrets, a
+    /// package database), in any layout, B read that way is B read from its archive.
+    #[test]
+    fn layers_rebuilt_from_a_model_are_the_layers_read(
+        layers in proptest::collection::vec(proptest::collection::vec(arb_entry(), 0..7), 1..4),
+        layout in proptest::sample::select(vec![Layout::DockerLegacy, Layout::OciArchiveGzip, Layout::OciDir]),
+    ) {
+        let layers = layers
+            .into_iter()
+            .enumerate()
+            .map(|(k, mut entries)| {
+                // Every layer distinct; the first holds a package database.
+                entries.push(EntrySpec::file(format!("layer{k}"), format!("{k}\n"), 0o600));
+                if k == 0 {
+                    entries.push(EntrySpec::file(
+                        "var/lib/dpkg/status",
+                        "Package: base\nStatus: install ok installed\nVersion: 1.0\nArchitecture: amd64\n\n",
+                        0o644,
+                    ));
+                }
+                LayerSpec::new(&format!("RUN step {k}"), entries)
+            })
+            .collect();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, _) = write(&ImageSpec::new(layers), layout, dir.path(), "x");
+        read_again_from_model(&load(&path), &path);
+    }
+}
+
+/// The suite's sample image and the secrets twin (a secret deleted in a later layer), and an
+/// entry of a tar type strata skips with a warning, read again from their models.
+#[test]
+fn fixture_images_read_again_from_their_models() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut header = tar::Header::new_gnu();
+    header.set_path("volume").expect("path");
+    header.set_entry_type(tar::EntryType::new(b'V'));
+    let mut odd = ImageSpec::sample();
+    odd.layers[0].entries.push(EntrySpec::Custom {
+        header: Box::new(header),
+        pax: Vec::new(),
+        data: Vec::new(),
+    });
+    for (k, spec) in [ImageSpec::sample(), common::twins::secrets(), odd]
+        .iter()
+        .enumerate()
+    {
+        let (path, _) = write(spec, Layout::DockerLegacy, dir.path(), &format!("{k}.tar"));
+        let first = load(&path);
+        if k == 2 {
+            assert!(
+                first.image.layers[0]
+                    .warnings
+                    .iter()
+                    .any(|w| w.contains("unsupported tar type")),
+                "{:?}",
+                first.image.layers[0].warnings
+            );
+        }
+        read_again_from_model(&first, &path);
+    }
+}
+
+/// The explorer's pair: B (another archive) takes A's base from A's model, and the diff is the
+/// diff of separate reads.
+#[test]
+fn explorer_compare_takes_the_shared_base_from_the_open_model() {
+    let p = pair();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (pa, _) = write(&p.a, Layout::DockerLegacy, dir.path(), "a.tar");
+    let (pb, _) = write(&p.b, Layout::DockerLegacy, dir.path(), "b.tar");
+    let a = load(&pa);
+    let mut s = settings();
+    let cache = std::sync::Arc::new(
+        strata::source::cache::LayerCache::from_image(&a.image, &input(&pb), &s.load)
+            .expect("B's layer list"),
+    );
+    s.load.layer_cache = Some(cache.clone());
+    let b = strata::analyse(&input(&pb), &s, &Progress::default()).expect("B");
+    assert_eq!(cache.reused(), 1, "the base layer");
+    assert_eq!(model_of(&b), model_of(&load(&pb)));
+    let render = |d: &Diff| strata::report::diff_json::render(d, None);
+    assert_eq!(render(&compare(&a, &b)), render(&diff(&pa, &pb)));
+}

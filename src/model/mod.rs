@@ -221,6 +221,11 @@ pub struct Layer {
     pub history_index: Option<usize>,
     /// Where the bytes live, to read them again.
     pub location: LayerLocation,
+    /// Whiteout and opaque markers as read, in tar order (with [`FileSystem`]'s versions of
+    /// the layer, what the overlay was built from).
+    pub markers: Vec<fs::Marker>,
+    /// Oddities met reading this layer (also in [`Image::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// Makes a string from an image safe to print: control characters (C0, DEL, C1, and the

@@ -14,10 +14,14 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
 
+use std::sync::Arc;
+
 use super::archive::{ArchiveIndex, LayoutDir};
 use super::layer::{LayerScan, ScanOptions};
 use super::resolve::Resolved;
 use super::{resolve_in, Input, LoadOptions, Progress};
+use crate::model::fs::{Entry, LayerEntries};
+use crate::model::{EntryKind, Image, VersionId};
 use crate::Result;
 
 /// Scans kept for a later load, by layer key.
@@ -81,47 +85,35 @@ impl LayerCache {
     /// archive, a layout directory or a registry image, whose layer list can be read without
     /// reading its layers; `None` otherwise (nothing could be shared).
     pub fn for_later_load(later: &Input, opts: &LoadOptions) -> Option<Self> {
-        let opts = LoadOptions {
-            image: later.selector().cloned().or_else(|| opts.image.clone()),
-            ..opts.clone()
-        };
-        let reference = match later {
-            Input::Archive(p, _) | Input::Directory(p, _) => p.display().to_string(),
-            Input::Registry(r) => r.clone(),
-            Input::Daemon(_) | Input::Demo => return None,
-        };
-        #[cfg(feature = "registry")]
-        if let Input::Registry(r) = later {
-            // Manifest and config only: B's layers are shared, not read ahead (they stream).
-            let resolved = super::registry::resolve(r, &opts).ok()?;
-            return Some(Self {
-                wanted: keys(&resolved, &reference).ok()?.into_iter().collect(),
-                ..Self::default()
-            });
-        }
-        let (store, resolved) = match later {
-            Input::Archive(p, _) if is_plain_tar(p) => {
-                let index = ArchiveIndex::open(p).ok()?;
-                let resolved = resolve_in(&index, &opts).ok()?;
-                (LaterStore::Archive(index), resolved)
-            }
-            Input::Directory(p, _) => {
-                let dir = LayoutDir::open(p).ok()?;
-                let resolved = resolve_in(&dir, &opts).ok()?;
-                (LaterStore::Layout(dir), resolved)
-            }
-            _ => return None,
-        };
-        let keys = keys(&resolved, &reference).ok()?;
-        let layers = resolved
-            .layers
-            .iter()
-            .map(|l| l.member.clone())
-            .zip(keys.iter().cloned())
-            .collect();
+        let (keys, later) = later_layers(later, opts, true)?;
         Some(Self {
             wanted: keys.into_iter().collect(),
-            later: Some(Later { store, layers }),
+            later,
+            ..Self::default()
+        })
+    }
+
+    /// A cache holding, for a load of `later`, the layers it shares with `image`, an image
+    /// already read with the same options: their scans are rebuilt from `image`'s model, so
+    /// the explorer compares the open image with another without reading the shared layers
+    /// again. `None` when `later`'s layer list cannot be known before reading its layers.
+    pub fn from_image(image: &Image, later: &Input, opts: &LoadOptions) -> Option<Self> {
+        let (keys, _) = later_layers(later, opts, false)?;
+        let wanted: HashSet<String> = keys.into_iter().collect();
+        let mut kept = HashMap::new();
+        for layer in &image.layers {
+            let key = format!("{} {}", layer.diff_id, layer.blob_digest);
+            let plain_key = layer.diff_id == layer.blob_digest;
+            if wanted.contains(&key)
+                && !kept.contains_key(&key)
+                && (!plain_key || layer.compression == crate::model::Compression::None)
+            {
+                kept.insert(key, scan_from_model(image, layer.index));
+            }
+        }
+        Some(Self {
+            wanted,
+            kept: Mutex::new(kept),
             ..Self::default()
         })
     }
@@ -219,6 +211,137 @@ impl LayerCache {
         }
         scans.extend(found);
         Ok(scans)
+    }
+}
+
+/// The keys of `later`'s layers, and (with `read_ahead`, for a random-access store) where
+/// to read them ahead; `None` when the list cannot be known without reading the layers.
+fn later_layers(
+    later: &Input,
+    opts: &LoadOptions,
+    read_ahead: bool,
+) -> Option<(Vec<String>, Option<Later>)> {
+    let opts = LoadOptions {
+        image: later.selector().cloned().or_else(|| opts.image.clone()),
+        ..opts.clone()
+    };
+    let reference = match later {
+        Input::Archive(p, _) | Input::Directory(p, _) => p.display().to_string(),
+        Input::Registry(r) => r.clone(),
+        Input::Daemon(_) | Input::Demo => return None,
+    };
+    #[cfg(feature = "registry")]
+    if let Input::Registry(r) = later {
+        // Manifest and config only: B's layers are shared, not read ahead (they stream).
+        let resolved = super::registry::resolve(r, &opts).ok()?;
+        return Some((keys(&resolved, &reference).ok()?, None));
+    }
+    let (store, resolved) = match later {
+        Input::Archive(p, _) if is_plain_tar(p) => {
+            let index = ArchiveIndex::open(p).ok()?;
+            let resolved = resolve_in(&index, &opts).ok()?;
+            (LaterStore::Archive(index), resolved)
+        }
+        Input::Directory(p, _) => {
+            let dir = LayoutDir::open(p).ok()?;
+            let resolved = resolve_in(&dir, &opts).ok()?;
+            (LaterStore::Layout(dir), resolved)
+        }
+        _ => return None,
+    };
+    let keys = keys(&resolved, &reference).ok()?;
+    let later = read_ahead.then(|| Later {
+        layers: resolved
+            .layers
+            .iter()
+            .map(|l| l.member.clone())
+            .zip(keys.iter().cloned())
+            .collect(),
+        store,
+    });
+    Some((keys, later))
+}
+
+/// Layer `index` of `image` as its read gave it: entries at their tar positions (a path the
+/// overlay dropped, written again later in the same layer, leaves an empty entry the overlay
+/// skips as it did), markers, inspector results, sizes, digests and warnings.
+fn scan_from_model(image: &Image, index: usize) -> LayerScan {
+    let layer = &image.layers[index];
+    let fs = &image.fs;
+    let range = fs.layer_versions(index);
+    let versions = &fs.versions[range.start as usize..range.end as usize];
+    let last = versions.last().map_or(0, |v| v.entry as usize + 1);
+    let count = layer.entries.saturating_sub(layer.markers.len()).max(last);
+    let mut entries: Vec<Entry> = (0..count).map(|_| placeholder()).collect();
+    for v in versions {
+        entries[v.entry as usize] = Entry {
+            path: fs.path(v.path).into(),
+            kind: v.kind,
+            link: v.link.clone(),
+            size: v.size,
+            mode: v.mode,
+            uid: v.uid,
+            gid: v.gid,
+            mtime: v.mtime,
+            // A hard link's version carries its target's hash; its entry had none.
+            hash: if v.kind == EntryKind::File { v.hash } else { 0 },
+            offset: v.offset,
+            device: v.device,
+            caps: v.caps.clone(),
+        };
+    }
+    let in_layer = |vid: &VersionId| range.contains(vid);
+    let entry_of = |vid: VersionId| fs.versions[vid as usize].entry;
+    let matches = image
+        .content_matches
+        .iter()
+        .filter(|(v, _)| in_layer(v))
+        .map(|(v, m)| (entry_of(*v), m.clone()))
+        .collect();
+    let mut captured: Vec<(u32, Arc<[u8]>)> = image
+        .captured
+        .iter()
+        .filter(|(v, _)| in_layer(v))
+        .map(|(v, c)| (entry_of(*v), c.clone()))
+        .collect();
+    captured.sort_by_key(|(e, _)| *e);
+    let compressed = layer.compression != crate::model::Compression::None;
+    LayerScan {
+        entries: LayerEntries {
+            entries,
+            markers: layer.markers.clone(),
+        },
+        compression: layer.compression,
+        blob_bytes: layer.blob_bytes,
+        tar_bytes: layer.tar_bytes,
+        blob_digest: if compressed {
+            layer.blob_digest.clone()
+        } else {
+            String::new()
+        },
+        diff_id: layer.diff_id.clone(),
+        matches,
+        captured,
+        warnings: layer.warnings.clone(),
+        raw: Vec::new(),
+    }
+}
+
+/// An entry the overlay skips (an empty path), standing where the read had a duplicate.
+fn placeholder() -> Entry {
+    Entry {
+        path: Box::default(),
+        kind: EntryKind::Dir,
+        link: None,
+        size: 0,
+        mode: 0,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+        hash: 0,
+        offset: 0,
+        device: None,
+        caps: None,
     }
 }
 

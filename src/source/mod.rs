@@ -783,6 +783,8 @@ pub fn assemble(
                 offset: offset_of(&lref.member),
                 blob_bytes: scan.blob_bytes,
             },
+            markers: scan.entries.markers.clone(),
+            warnings: scan.warnings,
             ..Layer::default()
         });
         layer_inputs.push(scan.entries);

@@ -18,6 +18,7 @@ use crate::config::FindingsConfig;
 use crate::model::fs::{EntryKind, PathId, VersionId};
 use crate::model::Image;
 use crate::redact::rules::RuleSet;
+use crate::source::cache::LayerCache;
 use crate::source::resolve::ImageSelector;
 use crate::source::{Input, LoadOptions, Progress};
 
@@ -163,8 +164,13 @@ fn run(cmd: Command, tx: &Sender) {
             b,
             settings,
         } => {
-            // B goes through the engine's one entry point, as A did.
-            let result = pipeline::analyse(&input(&b), &settings, &Progress::default())
+            // B goes through the engine's one entry point, as A did, taking the layers it
+            // shares with A from A's model instead of reading them again.
+            let b = input(&b);
+            let mut settings = settings;
+            settings.load.layer_cache =
+                LayerCache::from_image(&a.image, &b, &settings.load).map(Arc::new);
+            let result = pipeline::analyse(&b, &settings, &Progress::default())
                 .map(|b| {
                     let diff = crate::analysis::diff::compare(&a, &b);
                     (Box::new(diff), b.image)
