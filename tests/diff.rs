@@ -1444,3 +1444,124 @@ fn explorer_compare_takes_the_shared_base_from_the_open_model() {
     let render = |d: &Diff| strata::report::diff_json::render(d, None);
     assert_eq!(render(&compare(&a, &b)), render(&diff(&pa, &pb)));
 }
+
+// ---------------------------------------------------------------------------------------------
+// A daemon image as B: its export streams, shared layers are known by size and digest
+// ---------------------------------------------------------------------------------------------
+
+/// A diff's JSON without what names the inputs (references, tags, ids, the mutable-tag check).
+fn comparable(d: &Diff) -> Value {
+    let mut v: Value =
+        serde_json::from_str(&strata::report::diff_json::render(d, None)).expect("JSON");
+    for side in ["a", "b"] {
+        for k in ["reference", "tags", "id"] {
+            v[side][k] = Value::Null;
+        }
+    }
+    for k in ["new", "fixed", "unchanged"] {
+        if let Some(f) = v["findings"][k].as_array_mut() {
+            f.retain(|f| f["rule"] != "config-mutable-tag");
+        }
+    }
+    v
+}
+
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd and its test images: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
+fn a_daemon_image_as_b_takes_the_shared_base_instead_of_scanning_it() {
+    common::real::daemon_with_images();
+    let secrets = common::real::test_image("secrets");
+    let clean = common::real::test_image("clean");
+    let separate = comparable(&diff(&secrets, &clean));
+    let b = Input::parse("strata-test/clean:1");
+    // A from its archive (random access) or from the daemon (a stream too).
+    for a in [input(&secrets), Input::parse("strata-test/secrets:1")] {
+        let pair = analyse_pair(&a, &b, &settings(), &Progress::default()).expect("pair");
+        assert_eq!(pair.layers_read_once, 1, "{a:?}: the base layer");
+        assert_eq!(comparable(&pair.diff), separate, "{a:?}");
+    }
+    // The explorer's compare: the base rebuilt from the open image's model.
+    let open = load(&secrets);
+    let mut s = settings();
+    let cache = std::sync::Arc::new(
+        strata::source::cache::LayerCache::from_image(&open.image, &b, &s.load)
+            .expect("inspect lists B's layers"),
+    );
+    s.load.layer_cache = Some(cache.clone());
+    let via_cache = strata::analyse(&b, &s, &Progress::default()).expect("B");
+    assert_eq!(cache.reused(), 1);
+    let alone = strata::analyse(&b, &settings(), &Progress::default()).expect("B alone");
+    assert_eq!(model_of(&via_cache), model_of(&alone));
+}
+
+/// B (in the daemon) has a layer of exactly the size of the layer it shares with A, but other
+/// bytes: a small one is scanned from the copy kept while hashing, a large one makes the load
+/// read B again without sharing. Either way B is B.
+#[test]
+#[cfg_attr(
+    not(strata_real),
+    ignore = "needs dockerd: STRATA_TEST_REAL=1 (scripts/test.sh)"
+)]
+fn a_layer_of_a_shared_layers_size_is_still_read() {
+    common::real::daemon();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, len) in [("small", 4096usize), ("large", 40 << 20)] {
+        let shared = LayerSpec::new(
+            "COPY a /a",
+            vec![EntrySpec::file(
+                "a",
+                common::twins::random_bytes(1, len),
+                0o644,
+            )],
+        );
+        let same_size = LayerSpec::new(
+            "COPY a /a",
+            vec![EntrySpec::file(
+                "a",
+                common::twins::random_bytes(2, len),
+                0o644,
+            )],
+        );
+        let tag = format!("strata-test/same-size-{name}:1");
+        let mut spec_b = ImageSpec::new(vec![shared.clone(), same_size]);
+        spec_b.repo_tags = vec![tag.clone()];
+        let (pa, _) = write(
+            &ImageSpec::new(vec![shared]),
+            Layout::DockerLegacy,
+            dir.path(),
+            &format!("{name}-a.tar"),
+        );
+        let (pb, wb) = write(
+            &spec_b,
+            Layout::DockerLegacy,
+            dir.path(),
+            &format!("{name}-b.tar"),
+        );
+        assert_eq!(wb.layer_tars[0].len(), wb.layer_tars[1].len());
+        let loaded = Command::new("docker")
+            .args(["load", "-i"])
+            .arg(&pb)
+            .output()
+            .expect("docker load");
+        assert!(
+            loaded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&loaded.stderr)
+        );
+        let b = Input::parse(&tag);
+        let pair = analyse_pair(&input(&pa), &b, &settings(), &Progress::default()).expect("pair");
+        assert_eq!(
+            comparable(&pair.diff),
+            comparable(&diff(&pa, &pb)),
+            "{name}"
+        );
+        // The small one: the shared layer was taken, the other scanned from its copy.
+        // The large one: read again without sharing.
+        let reused = usize::from(name == "small");
+        assert_eq!(pair.layers_read_once, reused, "{name}");
+        let _ = Command::new("docker").args(["rmi", &tag]).output();
+    }
+}

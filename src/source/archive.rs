@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 
+use super::cache::LayerCache;
 use super::layer::{scan_layer, sniff, LayerScan, ScanOptions};
 use super::resolve::BlobStore;
 use super::Progress;
@@ -623,11 +624,14 @@ impl Read for ChunkReader {
 /// Reads an image tar from a non-seekable stream in one pass (daemon export, compressed
 /// archive). Layer members are handed to parallel workers as they arrive, with at most
 /// [`STREAM_BUDGET`] bytes queued; metadata members are kept; layer order is settled later.
+/// With `shared`, a member that may be a layer the cache holds is only hashed, and the kept
+/// scan taken when its digest matches ([`LayerCache::take_streamed`]).
 pub fn scan_stream<R: Read>(
     reader: R,
     label: &str,
     opts: &ScanOptions,
     progress: &Progress,
+    shared: Option<&LayerCache>,
 ) -> Result<StreamContents> {
     let budget = Arc::new(Budget {
         state: Mutex::new((0, 0)),
@@ -658,13 +662,17 @@ pub fn scan_stream<R: Read>(
             let worker_budget = budget.clone();
             let member_label = format!("{label}: {name}");
             let opts = declared(opts, &name);
+            let candidates = shared.and_then(|c| Some((c, c.stream_candidates(size, &head)?)));
             let handle = s.spawn(move || {
                 let reader = ChunkReader {
                     rx,
                     current: None,
                     pos: 0,
                 };
-                let r = scan_layer(reader, &member_label, &opts);
+                let r = match candidates {
+                    Some((cache, c)) => cache.take_streamed(reader, size, &c, &member_label, &opts),
+                    None => scan_layer(reader, &member_label, &opts),
+                };
                 worker_budget.give(0, 1);
                 r
             });

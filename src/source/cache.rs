@@ -35,7 +35,13 @@ pub struct LayerCache {
     later: Option<Later>,
     /// Keys of the later image's own layers read ahead (not counted as shared).
     read_ahead: Mutex<HashSet<String>>,
+    /// A streamed layer was hashed as a shared one and was not (see `take_streamed`).
+    missed: std::sync::atomic::AtomicBool,
 }
+
+/// Streamed blobs up to this size are copied while they are hashed as a possible shared
+/// layer, so that one which is not can still be scanned.
+const STREAM_COPY_MAX: u64 = 32 << 20;
 
 /// Where the later image's layers are, and their members and keys in layer order.
 #[derive(Debug)]
@@ -118,6 +124,103 @@ impl LayerCache {
         })
     }
 
+    /// The kept scans a streamed layer blob of `size` bytes starting with `head` could be:
+    /// each one's key and the digest the blob would have. `None` when there is none.
+    pub(super) fn stream_candidates(
+        &self,
+        size: u64,
+        head: &[u8],
+    ) -> Option<Vec<(String, String)>> {
+        let compression = super::layer::sniff(head)?;
+        let kept = self.kept.lock().ok()?;
+        let found: Vec<(String, String)> = kept
+            .iter()
+            .filter(|(_, s)| {
+                s.compression == compression
+                    && size
+                        == if compression == crate::model::Compression::None {
+                            s.tar_bytes
+                        } else {
+                            s.blob_bytes
+                        }
+            })
+            .filter_map(|(k, _)| {
+                let (diff_id, blob) = k.split_once(' ')?;
+                let digest = if compression == crate::model::Compression::None {
+                    (diff_id == blob).then_some(diff_id)?
+                } else {
+                    blob
+                };
+                Some((k.clone(), digest.to_owned()))
+            })
+            .collect();
+        (!found.is_empty()).then_some(found)
+    }
+
+    /// Reads a streamed layer blob that may be one of `candidates` (see
+    /// [`Self::stream_candidates`]) by its digest only, and takes the kept scan it matches
+    /// instead of scanning it. A blob that matches none is scanned from a copy kept while
+    /// hashing when it is small; a large one fails the load, and marks the cache so that the
+    /// load is made again without it ([`Self::missed`]).
+    pub(super) fn take_streamed<R: std::io::Read>(
+        &self,
+        mut reader: R,
+        size: u64,
+        candidates: &[(String, String)],
+        label: &str,
+        opts: &ScanOptions,
+    ) -> Result<LayerScan> {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        let mut copy = (size <= STREAM_COPY_MAX).then(|| Vec::with_capacity(size as usize));
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(crate::Error::invalid(label, e.to_string())),
+            };
+            hasher.update(&buf[..n]);
+            if let Some(c) = copy.as_mut() {
+                c.extend_from_slice(&buf[..n]);
+            }
+        }
+        let digest = format!("sha256:{:x}", hasher.finalize());
+        if let Some((key, _)) = candidates.iter().find(|(_, d)| *d == digest) {
+            let kept = self.kept.lock().map_err(|_| poisoned())?.get(key).cloned();
+            if let Some(scan) = kept {
+                if let Ok(mut n) = self.reused.lock() {
+                    *n += 1;
+                }
+                return Ok(scan);
+            }
+        }
+        match copy {
+            Some(bytes) => super::layer::scan_layer(std::io::Cursor::new(bytes), label, opts),
+            None => {
+                self.missed.store(true, std::sync::atomic::Ordering::SeqCst);
+                Err(crate::Error::invalid(
+                    label,
+                    "a layer of a shared layer's size is not that layer; reading again",
+                ))
+            }
+        }
+    }
+
+    /// True when a streamed load met a large layer it took for a shared one and was not:
+    /// that load failed and must be made again without this cache.
+    pub fn missed(&self) -> bool {
+        self.missed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Forgets the scans taken by a load that failed and is made again without the cache.
+    pub(super) fn forget_reuse(&self) {
+        if let Ok(mut n) = self.reused.lock() {
+            *n = 0;
+        }
+    }
+
     /// How many layer scans a load took from the cache.
     pub fn reused(&self) -> usize {
         self.reused.lock().map_or(0, |n| *n)
@@ -196,21 +299,44 @@ impl LayerCache {
                     }
                 }
             }
-            for (l, k) in resolved.layers.iter().zip(&keys) {
-                if self.wanted.contains(k) && !kept.contains_key(k) {
-                    // Only a plain tar stands for the plain blob of the same diff_id.
-                    let plain_key = k.split_once(' ').is_some_and(|(d, b)| d == b);
-                    if let Some(s) = scans
-                        .get(&l.member)
-                        .filter(|s| !plain_key || s.compression == crate::model::Compression::None)
-                    {
-                        kept.insert(k.clone(), s.clone());
-                    }
-                }
-            }
+            self.keep_wanted(&mut kept, resolved, &keys, &scans);
         }
         scans.extend(found);
         Ok(scans)
+    }
+
+    /// Keeps the scans of a streamed load (read in full) that a later load wants.
+    pub(super) fn keep_streamed(
+        &self,
+        resolved: &Resolved,
+        reference: &str,
+        scans: &HashMap<String, LayerScan>,
+    ) -> Result<()> {
+        let keys = keys(resolved, reference)?;
+        let mut kept = self.kept.lock().map_err(|_| poisoned())?;
+        self.keep_wanted(&mut kept, resolved, &keys, scans);
+        Ok(())
+    }
+
+    fn keep_wanted(
+        &self,
+        kept: &mut HashMap<String, LayerScan>,
+        resolved: &Resolved,
+        keys: &[String],
+        scans: &HashMap<String, LayerScan>,
+    ) {
+        for (l, k) in resolved.layers.iter().zip(keys) {
+            if self.wanted.contains(k) && !kept.contains_key(k) {
+                // Only a plain tar stands for the plain blob of the same diff_id.
+                let plain_key = k.split_once(' ').is_some_and(|(d, b)| d == b);
+                if let Some(s) = scans
+                    .get(&l.member)
+                    .filter(|s| !plain_key || s.compression == crate::model::Compression::None)
+                {
+                    kept.insert(k.clone(), s.clone());
+                }
+            }
+        }
     }
 }
 
@@ -227,9 +353,17 @@ fn later_layers(
     };
     let reference = match later {
         Input::Archive(p, _) | Input::Directory(p, _) => p.display().to_string(),
-        Input::Registry(r) => r.clone(),
-        Input::Daemon(_) | Input::Demo => return None,
+        Input::Registry(r) | Input::Daemon(r) => r.clone(),
+        Input::Demo => return None,
     };
+    #[cfg(feature = "daemon")]
+    if let Input::Daemon(r) = later {
+        // The export is a stream in no useful order, but inspect lists its diff_ids, and
+        // its layers are plain tars: a shared one is known by its size and digest as it
+        // streams (see `LayerCache::take_streamed`).
+        let diff_ids = super::daemon::metadata(r).ok()?.diff_ids();
+        return Some((diff_ids.iter().map(|d| format!("{d} {d}")).collect(), None));
+    }
     #[cfg(feature = "registry")]
     if let Input::Registry(r) = later {
         // Manifest and config only: B's layers are shared, not read ahead (they stream).

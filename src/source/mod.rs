@@ -95,13 +95,24 @@ pub fn load(input: &Input, opts: &LoadOptions, progress: &Progress) -> Result<Im
             "--image {sel} chooses an image inside an archive or layout; name the daemon image directly"
         )));
     }
-    input.source().load(
-        &LoadOptions {
-            image,
-            ..opts.clone()
-        },
-        progress,
-    )
+    let opts = LoadOptions {
+        image,
+        ..opts.clone()
+    };
+    match input.source().load(&opts, progress) {
+        // A streamed layer was taken for a shared one and was not: read without sharing.
+        Err(_) if opts.layer_cache.as_ref().is_some_and(|c| c.missed()) => {
+            if let Some(c) = &opts.layer_cache {
+                c.forget_reuse();
+            }
+            let alone = LoadOptions {
+                layer_cache: None,
+                ..opts
+            };
+            input.source().load(&alone, progress)
+        }
+        loaded => loaded,
+    }
 }
 
 /// A registry reference in a build without the `registry` feature: an error naming it.
@@ -486,9 +497,13 @@ pub fn load_stream<R: Read>(
     opts: &LoadOptions,
     progress: &Progress,
 ) -> Result<Image> {
-    let mut contents = scan_stream(reader, label, &opts.scan, progress)?;
+    let shared = opts.layer_cache.as_deref();
+    let mut contents = scan_stream(reader, label, &opts.scan, progress, shared)?;
     let resolved = resolve_in(&contents, opts)?;
     let scans = std::mem::take(&mut contents.scans);
+    if let Some(cache) = shared {
+        cache.keep_streamed(&resolved, label, &scans)?;
+    }
     let mut image = assemble(label, &resolved, scans, origin, |_| None, opts)?;
     image.documents = documents::from_store(&contents, &resolved);
     Ok(image)

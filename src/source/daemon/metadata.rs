@@ -16,6 +16,17 @@ pub struct DaemonMetadata {
     history: Vec<ImageHistoryResponseItem>,
 }
 
+impl DaemonMetadata {
+    /// The image's layer diff_ids, bottom first, as inspect lists them.
+    pub fn diff_ids(&self) -> Vec<String> {
+        self.inspect
+            .root_fs
+            .as_ref()
+            .and_then(|r| r.layers.clone())
+            .unwrap_or_default()
+    }
+}
+
 pub(super) async fn fetch_metadata(conn: &Conn, reference: &str) -> Result<DaemonMetadata> {
     let inspect = conn
         .docker
