@@ -27,8 +27,8 @@ use crate::Result;
 /// Scans kept for a later load, by layer key.
 #[derive(Debug, Default)]
 pub struct LayerCache {
-    /// Keys worth keeping (the later image's layers).
-    wanted: HashSet<String>,
+    /// Which layers are worth keeping (the later image's).
+    wanted: Wanted,
     kept: Mutex<HashMap<String, LayerScan>>,
     reused: Mutex<usize>,
     /// The later image's store and layers, read ahead during the first load.
@@ -37,6 +37,50 @@ pub struct LayerCache {
     read_ahead: Mutex<HashSet<String>>,
     /// A streamed layer was hashed as a shared one and was not (see `take_streamed`).
     missed: std::sync::atomic::AtomicBool,
+}
+
+/// Which of the first load's layers the later load may take.
+#[derive(Debug)]
+enum Wanted {
+    /// These keys (diff_id and stored blob): the later image's layer list is known.
+    Keys(HashSet<String>),
+    /// Any layer with these diff_ids: the later image streams plain tars (a daemon export)
+    /// whose diff_ids inspect lists.
+    DiffIds(HashSet<String>),
+    /// Any layer: the later image (an archive compressed as a whole) is a stream whose layer
+    /// list is known only once it has been read.
+    All,
+}
+
+impl Default for Wanted {
+    fn default() -> Self {
+        Self::Keys(HashSet::new())
+    }
+}
+
+impl Wanted {
+    /// Whether the scan of a layer with `key`, stored with `compression`, is worth keeping.
+    fn wants(&self, key: &str, compression: crate::model::Compression) -> bool {
+        let (diff_id, blob) = key.split_once(' ').unwrap_or((key, key));
+        match self {
+            // Only a plain tar stands for the plain blob of the same diff_id.
+            Self::Keys(keys) => {
+                keys.contains(key)
+                    && (diff_id != blob || compression == crate::model::Compression::None)
+            }
+            Self::DiffIds(ids) => ids.contains(diff_id),
+            Self::All => true,
+        }
+    }
+}
+
+/// The kept scans a streamed layer blob may be, found by its size and first bytes.
+#[derive(Debug)]
+pub(super) struct StreamCandidates {
+    /// The blob is a plain tar (its digest is its diff_id).
+    plain: bool,
+    /// Each candidate's key and the digest the blob has if it is that layer.
+    list: Vec<(String, String)>,
 }
 
 /// Streamed blobs up to this size are copied while they are hashed as a possible shared
@@ -91,9 +135,9 @@ impl LayerCache {
     /// archive, a layout directory or a registry image, whose layer list can be read without
     /// reading its layers; `None` otherwise (nothing could be shared).
     pub fn for_later_load(later: &Input, opts: &LoadOptions) -> Option<Self> {
-        let (keys, later) = later_layers(later, opts, true)?;
+        let (wanted, later) = later_layers(later, opts, true)?;
         Some(Self {
-            wanted: keys.into_iter().collect(),
+            wanted,
             later,
             ..Self::default()
         })
@@ -104,16 +148,11 @@ impl LayerCache {
     /// the explorer compares the open image with another without reading the shared layers
     /// again. `None` when `later`'s layer list cannot be known before reading its layers.
     pub fn from_image(image: &Image, later: &Input, opts: &LoadOptions) -> Option<Self> {
-        let (keys, _) = later_layers(later, opts, false)?;
-        let wanted: HashSet<String> = keys.into_iter().collect();
+        let (wanted, _) = later_layers(later, opts, false)?;
         let mut kept = HashMap::new();
         for layer in &image.layers {
             let key = format!("{} {}", layer.diff_id, layer.blob_digest);
-            let plain_key = layer.diff_id == layer.blob_digest;
-            if wanted.contains(&key)
-                && !kept.contains_key(&key)
-                && (!plain_key || layer.compression == crate::model::Compression::None)
-            {
+            if wanted.wants(&key, layer.compression) && !kept.contains_key(&key) {
                 kept.insert(key, scan_from_model(image, layer.index));
             }
         }
@@ -125,36 +164,28 @@ impl LayerCache {
     }
 
     /// The kept scans a streamed layer blob of `size` bytes starting with `head` could be:
-    /// each one's key and the digest the blob would have. `None` when there is none.
-    pub(super) fn stream_candidates(
-        &self,
-        size: u64,
-        head: &[u8],
-    ) -> Option<Vec<(String, String)>> {
+    /// a plain tar may be any kept layer of its size (by diff_id), a compressed blob one
+    /// stored the same way (by blob digest). `None` when there is none.
+    pub(super) fn stream_candidates(&self, size: u64, head: &[u8]) -> Option<StreamCandidates> {
         let compression = super::layer::sniff(head)?;
+        let plain = compression == crate::model::Compression::None;
         let kept = self.kept.lock().ok()?;
-        let found: Vec<(String, String)> = kept
+        let list: Vec<(String, String)> = kept
             .iter()
             .filter(|(_, s)| {
-                s.compression == compression
-                    && size
-                        == if compression == crate::model::Compression::None {
-                            s.tar_bytes
-                        } else {
-                            s.blob_bytes
-                        }
+                if plain {
+                    s.tar_bytes == size
+                } else {
+                    s.compression == compression && s.blob_bytes == size
+                }
             })
             .filter_map(|(k, _)| {
                 let (diff_id, blob) = k.split_once(' ')?;
-                let digest = if compression == crate::model::Compression::None {
-                    (diff_id == blob).then_some(diff_id)?
-                } else {
-                    blob
-                };
+                let digest = if plain { diff_id } else { blob };
                 Some((k.clone(), digest.to_owned()))
             })
             .collect();
-        (!found.is_empty()).then_some(found)
+        (!list.is_empty()).then_some(StreamCandidates { plain, list })
     }
 
     /// Reads a streamed layer blob that may be one of `candidates` (see
@@ -166,7 +197,7 @@ impl LayerCache {
         &self,
         mut reader: R,
         size: u64,
-        candidates: &[(String, String)],
+        candidates: &StreamCandidates,
         label: &str,
         opts: &ScanOptions,
     ) -> Result<LayerScan> {
@@ -187,9 +218,18 @@ impl LayerCache {
             }
         }
         let digest = format!("sha256:{:x}", hasher.finalize());
-        if let Some((key, _)) = candidates.iter().find(|(_, d)| *d == digest) {
+        if let Some((key, _)) = candidates.list.iter().find(|(_, d)| *d == digest) {
             let kept = self.kept.lock().map_err(|_| poisoned())?.get(key).cloned();
-            if let Some(scan) = kept {
+            if let Some(mut scan) = kept {
+                if candidates.plain && scan.compression != crate::model::Compression::None {
+                    // The same tar, stored plain here: this blob's fields are the tar's.
+                    scan.compression = crate::model::Compression::None;
+                    scan.blob_bytes = scan.tar_bytes;
+                    scan.blob_digest = String::new();
+                }
+                if candidates.plain {
+                    scan.diff_id = digest;
+                }
                 if let Ok(mut n) = self.reused.lock() {
                     *n += 1;
                 }
@@ -326,27 +366,26 @@ impl LayerCache {
         scans: &HashMap<String, LayerScan>,
     ) {
         for (l, k) in resolved.layers.iter().zip(keys) {
-            if self.wanted.contains(k) && !kept.contains_key(k) {
-                // Only a plain tar stands for the plain blob of the same diff_id.
-                let plain_key = k.split_once(' ').is_some_and(|(d, b)| d == b);
-                if let Some(s) = scans
-                    .get(&l.member)
-                    .filter(|s| !plain_key || s.compression == crate::model::Compression::None)
-                {
-                    kept.insert(k.clone(), s.clone());
-                }
+            if kept.contains_key(k) {
+                continue;
+            }
+            if let Some(s) = scans
+                .get(&l.member)
+                .filter(|s| self.wanted.wants(k, s.compression))
+            {
+                kept.insert(k.clone(), s.clone());
             }
         }
     }
 }
 
-/// The keys of `later`'s layers, and (with `read_ahead`, for a random-access store) where
-/// to read them ahead; `None` when the list cannot be known without reading the layers.
+/// Which layers `later` may share, and (with `read_ahead`, for a random-access store) where
+/// to read its own layers ahead; `None` when it shares none (the demo, or not an image).
 fn later_layers(
     later: &Input,
     opts: &LoadOptions,
     read_ahead: bool,
-) -> Option<(Vec<String>, Option<Later>)> {
+) -> Option<(Wanted, Option<Later>)> {
     let opts = LoadOptions {
         image: later.selector().cloned().or_else(|| opts.image.clone()),
         ..opts.clone()
@@ -362,13 +401,14 @@ fn later_layers(
         // its layers are plain tars: a shared one is known by its size and digest as it
         // streams (see `LayerCache::take_streamed`).
         let diff_ids = super::daemon::metadata(r).ok()?.diff_ids();
-        return Some((diff_ids.iter().map(|d| format!("{d} {d}")).collect(), None));
+        return Some((Wanted::DiffIds(diff_ids.into_iter().collect()), None));
     }
     #[cfg(feature = "registry")]
     if let Input::Registry(r) = later {
         // Manifest and config only: B's layers are shared, not read ahead (they stream).
         let resolved = super::registry::resolve(r, &opts).ok()?;
-        return Some((keys(&resolved, &reference).ok()?, None));
+        let keys = keys(&resolved, &reference).ok()?;
+        return Some((Wanted::Keys(keys.into_iter().collect()), None));
     }
     let (store, resolved) = match later {
         Input::Archive(p, _) if is_plain_tar(p) => {
@@ -381,6 +421,7 @@ fn later_layers(
             let resolved = resolve_in(&dir, &opts).ok()?;
             (LaterStore::Layout(dir), resolved)
         }
+        Input::Archive(p, _) if is_compressed(p) => return Some((Wanted::All, None)),
         _ => return None,
     };
     let keys = keys(&resolved, &reference).ok()?;
@@ -393,7 +434,7 @@ fn later_layers(
             .collect(),
         store,
     });
-    Some((keys, later))
+    Some((Wanted::Keys(keys.into_iter().collect()), later))
 }
 
 /// Layer `index` of `image` as its read gave it: entries at their tar positions (a path the
@@ -484,9 +525,17 @@ fn poisoned() -> crate::Error {
 }
 
 fn is_plain_tar(path: &Path) -> bool {
+    sniff_file(path) == Some(crate::model::Compression::None)
+}
+
+fn is_compressed(path: &Path) -> bool {
+    sniff_file(path).is_some_and(|c| c != crate::model::Compression::None)
+}
+
+fn sniff_file(path: &Path) -> Option<crate::model::Compression> {
     use std::io::Read;
     let mut head = [0u8; 512];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|()| super::layer::sniff(&head) == Some(crate::model::Compression::None))
+    let mut f = std::fs::File::open(path).ok()?;
+    let n = f.read(&mut head).ok()?;
+    super::layer::sniff(&head[..n])
 }
