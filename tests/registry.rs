@@ -931,4 +931,16 @@ fn diff_with_registry_images_reads_shared_layers_once() {
     assert_eq!(files(&upgrade), files(&from_archives));
     assert_eq!(upgrade["layers"], from_archives["layers"]);
     assert_eq!(upgrade["size"], from_archives["size"]);
+
+    // A bare reference the daemon does not hold is read from the registry: it shares too.
+    let bare = diff(&arg(&written.path), &format!("{}/team/app:2", reg.addr));
+    for d in &shared {
+        assert_eq!(
+            gets(d),
+            1,
+            "base layer {d} fetched again for the bare reference"
+        );
+    }
+    assert_eq!(gets(own), 2, "B's own layer, once more");
+    assert_eq!(files(&bare), files(&from_archives));
 }

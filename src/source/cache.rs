@@ -46,6 +46,7 @@ enum Wanted {
     Keys(HashSet<String>),
     /// Any layer with these diff_ids: the later image streams plain tars (a daemon export)
     /// whose diff_ids inspect lists.
+    #[cfg_attr(not(feature = "daemon"), allow(dead_code))]
     DiffIds(HashSet<String>),
     /// Any layer: the later image (an archive compressed as a whole) is a stream whose layer
     /// list is known only once it has been read.
@@ -396,16 +397,22 @@ fn later_layers(
         Input::Demo => return None,
     };
     #[cfg(feature = "daemon")]
-    if let Input::Daemon(r) = later {
+    if let (Input::Daemon(r), false) = (later, opts.source == super::SourceChoice::Registry) {
         // The export is a stream in no useful order, but inspect lists its diff_ids, and
         // its layers are plain tars: a shared one is known by its size and digest as it
         // streams (see `LayerCache::take_streamed`).
-        let diff_ids = super::daemon::metadata(r).ok()?.diff_ids();
-        return Some((Wanted::DiffIds(diff_ids.into_iter().collect()), None));
+        if let Ok(meta) = super::daemon::metadata(r) {
+            return Some((Wanted::DiffIds(meta.diff_ids().into_iter().collect()), None));
+        }
     }
     #[cfg(feature = "registry")]
-    if let Input::Registry(r) = later {
-        // Manifest and config only: B's layers are shared, not read ahead (they stream).
+    if let Input::Registry(r) | Input::Daemon(r) = later {
+        // A bare reference the daemon does not hold is read from the registry (unless
+        // `--source daemon`). Manifest and config only: B's layers are shared, not read
+        // ahead (they stream).
+        if matches!(later, Input::Daemon(_)) && opts.source == super::SourceChoice::Daemon {
+            return None;
+        }
         let resolved = super::registry::resolve(r, &opts).ok()?;
         let keys = keys(&resolved, &reference).ok()?;
         return Some((Wanted::Keys(keys.into_iter().collect()), None));
