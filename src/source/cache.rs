@@ -48,9 +48,6 @@ enum Wanted {
     /// whose diff_ids inspect lists.
     #[cfg_attr(not(feature = "daemon"), allow(dead_code))]
     DiffIds(HashSet<String>),
-    /// Any layer: the later image (an archive compressed as a whole) is a stream whose layer
-    /// list is known only once it has been read.
-    All,
 }
 
 impl Default for Wanted {
@@ -70,7 +67,6 @@ impl Wanted {
                     && (diff_id != blob || compression == crate::model::Compression::None)
             }
             Self::DiffIds(ids) => ids.contains(diff_id),
-            Self::All => true,
         }
     }
 }
@@ -428,7 +424,10 @@ fn later_layers(
             let resolved = resolve_in(&dir, &opts).ok()?;
             (LaterStore::Layout(dir), resolved)
         }
-        Input::Archive(p, _) if is_compressed(p) => return Some((Wanted::All, None)),
+        // An archive compressed as a whole is a stream whose layer list comes at its end,
+        // and whose every byte is decompressed on one thread anyway: hashing a shared layer
+        // instead of scanning it saves nothing there (scripts/bench-diff.sh, `outer`), and
+        // keeping every scan of A for it would cost memory.
         _ => return None,
     };
     let keys = keys(&resolved, &reference).ok()?;
@@ -533,10 +532,6 @@ fn poisoned() -> crate::Error {
 
 fn is_plain_tar(path: &Path) -> bool {
     sniff_file(path) == Some(crate::model::Compression::None)
-}
-
-fn is_compressed(path: &Path) -> bool {
-    sniff_file(path).is_some_and(|c| c != crate::model::Compression::None)
 }
 
 fn sniff_file(path: &Path) -> Option<crate::model::Compression> {
