@@ -661,3 +661,85 @@ fn a_secret_is_masked_before_it_is_compared_highlighted_or_drawn() {
         assert!(!s.contains(&aws[4..12]), "raw key on screen: {s}");
     }
 }
+
+/// A text diff whose lines are wider than the pane scrolls sideways with ←/→ (h/l), in the
+/// unified view and side by side, and says from which column it shows.
+#[test]
+fn long_lines_of_a_text_diff_scroll_sideways() {
+    let dir = workdir();
+    // One 300-character line, changed at its end only.
+    let long = |end: &str| format!("key = {}{end}\n", token(290, 9));
+    let layer = |text: String| {
+        LayerSpec::new(
+            "COPY long.conf /etc/",
+            vec![
+                EntrySpec::dir("etc/", 0o755),
+                EntrySpec::file("etc/long.conf", text, 0o644),
+            ],
+        )
+    };
+    let (pa, pb) = (dir.path().join("a.tar"), dir.path().join("b.tar"));
+    write_image(
+        &ImageSpec::new(vec![layer(long("END-A"))]),
+        Layout::DockerLegacy,
+        &pa,
+    )
+    .expect("write A");
+    write_image(
+        &ImageSpec::new(vec![layer(long("END-B"))]),
+        Layout::DockerLegacy,
+        &pb,
+    )
+    .expect("write B");
+    let mut app = compared(&dir, &pa, &pb);
+    let at = app
+        .compare
+        .shown_paths()
+        .iter()
+        .position(|p| *p == "/etc/long.conf")
+        .expect("the changed file is listed");
+    app.compare.selected = at;
+    keys(&mut app, "\n");
+    assert!(matches!(
+        app.compare.file.as_ref().map(|f| &f.diff),
+        Some(FileDiff::Ready(_))
+    ));
+    let line_a = long("END-A").trim_end().to_string();
+    let visible = |app: &mut App, text: &str| {
+        let t = draw(app);
+        find(t.backend().buffer(), text).is_some()
+    };
+    // The start shows, the changed end is beyond the pane's edge.
+    assert!(visible(&mut app, &format!("-{}", &line_a[..40])));
+    assert!(!visible(&mut app, "END-A"));
+    // Two steps right: the text starts 16 columns in, and the header says so.
+    keys(&mut app, "ll");
+    assert_eq!(app.compare.file.as_ref().map(|f| f.column), Some(16));
+    assert!(visible(&mut app, &format!("-{}", &line_a[16..56])));
+    assert!(!visible(&mut app, &line_a[..20]));
+    assert!(visible(&mut app, "from column 17"));
+    // Far enough right, both ends show, the masked text unchanged; never past the longest line.
+    for _ in 0..60 {
+        keys(&mut app, "l");
+    }
+    assert_eq!(
+        app.compare.file.as_ref().map(|f| f.column),
+        Some(line_a.chars().count() - 1)
+    );
+    keys(&mut app, "hhhh");
+    assert!(visible(&mut app, "END-A") && visible(&mut app, "END-B"));
+    // Side by side, both halves shift by the same columns.
+    keys(&mut app, "v");
+    let column = app.compare.file.as_ref().map_or(0, |f| f.column);
+    let t = draw(&mut app);
+    let buf = t.backend().buffer();
+    let (_, y) = find(buf, "1 - ").expect("A's line on the left");
+    let (left, right, _) = halves(buf, y);
+    let shown = &line_a[column..column + 20];
+    assert!(left.contains(&format!("1 - {shown}")), "{left:?}");
+    assert!(right.contains(&format!("1 + {shown}")), "{right:?}");
+    // Back to the start.
+    keys(&mut app, &"h".repeat(60));
+    assert_eq!(app.compare.file.as_ref().map(|f| f.column), Some(0));
+    assert!(!visible(&mut app, "from column"));
+}

@@ -608,14 +608,14 @@ pub static BINDINGS: &[Binding] = &[
         &[code(KeyCode::Left), k('h')],
         S::Compare,
         A::Left,
-        "fold, or go to the parent",
+        "fold, or go to the parent; in a text diff, scroll left",
         None,
     ),
     b(
         &[code(KeyCode::Right), k('l')],
         S::Compare,
         A::Right,
-        "unfold, or step into the directory",
+        "unfold, or step into the directory; in a text diff, scroll right",
         None,
     ),
     b(

@@ -261,6 +261,7 @@ fn content(
     i: Option<usize>,
     fallback: &str,
     bg: Option<Color>,
+    column: usize,
 ) -> Vec<Span<'static>> {
     let plain;
     let pieces = match i.and_then(|i| lines.get(i)) {
@@ -270,20 +271,28 @@ fn content(
             &plain
         }
     };
+    let mut skip = column;
     pieces
         .iter()
-        .map(|(st, t)| {
+        .filter_map(|(st, t)| {
             let st = match bg {
                 Some(bg) => st.bg(bg),
                 None => *st,
             };
-            Span::styled(t.clone(), st)
+            let n = t.chars().count();
+            if skip >= n {
+                skip -= n;
+                return None;
+            }
+            let text: String = t.chars().skip(skip).collect();
+            skip = 0;
+            Some(Span::styled(text, st))
         })
         .collect()
 }
 
 /// One line of the unified diff: hunk header, or `-`/`+`/space gutter and highlighted text.
-fn unified_line(l: &DiffLine, d: &TextDiff, width: usize) -> Line<'static> {
+fn unified_line(l: &DiffLine, d: &TextDiff, width: usize, column: usize) -> Line<'static> {
     if l.tag == DiffTag::Hunk {
         let mut col = 0;
         let safe = safe_content(&l.text, &mut col);
@@ -295,7 +304,7 @@ fn unified_line(l: &DiffLine, d: &TextDiff, width: usize) -> Line<'static> {
         _ => (&d.b_lines, l.b),
     };
     let mut spans = vec![Span::styled(mark, style.add_modifier(Modifier::BOLD))];
-    spans.extend(content(lines, i, &l.text, bg));
+    spans.extend(content(lines, i, &l.text, bg, column));
     Line::from(spans)
 }
 
@@ -306,6 +315,7 @@ fn side_cell(
     i: Option<usize>,
     lines: &[StyledLine],
     digits: usize,
+    column: usize,
 ) -> Line<'static> {
     if tag == DiffTag::Hunk {
         return Line::styled(
@@ -321,7 +331,7 @@ fn side_cell(
         Span::styled(format!("{:>digits$} ", n + 1), dim()),
         Span::styled(format!("{mark} "), style.add_modifier(Modifier::BOLD)),
     ];
-    spans.extend(content(lines, i, "", bg));
+    spans.extend(content(lines, i, "", bg, column));
     Line::from(spans)
 }
 
@@ -329,7 +339,7 @@ fn side_cell(
 fn draw_text_diff(
     frame: &mut Frame<'_>,
     d: &TextDiff,
-    scroll: usize,
+    (scroll, column): (usize, usize),
     side_by_side: bool,
     area: Rect,
 ) {
@@ -341,7 +351,7 @@ fn draw_text_diff(
             .iter()
             .skip(scroll)
             .take(height)
-            .map(|l| unified_line(l, d, width))
+            .map(|l| unified_line(l, d, width, column))
             .collect();
         frame.render_widget(Paragraph::new(shown), area);
         return;
@@ -372,8 +382,8 @@ fn draw_text_diff(
     let (l, r): (Vec<Line<'static>>, Vec<Line<'static>>) = rows
         .map(|row| {
             (
-                side_cell(row.tag, true, row.a, &d.a_lines, digits),
-                side_cell(row.tag, false, row.b, &d.b_lines, digits),
+                side_cell(row.tag, true, row.a, &d.a_lines, digits, column),
+                side_cell(row.tag, false, row.b, &d.b_lines, digits, column),
             )
         })
         .unzip();
@@ -396,11 +406,14 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(Line::styled(m, dim())), list);
     };
     if let Some(f) = &c.file {
-        let legend = if c.side_by_side {
-            "  left: open image · right: image B"
+        let mut legend = if c.side_by_side {
+            "  left: open image · right: image B".to_string()
         } else {
-            "  - open image  + image B"
+            "  - open image  + image B".to_string()
         };
+        if f.column > 0 {
+            legend.push_str(&format!(" · from column {}", f.column + 1));
+        }
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 heading(&fit_left(
@@ -417,7 +430,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
             FileDiff::Ready(d) if d.unified.is_empty() => {
                 message(frame, "  same text in both (only metadata differs)".into());
             }
-            FileDiff::Ready(d) => draw_text_diff(frame, d, f.scroll, c.side_by_side, list),
+            FileDiff::Ready(d) => {
+                draw_text_diff(frame, d, (f.scroll, f.column), c.side_by_side, list);
+            }
         }
         return;
     }

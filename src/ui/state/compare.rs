@@ -111,6 +111,9 @@ pub enum FileDiff {
     Failed(String),
 }
 
+/// Columns one Left/Right moves a text diff sideways.
+pub const COLUMN_STEP: usize = 8;
+
 /// The text diff view of one changed path.
 #[derive(Debug, Clone)]
 pub struct FileDiffView {
@@ -120,6 +123,8 @@ pub struct FileDiffView {
     pub diff: FileDiff,
     /// First line on screen.
     pub scroll: usize,
+    /// First text column on screen (lines longer than the pane scroll sideways).
+    pub column: usize,
     /// Request id of the read.
     pub req: u64,
 }
@@ -130,6 +135,20 @@ impl FileDiffView {
         match &self.diff {
             FileDiff::Ready(d) if side_by_side => d.side.len(),
             FileDiff::Ready(d) => d.unified.len(),
+            _ => 0,
+        }
+    }
+
+    /// Characters in the longest line of either version.
+    pub fn widest(&self) -> usize {
+        match &self.diff {
+            FileDiff::Ready(d) => d
+                .a_lines
+                .iter()
+                .chain(&d.b_lines)
+                .map(|l| l.iter().map(|(_, t)| t.chars().count()).sum::<usize>())
+                .max()
+                .unwrap_or(0),
             _ => 0,
         }
     }
@@ -495,6 +514,10 @@ impl Compare {
                 Action::PageDown => f.scroll = (f.scroll + page).min(n.saturating_sub(1)),
                 Action::Top => f.scroll = 0,
                 Action::Bottom => f.scroll = n.saturating_sub(page),
+                Action::Left => f.column = f.column.saturating_sub(COLUMN_STEP),
+                Action::Right => {
+                    f.column = (f.column + COLUMN_STEP).min(f.widest().saturating_sub(1));
+                }
                 _ => {}
             }
             return CompareOutcome::Done;
@@ -752,6 +775,7 @@ impl App {
             path,
             diff: FileDiff::Loading,
             scroll: 0,
+            column: 0,
             req,
         });
         Some(Command::DiffFile {
