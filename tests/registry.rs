@@ -883,6 +883,8 @@ fn diff_with_registry_images_reads_shared_layers_once() {
     let one = format!("registry:{}/team/app:1", reg.addr);
     let two = format!("registry:{}/team/app:2", reg.addr);
     let gets = |d: &str| reg.access_lines("GET", &format!("/blobs/{d}"));
+    let manifest_gets = |tag: &str| reg.access_lines("GET", &format!("/team/app/manifests/{tag} "));
+    let config_gets = |w: &fixture::Written| gets(&w.config_digest);
     let shared: std::collections::HashSet<&String> = written.layer_digests.iter().collect();
     let own = written2.layer_digests.last().expect("a layer");
     assert!(!shared.contains(own));
@@ -906,11 +908,14 @@ fn diff_with_registry_images_reads_shared_layers_once() {
             .collect()
     };
 
-    // The archive against the same image in the registry: no layer blob is asked for.
+    // The archive against the same image in the registry: no layer blob is asked for, and
+    // the manifest and config fetched to learn B's layer list are not fetched again.
     let same = diff(&arg(&written.path), &one);
     for d in &shared {
         assert_eq!(gets(d), 0, "layer {d} fetched although the archive read it");
     }
+    assert_eq!(manifest_gets("1"), 1, "B's manifest");
+    assert_eq!(config_gets(&written), 1, "B's config");
     assert_eq!(files(&same), Vec::<(String, String)>::new());
     assert_eq!(
         same["layers"]["shared"].as_array().map(Vec::len),
@@ -923,6 +928,8 @@ fn diff_with_registry_images_reads_shared_layers_once() {
         assert_eq!(gets(d), 1, "base layer {d}");
     }
     assert_eq!(gets(own), 1, "B's own layer");
+    assert_eq!(manifest_gets("2"), 1, "B's manifest");
+    assert_eq!(config_gets(&written2), 1, "B's config");
     let from_archives = diff(&arg(&written.path), &arg(&written2.path));
     assert_eq!(
         files(&upgrade),
@@ -942,5 +949,38 @@ fn diff_with_registry_images_reads_shared_layers_once() {
         );
     }
     assert_eq!(gets(own), 2, "B's own layer, once more");
+    assert_eq!(manifest_gets("2"), 2, "B's manifest, once more");
     assert_eq!(files(&bare), files(&from_archives));
+
+    // The explorer's compare (`D`) with the archive open: B's shared layers are rebuilt from
+    // the open image's model, and B's manifest, fetched to learn its layer list, once.
+    use strata::source::{cache::LayerCache, Input, LoadOptions, Progress};
+    let mut load = LoadOptions::default();
+    load.registry.use_cache = false;
+    let mut settings = strata::Settings::new(load, strata::config::FindingsConfig::default());
+    let open = strata::analyse(
+        &Input::parse(&arg(&written.path)),
+        &settings,
+        &Progress::default(),
+    )
+    .expect("A");
+    let b = Input::parse(&two);
+    let cache = std::sync::Arc::new(
+        LayerCache::from_image(&open.image, &b, &settings.load).expect("B's layer list"),
+    );
+    settings.load.layer_cache = Some(cache.clone());
+    let compared = strata::analyse(&b, &settings, &Progress::default()).expect("B");
+    assert_eq!(cache.reused(), shared.len(), "the base layers");
+    for d in &shared {
+        assert_eq!(
+            gets(d),
+            1,
+            "base layer {d} fetched for the explorer's compare"
+        );
+    }
+    assert_eq!(gets(own), 3, "B's own layer, once more");
+    assert_eq!(manifest_gets("2"), 3, "B's manifest, once more");
+    let diff = strata::analysis::diff::compare(&open, &compared);
+    let paths: Vec<String> = diff.files.entries.iter().map(|e| e.path.clone()).collect();
+    assert_eq!(paths, vec!["/etc/two".to_owned()]);
 }

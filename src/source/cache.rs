@@ -37,6 +37,29 @@ pub struct LayerCache {
     read_ahead: Mutex<HashSet<String>>,
     /// A streamed layer was hashed as a shared one and was not (see `take_streamed`).
     missed: std::sync::atomic::AtomicBool,
+    /// The later registry image's manifest stage, by reference, fetched to learn its layer
+    /// list: its own load takes it instead of fetching it again.
+    #[cfg(feature = "registry")]
+    registry_metadata: Mutex<Option<(String, super::registry::Metadata)>>,
+}
+
+/// What the later image's layer list gives a cache.
+struct LaterLayers {
+    wanted: Wanted,
+    later: Option<Later>,
+    #[cfg(feature = "registry")]
+    registry_metadata: Option<(String, super::registry::Metadata)>,
+}
+
+impl LaterLayers {
+    fn new(wanted: Wanted, later: Option<Later>) -> Self {
+        Self {
+            wanted,
+            later,
+            #[cfg(feature = "registry")]
+            registry_metadata: None,
+        }
+    }
 }
 
 /// Which of the first load's layers the later load may take.
@@ -132,10 +155,12 @@ impl LayerCache {
     /// archive, a layout directory or a registry image, whose layer list can be read without
     /// reading its layers; `None` otherwise (nothing could be shared).
     pub fn for_later_load(later: &Input, opts: &LoadOptions) -> Option<Self> {
-        let (wanted, later) = later_layers(later, opts, true)?;
+        let found = later_layers(later, opts, true)?;
         Some(Self {
-            wanted,
-            later,
+            wanted: found.wanted,
+            later: found.later,
+            #[cfg(feature = "registry")]
+            registry_metadata: Mutex::new(found.registry_metadata),
             ..Self::default()
         })
     }
@@ -145,7 +170,8 @@ impl LayerCache {
     /// the explorer compares the open image with another without reading the shared layers
     /// again. `None` when `later`'s layer list cannot be known before reading its layers.
     pub fn from_image(image: &Image, later: &Input, opts: &LoadOptions) -> Option<Self> {
-        let (wanted, _) = later_layers(later, opts, false)?;
+        let found = later_layers(later, opts, false)?;
+        let wanted = found.wanted;
         let mut kept = HashMap::new();
         for layer in &image.layers {
             let key = format!("{} {}", layer.diff_id, layer.blob_digest);
@@ -156,8 +182,27 @@ impl LayerCache {
         Some(Self {
             wanted,
             kept: Mutex::new(kept),
+            #[cfg(feature = "registry")]
+            registry_metadata: Mutex::new(found.registry_metadata),
             ..Self::default()
         })
+    }
+
+    /// The manifest stage of the registry image `reference`, when this cache fetched it to
+    /// learn that image's layer list (once: the load that takes it owns it).
+    #[cfg(feature = "registry")]
+    pub(super) fn take_registry_metadata(
+        &self,
+        reference: &str,
+    ) -> Option<super::registry::Metadata> {
+        let mut slot = self.registry_metadata.lock().ok()?;
+        match slot.take() {
+            Some((r, meta)) if r == reference => Some(meta),
+            other => {
+                *slot = other;
+                None
+            }
+        }
     }
 
     /// The kept scans a streamed layer blob of `size` bytes starting with `head` could be:
@@ -378,11 +423,7 @@ impl LayerCache {
 
 /// Which layers `later` may share, and (with `read_ahead`, for a random-access store) where
 /// to read its own layers ahead; `None` when it shares none (the demo, or not an image).
-fn later_layers(
-    later: &Input,
-    opts: &LoadOptions,
-    read_ahead: bool,
-) -> Option<(Wanted, Option<Later>)> {
+fn later_layers(later: &Input, opts: &LoadOptions, read_ahead: bool) -> Option<LaterLayers> {
     let opts = LoadOptions {
         image: later.selector().cloned().or_else(|| opts.image.clone()),
         ..opts.clone()
@@ -398,7 +439,8 @@ fn later_layers(
         // its layers are plain tars: a shared one is known by its size and digest as it
         // streams (see `LayerCache::take_streamed`).
         if let Ok(meta) = super::daemon::metadata(r) {
-            return Some((Wanted::DiffIds(meta.diff_ids().into_iter().collect()), None));
+            let ids = meta.diff_ids().into_iter().collect();
+            return Some(LaterLayers::new(Wanted::DiffIds(ids), None));
         }
     }
     #[cfg(feature = "registry")]
@@ -409,9 +451,12 @@ fn later_layers(
         if matches!(later, Input::Daemon(_)) && opts.source == super::SourceChoice::Daemon {
             return None;
         }
-        let resolved = super::registry::resolve(r, &opts).ok()?;
-        let keys = keys(&resolved, &reference).ok()?;
-        return Some((Wanted::Keys(keys.into_iter().collect()), None));
+        let meta = super::registry::resolve(r, &opts).ok()?;
+        let keys = keys(meta.resolved(), &reference).ok()?;
+        return Some(LaterLayers {
+            registry_metadata: Some((r.clone(), meta)),
+            ..LaterLayers::new(Wanted::Keys(keys.into_iter().collect()), None)
+        });
     }
     let (store, resolved) = match later {
         Input::Archive(p, _) if is_plain_tar(p) => {
@@ -440,7 +485,10 @@ fn later_layers(
             .collect(),
         store,
     });
-    Some((Wanted::Keys(keys.into_iter().collect()), later))
+    Some(LaterLayers::new(
+        Wanted::Keys(keys.into_iter().collect()),
+        later,
+    ))
 }
 
 /// Layer `index` of `image` as its read gave it: entries at their tar positions (a path the

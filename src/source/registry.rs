@@ -366,8 +366,10 @@ struct BlobDesc {
     size: u64,
 }
 
-/// What the manifest stage found.
-struct Metadata {
+/// What the manifest stage found: a registry image's layer list, config and documents,
+/// fetched before any layer blob.
+#[derive(Debug)]
+pub(crate) struct Metadata {
     resolved: Resolved,
     layers: Vec<BlobDesc>,
     /// `registry/repo@digest` of what the reference names (index or manifest).
@@ -885,9 +887,18 @@ async fn connect_and_fetch(
     Ok((remote, meta))
 }
 
-/// The layer list of a registry image (manifest and config only, no layer blob): what a diff
-/// needs to know which layers the image shares with the other one before reading either.
-pub(crate) fn resolve(reference: &str, opts: &LoadOptions) -> Result<Resolved> {
+impl Metadata {
+    /// The image as the manifest and config describe it.
+    pub(crate) fn resolved(&self) -> &Resolved {
+        &self.resolved
+    }
+}
+
+/// The manifest stage of a registry image (manifest and config only, no layer blob): what a
+/// diff needs to know which layers the image shares with the other one before reading
+/// either. The diff's layer cache hands it to the image's own load, which then does not
+/// fetch it again.
+pub(crate) fn resolve(reference: &str, opts: &LoadOptions) -> Result<Metadata> {
     let parsed = parse_reference(reference)?;
     let cache = blob_cache(&opts.registry)?;
     with_runtime(|rt| {
@@ -897,7 +908,7 @@ pub(crate) fn resolve(reference: &str, opts: &LoadOptions) -> Result<Resolved> {
             cache.as_ref(),
             &Progress::default(),
         ))
-        .map(|(_, meta)| meta.resolved)
+        .map(|(_, meta)| meta)
     })?
 }
 
@@ -907,9 +918,19 @@ pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<
     let full = parsed.whole();
     let ropts = &opts.registry;
     let cache = blob_cache(ropts)?;
+    // In a diff, the manifest stage fetched to learn the layer list: the same manifest, not
+    // asked for again (a tag moved in between would be a different image than the one shared).
+    let prefetched = opts
+        .layer_cache
+        .as_ref()
+        .and_then(|c| c.take_registry_metadata(reference));
     with_runtime(|rt| {
-        let (remote, meta) =
-            rt.block_on(connect_and_fetch(parsed, opts, cache.as_ref(), progress))?;
+        let (remote, meta) = rt.block_on(async {
+            match prefetched {
+                Some(meta) => Ok((Remote::connect(parsed, &opts.registry).await?, meta)),
+                None => connect_and_fetch(parsed, opts, cache.as_ref(), progress).await,
+            }
+        })?;
         let origin = Origin::Registry(Box::new(RegistryOrigin {
             repository: format!(
                 "{}/{}",
