@@ -1315,14 +1315,7 @@ fn model_of(x: &Analysed) -> String {
 /// from `first`'s model, as the explorer's compare does: the model must be the one a read
 /// gives, and every distinct layer must come from the cache.
 fn read_again_from_model(first: &Analysed, path: &Path) {
-    let b = input(path);
-    let mut s = settings();
-    let cache = std::sync::Arc::new(
-        strata::source::cache::LayerCache::from_image(&first.image, &b, &s.load)
-            .expect("the layer list is known before reading"),
-    );
-    s.load.layer_cache = Some(cache.clone());
-    let again = strata::analyse(&b, &s, &Progress::default()).expect("read again");
+    let (again, cache) = common::load_against_open(&first.image, &input(path), settings());
     let distinct: std::collections::HashSet<&str> = first
         .image
         .layers
@@ -1442,13 +1435,7 @@ fn explorer_compare_takes_the_shared_base_from_the_open_model() {
     let (pa, _) = write(&p.a, Layout::DockerLegacy, dir.path(), "a.tar");
     let (pb, _) = write(&p.b, Layout::DockerLegacy, dir.path(), "b.tar");
     let a = load(&pa);
-    let mut s = settings();
-    let cache = std::sync::Arc::new(
-        strata::source::cache::LayerCache::from_image(&a.image, &input(&pb), &s.load)
-            .expect("B's layer list"),
-    );
-    s.load.layer_cache = Some(cache.clone());
-    let b = strata::analyse(&input(&pb), &s, &Progress::default()).expect("B");
+    let (b, cache) = common::load_against_open(&a.image, &input(&pb), settings());
     assert_eq!(cache.reused(), 1, "the base layer");
     assert_eq!(model_of(&b), model_of(&load(&pb)));
     let render = |d: &Diff| strata::report::diff_json::render(d, None);
@@ -1496,13 +1483,7 @@ fn a_daemon_image_as_b_takes_the_shared_base_instead_of_scanning_it() {
     }
     // The explorer's compare: the base rebuilt from the open image's model.
     let open = load(&secrets);
-    let mut s = settings();
-    let cache = std::sync::Arc::new(
-        strata::source::cache::LayerCache::from_image(&open.image, &b, &s.load)
-            .expect("inspect lists B's layers"),
-    );
-    s.load.layer_cache = Some(cache.clone());
-    let via_cache = strata::analyse(&b, &s, &Progress::default()).expect("B");
+    let (via_cache, cache) = common::load_against_open(&open.image, &b, settings());
     assert_eq!(cache.reused(), 1);
     let alone = strata::analyse(&b, &settings(), &Progress::default()).expect("B alone");
     assert_eq!(model_of(&via_cache), model_of(&alone));

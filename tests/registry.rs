@@ -924,11 +924,16 @@ fn diff_with_registry_images_reads_shared_layers_once() {
 
     // Two tags sharing the base: each base blob once, the new layer once.
     let upgrade = diff(&one, &two);
-    for d in &shared {
-        assert_eq!(gets(d), 1, "base layer {d}");
-    }
-    assert_eq!(gets(own), 1, "B's own layer");
-    assert_eq!(manifest_gets("2"), 1, "B's manifest");
+    // Each read of B: every base blob still fetched once in all (by the first diff's A), B's
+    // own layer and its manifest once more (`reads` in all).
+    let read_b_once_more = |reads: usize, by: &str| {
+        for d in &shared {
+            assert_eq!(gets(d), 1, "base layer {d} fetched again for {by}");
+        }
+        assert_eq!(gets(own), reads, "B's own layer, read by {by}");
+        assert_eq!(manifest_gets("2"), reads, "B's manifest, read by {by}");
+    };
+    read_b_once_more(1, "the upgrade diff");
     assert_eq!(config_gets(&written2), 1, "B's config");
     let from_archives = diff(&arg(&written.path), &arg(&written2.path));
     assert_eq!(
@@ -941,45 +946,24 @@ fn diff_with_registry_images_reads_shared_layers_once() {
 
     // A bare reference the daemon does not hold is read from the registry: it shares too.
     let bare = diff(&arg(&written.path), &format!("{}/team/app:2", reg.addr));
-    for d in &shared {
-        assert_eq!(
-            gets(d),
-            1,
-            "base layer {d} fetched again for the bare reference"
-        );
-    }
-    assert_eq!(gets(own), 2, "B's own layer, once more");
-    assert_eq!(manifest_gets("2"), 2, "B's manifest, once more");
+    read_b_once_more(2, "the bare reference");
     assert_eq!(files(&bare), files(&from_archives));
 
     // The explorer's compare (`D`) with the archive open: B's shared layers are rebuilt from
     // the open image's model, and B's manifest, fetched to learn its layer list, once.
-    use strata::source::{cache::LayerCache, Input, LoadOptions, Progress};
+    use strata::source::{Input, LoadOptions, Progress};
     let mut load = LoadOptions::default();
     load.registry.use_cache = false;
-    let mut settings = strata::Settings::new(load, strata::config::FindingsConfig::default());
+    let settings = strata::Settings::new(load, strata::config::FindingsConfig::default());
     let open = strata::analyse(
         &Input::parse(&arg(&written.path)),
         &settings,
         &Progress::default(),
     )
     .expect("A");
-    let b = Input::parse(&two);
-    let cache = std::sync::Arc::new(
-        LayerCache::from_image(&open.image, &b, &settings.load).expect("B's layer list"),
-    );
-    settings.load.layer_cache = Some(cache.clone());
-    let compared = strata::analyse(&b, &settings, &Progress::default()).expect("B");
+    let (compared, cache) = common::load_against_open(&open.image, &Input::parse(&two), settings);
     assert_eq!(cache.reused(), shared.len(), "the base layers");
-    for d in &shared {
-        assert_eq!(
-            gets(d),
-            1,
-            "base layer {d} fetched for the explorer's compare"
-        );
-    }
-    assert_eq!(gets(own), 3, "B's own layer, once more");
-    assert_eq!(manifest_gets("2"), 3, "B's manifest, once more");
+    read_b_once_more(3, "the explorer's compare");
     let diff = strata::analysis::diff::compare(&open, &compared);
     let paths: Vec<String> = diff.files.entries.iter().map(|e| e.path.clone()).collect();
     assert_eq!(paths, vec!["/etc/two".to_owned()]);

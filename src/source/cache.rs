@@ -12,9 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Mutex;
-
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::archive::{ArchiveIndex, LayoutDir};
 use super::layer::{LayerScan, ScanOptions};
@@ -237,29 +235,15 @@ impl LayerCache {
     /// load is made again without it ([`Self::missed`]).
     pub(super) fn take_streamed<R: std::io::Read>(
         &self,
-        mut reader: R,
+        reader: R,
         size: u64,
         candidates: &StreamCandidates,
         label: &str,
         opts: &ScanOptions,
     ) -> Result<LayerScan> {
-        use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
         let mut copy = (size <= STREAM_COPY_MAX).then(|| Vec::with_capacity(size as usize));
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(crate::Error::invalid(label, e.to_string())),
-            };
-            hasher.update(&buf[..n]);
-            if let Some(c) = copy.as_mut() {
-                c.extend_from_slice(&buf[..n]);
-            }
-        }
-        let digest = format!("sha256:{:x}", hasher.finalize());
+        let digest = super::layer::stream_digest(reader, copy.as_mut())
+            .map_err(|e| crate::Error::invalid(label, e.to_string()))?;
         if let Some((key, _)) = candidates.list.iter().find(|(_, d)| *d == digest) {
             let kept = self.kept.lock().map_err(|_| poisoned())?.get(key).cloned();
             if let Some(mut scan) = kept {
@@ -579,13 +563,9 @@ fn poisoned() -> crate::Error {
 }
 
 fn is_plain_tar(path: &Path) -> bool {
-    sniff_file(path) == Some(crate::model::Compression::None)
-}
-
-fn sniff_file(path: &Path) -> Option<crate::model::Compression> {
     use std::io::Read;
     let mut head = [0u8; 512];
-    let mut f = std::fs::File::open(path).ok()?;
-    let n = f.read(&mut head).ok()?;
-    super::layer::sniff(&head[..n])
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| super::layer::sniff(&head) == Some(crate::model::Compression::None))
 }

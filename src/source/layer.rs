@@ -270,6 +270,20 @@ impl<R: Read> Read for Outer<R> {
     }
 }
 
+/// The `sha256:` digest of everything `reader` yields, also copied into `keep` when given.
+pub(super) fn stream_digest<R: Read>(reader: R, keep: Option<&mut Vec<u8>>) -> io::Result<String> {
+    let mut hashing = Hashing {
+        inner: reader,
+        hasher: Some(Sha256::new()),
+        count: 0,
+    };
+    match keep {
+        Some(bytes) => io::copy(&mut hashing, bytes)?,
+        None => io::copy(&mut hashing, &mut io::sink())?,
+    };
+    Ok(hex_digest(hashing.hasher.unwrap_or_default()))
+}
+
 fn hex_digest(h: Sha256) -> String {
     let out = h.finalize();
     let mut s = String::with_capacity(71);

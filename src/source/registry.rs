@@ -875,15 +875,20 @@ fn blob_cache(ropts: &RegistryOptions) -> Result<Option<BlobCache>> {
     }
 }
 
-/// Connects to the repository `reference` names and fetches its manifest stage.
+/// Connects to the repository `reference` names and fetches its manifest stage, unless it
+/// was `prefetched`.
 async fn connect_and_fetch(
     reference: Reference,
     opts: &LoadOptions,
     cache: Option<&BlobCache>,
     progress: &Progress,
+    prefetched: Option<Metadata>,
 ) -> Result<(Remote, Metadata)> {
     let remote = Remote::connect(reference, &opts.registry).await?;
-    let meta = fetch_metadata(&remote, opts.platform.as_ref(), cache, progress).await?;
+    let meta = match prefetched {
+        Some(meta) => meta,
+        None => fetch_metadata(&remote, opts.platform.as_ref(), cache, progress).await?,
+    };
     Ok((remote, meta))
 }
 
@@ -907,6 +912,7 @@ pub(crate) fn resolve(reference: &str, opts: &LoadOptions) -> Result<Metadata> {
             opts,
             cache.as_ref(),
             &Progress::default(),
+            None,
         ))
         .map(|(_, meta)| meta)
     })?
@@ -925,12 +931,13 @@ pub fn load(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<
         .as_ref()
         .and_then(|c| c.take_registry_metadata(reference));
     with_runtime(|rt| {
-        let (remote, meta) = rt.block_on(async {
-            match prefetched {
-                Some(meta) => Ok((Remote::connect(parsed, &opts.registry).await?, meta)),
-                None => connect_and_fetch(parsed, opts, cache.as_ref(), progress).await,
-            }
-        })?;
+        let (remote, meta) = rt.block_on(connect_and_fetch(
+            parsed,
+            opts,
+            cache.as_ref(),
+            progress,
+            prefetched,
+        ))?;
         let origin = Origin::Registry(Box::new(RegistryOrigin {
             repository: format!(
                 "{}/{}",
